@@ -1,0 +1,226 @@
+// Package testenv starts the real components integration tests run against:
+// a NATS server with JetStream, a MinIO server and a headless Chromium.
+//
+// Binaries come from the Taskfile (`go tool task tools`), which caches them in
+// .bin/ and exports their paths. When REARVIEW_INTEGRATION=require is set (as
+// `go tool task test` and CI do) a missing component fails the test; otherwise
+// the test is skipped, so `go test ./...` on a bare checkout still runs the
+// unit tests.
+package testenv
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/nats-io/nats-server/v2/server"
+)
+
+// required reports whether missing components must fail tests.
+func required() bool { return os.Getenv("REARVIEW_INTEGRATION") == "require" }
+
+func missing(tb testing.TB, what string) {
+	tb.Helper()
+	if required() {
+		tb.Fatalf("%s is required (REARVIEW_INTEGRATION=require) but not available; run `go tool task tools`", what)
+	}
+	tb.Skipf("%s not available; run through `go tool task test`", what)
+}
+
+// RepoRoot returns the repository root, found from this source file.
+func RepoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// Binary returns the path of a tool the Taskfile caches: from env var
+// (REARVIEW_MINIO_BIN, …) or .bin/<name> under the repository root.
+func Binary(tb testing.TB, name, envVar string) string {
+	tb.Helper()
+	if p := os.Getenv(envVar); p != "" {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	p := filepath.Join(RepoRoot(), ".bin", name)
+	if _, err := os.Stat(p); err == nil {
+		return p
+	}
+	if p, err := exec.LookPath(name); err == nil {
+		return p
+	}
+	missing(tb, name)
+	return ""
+}
+
+// FreePort returns a free TCP port on 127.0.0.1.
+func FreePort(tb testing.TB) int {
+	tb.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatalf("free port: %v", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// NATS starts an in-process NATS server with JetStream on a temporary
+// directory and returns it; it is shut down when the test ends. It is the
+// same server `rearview up` embeds, listening on a loopback port.
+func NATS(tb testing.TB) *server.Server {
+	tb.Helper()
+	opts := &server.Options{
+		Host:       "127.0.0.1",
+		Port:       -1,
+		JetStream:  true,
+		StoreDir:   tb.TempDir(),
+		MaxPayload: 8 << 20,
+		NoSigs:     true,
+		NoLog:      true,
+	}
+	ns, err := server.NewServer(opts)
+	if err != nil {
+		tb.Fatalf("nats server: %v", err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		tb.Fatal("nats server not ready")
+	}
+	tb.Cleanup(func() {
+		ns.Shutdown()
+		ns.WaitForShutdown()
+	})
+	return ns
+}
+
+// MinIO is a running MinIO server.
+type MinIO struct {
+	Endpoint  string // host:port
+	AccessKey string
+	SecretKey string
+	DataDir   string
+}
+
+// StartMinIO starts a real MinIO server on a free loopback port with its data
+// in a temporary directory, waits until it is ready, and stops it when the
+// test ends.
+func StartMinIO(tb testing.TB) *MinIO {
+	tb.Helper()
+	bin := Binary(tb, "minio", "REARVIEW_MINIO_BIN")
+	port, cport := FreePort(tb), FreePort(tb)
+	m := &MinIO{
+		Endpoint:  "127.0.0.1:" + strconv.Itoa(port),
+		AccessKey: "rearview",
+		SecretKey: "rearview-secret-key",
+		DataDir:   tb.TempDir(),
+	}
+	cmd := exec.Command(bin, "server", "--quiet", "--address", m.Endpoint, "--console-address", "127.0.0.1:"+strconv.Itoa(cport), m.DataDir)
+	cmd.Env = append(os.Environ(),
+		"MINIO_ROOT_USER="+m.AccessKey,
+		"MINIO_ROOT_PASSWORD="+m.SecretKey,
+		"MINIO_BROWSER=off",
+		"MINIO_UPDATE=off",
+	)
+	logf, err := os.Create(filepath.Join(tb.TempDir(), "minio.log"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		tb.Fatalf("start minio: %v", err)
+	}
+	tb.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		logf.Close()
+	})
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get("http://" + m.Endpoint + "/minio/health/ready")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return m
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	out, _ := os.ReadFile(logf.Name())
+	tb.Fatalf("minio not ready after 60s: %s", out)
+	return nil
+}
+
+// ChromiumPath returns the Chromium binary, or skips/fails as Binary does.
+func ChromiumPath(tb testing.TB) string {
+	tb.Helper()
+	if p := os.Getenv("REARVIEW_CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	missing(tb, "chromium")
+	return ""
+}
+
+// Browser starts a headless Chromium with the flags this closed network
+// needs and a fresh profile, and returns a chromedp context for one tab.
+// The browser is closed when the test ends.
+func Browser(tb testing.TB) context.Context {
+	tb.Helper()
+	path := ChromiumPath(tb)
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.UserDataDir(tb.TempDir()),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.WindowSize(1280, 800),
+	}
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelC := chromedp.NewContext(actx)
+	if err := chromedp.Do(ctx); err != nil {
+		cancelC()
+		cancelA()
+		tb.Fatalf("start chromium %s: %v", path, err)
+	}
+	tb.Cleanup(func() {
+		cancelC()
+		cancelA()
+	})
+	return ctx
+}
+
+// Eventually polls fn until it returns nil or the timeout passes, then fails
+// with fn's last error.
+func Eventually(tb testing.TB, timeout time.Duration, fn func() error) {
+	tb.Helper()
+	deadline := time.Now().Add(timeout)
+	var err error
+	for {
+		if err = fn(); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("not within %s: %v", timeout, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -1,0 +1,155 @@
+package sdkproto
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+)
+
+// rawBatch is a Batch whose events are decoded one by one, so that one bad
+// event costs only itself.
+type rawBatch struct {
+	V       int               `json:"v"`
+	SDK     SDK               `json:"sdk"`
+	Session Session           `json:"session"`
+	Page    Page              `json:"page"`
+	Device  Device            `json:"device"`
+	SentAt  int64             `json:"sent_at"`
+	Events  []json.RawMessage `json:"events"`
+}
+
+// Rejected is an event a decoder left out of a batch, and why.
+type Rejected struct {
+	Index int    `json:"index"`
+	ID    string `json:"id,omitempty"`
+	Path  string `json:"path"`
+	Error string `json:"error"`
+}
+
+// Decode parses and validates a batch. An error (always an *DecodeError) means the
+// batch as a whole is unusable. Events that are individually invalid are left
+// out of the returned batch and described in rejected; the rest survive. A
+// batch in which no event survives is an error.
+func Decode(data []byte, lim Limits) (b *Batch, rejected []Rejected, err error) {
+	if lim.MaxBody > 0 && int64(len(data)) > lim.MaxBody {
+		return nil, nil, &DecodeError{Code: CodeTooLarge, Msg: fmt.Sprintf("decoded body exceeds %d bytes", lim.MaxBody)}
+	}
+	if !json.Valid(data) {
+		return nil, nil, syntaxError(data)
+	}
+	if _, e := walk(data, lim, -1); e != nil {
+		return nil, nil, e
+	}
+	var rb rawBatch
+	if err := strictUnmarshal(data, &rb); err != nil {
+		return nil, nil, jsonError(data, "", err)
+	}
+	if rb.V != Version {
+		return nil, nil, &DecodeError{Code: CodeVersion, Path: "v", Msg: fmt.Sprintf("protocol version %d is not supported (want %d)", rb.V, Version)}
+	}
+	if len(rb.Events) == 0 {
+		return nil, nil, &DecodeError{Code: CodeInvalid, Path: "events", Msg: "batch has no events"}
+	}
+	if lim.MaxEvents > 0 && len(rb.Events) > lim.MaxEvents {
+		return nil, nil, &DecodeError{Code: CodeTooMany, Path: "events", Msg: fmt.Sprintf("%d events exceed the limit of %d", len(rb.Events), lim.MaxEvents)}
+	}
+	b = &Batch{V: rb.V, SDK: rb.SDK, Session: rb.Session, Page: rb.Page, Device: rb.Device, SentAt: rb.SentAt}
+	if e := validateEnvelope(b); e != nil {
+		return nil, nil, e
+	}
+	b.Events = make([]Event, 0, len(rb.Events))
+	seen := make(map[string]bool, len(rb.Events))
+	for i, raw := range rb.Events {
+		prefix := fmt.Sprintf("events[%d]", i)
+		var ev Event
+		if err := strictUnmarshal(raw, &ev); err != nil {
+			var de *DecodeError
+			errors.As(jsonError(raw, prefix, err), &de)
+			rejected = append(rejected, Rejected{Index: i, Path: de.Path, Error: de.Msg})
+			continue
+		}
+		if e := validateEvent(&ev, prefix); e != nil {
+			rejected = append(rejected, Rejected{Index: i, ID: ev.ID, Path: e.Path, Error: e.Msg})
+			continue
+		}
+		if seen[ev.ID] {
+			rejected = append(rejected, Rejected{Index: i, ID: ev.ID, Path: prefix + ".id", Error: "duplicate event id in batch"})
+			continue
+		}
+		seen[ev.ID] = true
+		b.Events = append(b.Events, ev)
+	}
+	if len(b.Events) == 0 {
+		r := rejected[0]
+		return nil, rejected, &DecodeError{Code: CodeInvalid, Path: r.Path, Msg: "no valid event in batch: " + r.Error}
+	}
+	return b, rejected, nil
+}
+
+func strictUnmarshal(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	return nil
+}
+
+func syntaxError(data []byte) *DecodeError {
+	var v any
+	err := json.Unmarshal(data, &v)
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return &DecodeError{Code: CodeSyntax, Path: pathAt(data, int(se.Offset)-1), Msg: fmt.Sprintf("malformed JSON at byte %d: %s", se.Offset, se.Error())}
+	}
+	return &DecodeError{Code: CodeSyntax, Msg: "malformed JSON"}
+}
+
+// jsonError turns encoding/json's errors into an *DecodeError with a JSON path.
+func jsonError(data []byte, prefix string, err error) error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		p := pathAt(data, int(te.Offset)-1)
+		return &DecodeError{Code: CodeInvalid, Path: joinPath(prefix, p), Msg: fmt.Sprintf("expected %s, got %s", jsonKind(te.Type), te.Value)}
+	}
+	msg := err.Error()
+	if field, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
+		return &DecodeError{Code: CodeUnknownField, Path: prefix, Msg: "unknown field " + field}
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return &DecodeError{Code: CodeSyntax, Path: joinPath(prefix, pathAt(data, int(se.Offset)-1)), Msg: se.Error()}
+	}
+	return &DecodeError{Code: CodeInvalid, Path: prefix, Msg: strings.TrimPrefix(msg, "json: ")}
+}
+
+// jsonKind names a Go type the way a JSON author thinks of it.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map:
+		return "object"
+	case reflect.Slice, reflect.Array:
+		return "array"
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "integer"
+	case reflect.Float32, reflect.Float64:
+		return "number"
+	}
+	return t.String()
+}
+
+// Encode returns the canonical JSON of a batch.
+func Encode(b *Batch) ([]byte, error) {
+	out, err := json.Marshal(b)
+	if err != nil {
+		return nil, fmt.Errorf("encode batch: %w", err)
+	}
+	return out, nil
+}
