@@ -1,0 +1,52 @@
+// Command rearview is Rearview's single binary: `rearview up` runs the whole
+// system on one machine with embedded defaults; `rearview edge` and
+// `rearview coordinator` run the parts as separate processes; the other
+// subcommands are tools for users and CI.
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/alecthomas/kong"
+)
+
+// Globals are flags every command accepts.
+type Globals struct {
+	LogLevel  slog.Level `help:"Log level: debug, info, warn, error." default:"info" env:"REARVIEW_LOG_LEVEL"`
+	LogFormat string     `help:"Log format: text or json." enum:"text,json" default:"text" env:"REARVIEW_LOG_FORMAT"`
+}
+
+// Logger returns the process logger. Logs never carry request bodies or
+// client IPs: what is logged is metadata only.
+func (g *Globals) Logger() *slog.Logger {
+	opts := &slog.HandlerOptions{Level: g.LogLevel}
+	if g.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+// CLI is the command tree.
+type CLI struct {
+	Globals
+
+	Up          UpCmd          `cmd:"" help:"Start the whole system on one machine: embedded NATS, edge, coordinator, player and a demo page."`
+	Edge        EdgeCmd        `cmd:"" help:"Run a regional edge: ingest, policy, publish to NATS."`
+	Coordinator CoordinatorCmd `cmd:"" help:"Run the coordinator: consume NATS, store, serve the API and player."`
+	Projects    ProjectsCmd    `cmd:"" help:"Manage projects."`
+}
+
+func main() {
+	var cli CLI
+	ctx := kong.Parse(&cli,
+		kong.Name("rearview"),
+		kong.Description("Self-hosted frontend error tracking, session replay and real-user monitoring."),
+		kong.UsageOnError(),
+	)
+	if err := ctx.Run(&cli.Globals); err != nil {
+		fmt.Fprintln(os.Stderr, "rearview:", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+
+	"github.com/rearview-dev/rearview/coordinator"
+	"github.com/rearview-dev/rearview/coordinator/store"
+)
+
+// UpCmd runs everything in one process on embedded defaults.
+type UpCmd struct {
+	DataDir       string `help:"Where NATS, SQLite and blobs keep their data." default:".rearview" env:"REARVIEW_DATA_DIR" type:"path"`
+	NATSListen    string `name:"nats-listen" help:"Address of the embedded NATS server, so separate edges can join (port 0: any free port)." default:"127.0.0.1:4222" env:"REARVIEW_NATS_LISTEN"`
+	EdgeListen    string `help:"Address of the ingest edge." default:"127.0.0.1:7070" env:"REARVIEW_EDGE_LISTEN"`
+	APIListen     string `name:"api-listen" help:"Address of the API, player and demo page." default:"127.0.0.1:7080" env:"REARVIEW_API_LISTEN"`
+	Region        string `help:"Region of the embedded edge." default:"local" env:"REARVIEW_REGION"`
+	AdminToken    string `help:"Admin API token; default: generated once and kept in the data dir." env:"REARVIEW_ADMIN_TOKEN"`
+	CountryHeader string `help:"Trusted header carrying the client's country (e.g. CF-IPCountry)." env:"REARVIEW_COUNTRY_HEADER"`
+	DemoKey       string `help:"Ingest key of the demo project created on first start." default:"rvk_demo" env:"REARVIEW_DEMO_KEY"`
+	S3Flags       `embed:""`
+}
+
+// Run starts NATS, coordinator and edge, prints URLs and waits for a signal;
+// then it drains: the edge stops accepting and finishes in-flight requests,
+// the coordinator finishes and acknowledges what it fetched, NATS flushes.
+func (c *UpCmd) Run(g *Globals) error {
+	log := g.Logger()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := os.MkdirAll(c.DataDir, 0o750); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	host, port, err := net.SplitHostPort(c.NATSListen)
+	if err != nil {
+		return fmt.Errorf("--nats-listen: %w", err)
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil {
+		return fmt.Errorf("--nats-listen: %w", err)
+	}
+	if p == 0 {
+		p = -1
+	}
+	ns, err := server.NewServer(&server.Options{
+		ServerName: "rearview",
+		Host:       host,
+		Port:       p,
+		JetStream:  true,
+		StoreDir:   filepath.Join(c.DataDir, "nats"),
+		MaxPayload: 8 << 20,
+		NoSigs:     true,
+		NoLog:      true,
+	})
+	if err != nil {
+		return fmt.Errorf("embedded nats: %w", err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(30 * time.Second) {
+		return errors.New("embedded nats did not start")
+	}
+	defer func() {
+		ns.Shutdown()
+		ns.WaitForShutdown()
+	}()
+
+	nc, js, err := connectNATS("", "rearview-up", nats.InProcessServer(ns))
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+
+	db, blobs, err := coordinatorParts(ctx, c.DataDir, &c.S3Flags)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	admin, err := adminToken(c.DataDir, c.AdminToken)
+	if err != nil {
+		return err
+	}
+	coord, err := newCoordinator(ctx, js, db, blobs, admin, log)
+	if err != nil {
+		return err
+	}
+	demoToken, err := ensureDemo(ctx, coord, c.DemoKey)
+	if err != nil {
+		return err
+	}
+	ed, err := newEdge(js, c.Region, c.CountryHeader, log)
+	if err != nil {
+		return err
+	}
+	edgeSrv, err := listen("edge", c.EdgeListen, ed.Handler())
+	if err != nil {
+		return err
+	}
+	apiSrv, err := listen("api", c.APIListen, apiHandler(coord, edgeSrv.URL(), c.DemoKey))
+	if err != nil {
+		return err
+	}
+
+	consumeCtx, stopConsume := context.WithCancel(context.Background())
+	consumed := make(chan error, 1)
+	go func() { consumed <- coord.Run(consumeCtx) }()
+	edgeCtx, stopEdge := context.WithCancel(context.Background())
+	go ed.Run(edgeCtx)
+	edgeSrv.serve(log)
+	apiSrv.serve(log)
+
+	fmt.Printf(`Rearview is up.
+  Demo page     %s/
+  Player & API  %s/
+  Ingest edge   %s/v1/ingest  (region %s)
+  NATS          %s
+  Data          %s
+  Admin token   %s  (also in %s)
+  Demo project  demo, ingest key %s%s
+Press Ctrl-C to stop.
+`, apiSrv.URL(), apiSrv.URL(), edgeSrv.URL(), c.Region, ns.ClientURL(), c.DataDir, admin, filepath.Join(c.DataDir, "admin-token"), c.DemoKey, demoToken)
+
+	<-ctx.Done()
+	log.Info("shutting down: draining")
+	edgeSrv.shutdown(15 * time.Second)
+	stopEdge()
+	stopConsume()
+	if err := <-consumed; err != nil {
+		log.Error("consumer", "err", err)
+	}
+	apiSrv.shutdown(5 * time.Second)
+	if err := nc.Drain(); err != nil {
+		log.Warn("drain nats", "err", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// ensureDemo creates the demo project on first start and returns a line
+// with its API token (shown only then).
+func ensureDemo(ctx context.Context, coord *coordinator.Coordinator, key string) (string, error) {
+	ps, err := store.Projects(ctx, coord.DB())
+	if err != nil {
+		return "", err
+	}
+	for _, p := range ps {
+		if p.IngestKey == key {
+			return "", nil
+		}
+	}
+	_, tok, err := coord.CreateProject(ctx, "demo", key)
+	if err != nil {
+		return "", err
+	}
+	return ", API token " + tok, nil
+}
+
+// apiHandler serves the coordinator API and the pages of `rearview up`.
+func apiHandler(coord *coordinator.Coordinator, edgeURL, demoKey string) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/", coord.Handler())
+	mux.Handle("GET /{$}", landingPage(edgeURL, demoKey))
+	return mux
+}

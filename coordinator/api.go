@@ -1,0 +1,394 @@
+package coordinator
+
+import (
+	"crypto/subtle"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/rearview-dev/rearview/coordinator/auth"
+	"github.com/rearview-dev/rearview/coordinator/blob"
+	"github.com/rearview-dev/rearview/coordinator/store"
+)
+
+// Handler returns the coordinator's HTTP API. Every /api/ route requires a
+// token (Authorization: Bearer …): the admin token, or a project's API
+// token, which reads only its own project. mount adds routes of other
+// packages (issues, vitals, …) to the same authenticated mux.
+func (c *Coordinator) Handler(mount ...func(*http.ServeMux)) http.Handler {
+	api := http.NewServeMux()
+	api.HandleFunc("GET /api/v1/projects", c.listProjects)
+	api.HandleFunc("POST /api/v1/projects", c.createProject)
+	api.HandleFunc("GET /api/v1/events", c.listEvents)
+	api.HandleFunc("GET /api/v1/events/{id}", c.getEvent)
+	api.HandleFunc("GET /api/v1/sessions", c.listSessions)
+	api.HandleFunc("GET /api/v1/sessions/{id}", c.getSession)
+	api.HandleFunc("GET /api/v1/sessions/{id}/segments", c.listSegments)
+	api.HandleFunc("GET /api/v1/sessions/{id}/segments/{n}", c.getSegment)
+	api.HandleFunc("GET /api/v1/outcomes", c.listOutcomes)
+	for _, m := range mount {
+		m(api)
+	}
+	root := http.NewServeMux()
+	root.Handle("/api/", c.authenticate(api))
+	root.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
+	root.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if err := c.cfg.DB.PingContext(r.Context()); err != nil || !c.cfg.JetStream.Conn().IsConnected() {
+			http.Error(w, "not ready\n", http.StatusServiceUnavailable)
+			return
+		}
+		w.Write([]byte("ready\n"))
+	})
+	return root
+}
+
+// Principal resolves a bearer token to who is calling.
+func (c *Coordinator) Principal(r *http.Request) (auth.Principal, bool) {
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || tok == "" {
+		return auth.Principal{}, false
+	}
+	if c.cfg.AdminToken != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(c.cfg.AdminToken)) == 1 {
+		return auth.Principal{Admin: true}, true
+	}
+	p, err := store.ProjectByToken(r.Context(), c.cfg.DB, tok)
+	if err != nil {
+		return auth.Principal{}, false
+	}
+	return auth.Principal{Project: p.ID}, true
+}
+
+func (c *Coordinator) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, ok := auth.From(r.Context())
+		if !ok {
+			p, ok = c.Principal(r)
+		}
+		if !ok {
+			writeError(w, http.StatusUnauthorized, "unauthorized", "a valid API token is required (Authorization: Bearer …)")
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(auth.With(r.Context(), p)))
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, code, detail string) {
+	writeJSON(w, status, map[string]string{"error": code, "detail": detail})
+}
+
+func (c *Coordinator) internal(w http.ResponseWriter, err error) {
+	c.log.Error("api", "err", err)
+	writeError(w, http.StatusInternalServerError, "internal", "internal error")
+}
+
+func (c *Coordinator) listProjects(w http.ResponseWriter, r *http.Request) {
+	p, _ := auth.From(r.Context())
+	ps, err := store.Projects(r.Context(), c.cfg.DB)
+	if err != nil {
+		c.internal(w, err)
+		return
+	}
+	out := []store.Project{}
+	for _, x := range ps {
+		if p.CanRead(x.ID) {
+			out = append(out, x)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"projects": out})
+}
+
+// CreatedProject is the answer to project creation; Token is shown once.
+type CreatedProject struct {
+	store.Project
+	Token string `json:"api_token"`
+}
+
+func (c *Coordinator) createProject(w http.ResponseWriter, r *http.Request) {
+	if p, _ := auth.From(r.Context()); !p.Admin {
+		writeError(w, http.StatusForbidden, "forbidden", "creating projects needs the admin token")
+		return
+	}
+	var req struct {
+		Name      string `json:"name"`
+		IngestKey string `json:"ingest_key"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&req); err != nil {
+		writeError(w, http.StatusBadRequest, "bad_request", "body must be JSON {\"name\": …}: "+err.Error())
+		return
+	}
+	p, tok, err := c.CreateProject(r.Context(), req.Name, req.IngestKey)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_request", err.Error())
+		return
+	}
+	writeJSON(w, http.StatusCreated, CreatedProject{Project: p, Token: tok})
+}
+
+func limitParam(r *http.Request, def, max int) int {
+	n, err := strconv.Atoi(r.URL.Query().Get("limit"))
+	if err != nil || n <= 0 {
+		return def
+	}
+	return min(n, max)
+}
+
+// Event is an event as the API returns it.
+type Event struct {
+	ID         string          `json:"id"`
+	Session    string          `json:"session_id"`
+	Kind       string          `json:"kind"`
+	TS         int64           `json:"ts"`
+	ReceivedAt int64           `json:"received_at"`
+	Region     string          `json:"region"`
+	Country    string          `json:"country,omitempty"`
+	URL        string          `json:"url,omitempty"`
+	TraceID    string          `json:"trace_id,omitempty"`
+	IssueID    string          `json:"issue_id,omitempty"`
+	Payload    json.RawMessage `json:"event"`
+}
+
+const eventCols = `id, session_id, kind, ts, received_at, region, country, url, coalesce(trace_id, ''), coalesce(issue_id, ''), payload`
+
+func scanEvent(s interface{ Scan(...any) error }) (Event, error) {
+	var e Event
+	var payload string
+	err := s.Scan(&e.ID, &e.Session, &e.Kind, &e.TS, &e.ReceivedAt, &e.Region, &e.Country, &e.URL, &e.TraceID, &e.IssueID, &payload)
+	e.Payload = json.RawMessage(payload)
+	return e, err
+}
+
+func (c *Coordinator) listEvents(w http.ResponseWriter, r *http.Request) {
+	project := auth.Project(w, r)
+	if project == "" {
+		return
+	}
+	q := r.URL.Query()
+	where := []string{"project = ?"}
+	args := []any{project}
+	for _, f := range []struct{ param, col string }{{"kind", "kind"}, {"session", "session_id"}, {"trace_id", "trace_id"}, {"issue", "issue_id"}} {
+		if v := q.Get(f.param); v != "" {
+			where = append(where, f.col+" = ?")
+			args = append(args, v)
+		}
+	}
+	if v, err := strconv.ParseInt(q.Get("before"), 10, 64); err == nil {
+		where = append(where, "ts < ?")
+		args = append(args, v)
+	}
+	args = append(args, limitParam(r, 100, 1000))
+	rows, err := c.cfg.DB.QueryContext(r.Context(), `SELECT `+eventCols+` FROM events WHERE `+strings.Join(where, " AND ")+` ORDER BY ts DESC, id LIMIT ?`, args...)
+	if err != nil {
+		c.internal(w, err)
+		return
+	}
+	defer rows.Close()
+	out := []Event{}
+	for rows.Next() {
+		e, err := scanEvent(rows)
+		if err != nil {
+			c.internal(w, err)
+			return
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		c.internal(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"events": out})
+}
+
+func (c *Coordinator) getEvent(w http.ResponseWriter, r *http.Request) {
+	project := auth.Project(w, r)
+	if project == "" {
+		return
+	}
+	e, err := scanEvent(c.cfg.DB.QueryRowContext(r.Context(), `SELECT `+eventCols+` FROM events WHERE project = ? AND id = ?`, project, r.PathValue("id")))
+	if errors.Is(err, sql.ErrNoRows) {
+		writeError(w, http.StatusNotFound, "not_found", "no event "+r.PathValue("id"))
+		return
+	}
+	if err != nil {
+		c.internal(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, e)
+}
+
+// Session is a session as the API returns it.
+type Session struct {
+	ID          string `json:"id"`
+	StartedAt   int64  `json:"started_at"`
+	LastSeen    int64  `json:"last_seen"`
+	UserID      string `json:"user_id,omitempty"`
+	FirstURL    string `json:"first_url"`
+	LastURL     string `json:"last_url"`
+	UA          string `json:"ua"`
+	ViewportW   int    `json:"viewport_w"`
+	ViewportH   int    `json:"viewport_h"`
+	Region      string `json:"region"`
+	Country     string `json:"country,omitempty"`
+	FlagError   bool   `json:"flag_error"`
+	FlagSupport bool   `json:"flag_support"`
+	Events      int    `json:"events"`
+	Errors      int    `json:"errors"`
+	Segments    int    `json:"segments"`
+	ReplayBytes int64  `json:"replay_bytes"`
+}
+
+const sessionCols = `id, started_at, last_seen, user_id, first_url, last_url, ua, viewport_w, viewport_h, region, country, flag_error, flag_support, events, errors, segments, replay_bytes`
+
+func scanSession(s interface{ Scan(...any) error }) (Session, error) {
+	var x Session
+	err := s.Scan(&x.ID, &x.StartedAt, &x.LastSeen, &x.UserID, &x.FirstURL, &x.LastURL, &x.UA, &x.ViewportW, &x.ViewportH, &x.Region, &x.Country, &x.FlagError, &x.FlagSupport, &x.Events, &x.Errors, &x.Segments, &x.ReplayBytes)
+	return x, err
+}
+
+func (c *Coordinator) listSessions(w http.ResponseWriter, r *http.Request) {
+	project := auth.Project(w, r)
+	if project == "" {
+		return
+	}
+	args := []any{project}
+	where := "project = ?"
+	if v, err := strconv.ParseInt(r.URL.Query().Get("before"), 10, 64); err == nil {
+		where += " AND last_seen < ?"
+		args = append(args, v)
+	}
+	args = append(args, limitParam(r, 50, 500))
+	rows, err := c.cfg.DB.QueryContext(r.Context(), `SELECT `+sessionCols+` FROM sessions WHERE `+where+` ORDER BY last_seen DESC LIMIT ?`, args...)
+	if err != nil {
+		c.internal(w, err)
+		return
+	}
+	defer rows.Close()
+	out := []Session{}
+	for rows.Next() {
+		s, err := scanSession(rows)
+		if err != nil {
+			c.internal(w, err)
+			return
+		}
+		out = append(out, s)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"sessions": out})
+}
+
+func (c *Coordinator) getSession(w http.ResponseWriter, r *http.Request) {
+	project := auth.Project(w, r)
+	if project == "" {
+		return
+	}
+	s, err := scanSession(c.cfg.DB.QueryRowContext(r.Context(), `SELECT `+sessionCols+` FROM sessions WHERE project = ? AND id = ?`, project, r.PathValue("id")))
+	if errors.Is(err, sql.ErrNoRows) {
+		writeError(w, http.StatusNotFound, "not_found", "no session "+r.PathValue("id"))
+		return
+	}
+	if err != nil {
+		c.internal(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s)
+}
+
+// Segment describes a stored replay segment.
+type Segment struct {
+	Segment    int    `json:"segment"`
+	EventID    string `json:"event_id"`
+	TS         int64  `json:"ts"`
+	EndTS      int64  `json:"end_ts"`
+	FromBuffer bool   `json:"from_buffer"`
+	Bytes      int64  `json:"bytes"`
+	RawBytes   int64  `json:"raw_bytes"`
+}
+
+func (c *Coordinator) listSegments(w http.ResponseWriter, r *http.Request) {
+	project := auth.Project(w, r)
+	if project == "" {
+		return
+	}
+	rows, err := c.cfg.DB.QueryContext(r.Context(), `SELECT segment, event_id, ts, end_ts, from_buffer, bytes, raw_bytes FROM replay_segments WHERE project = ? AND session_id = ? ORDER BY segment`, project, r.PathValue("id"))
+	if err != nil {
+		c.internal(w, err)
+		return
+	}
+	defer rows.Close()
+	out := []Segment{}
+	for rows.Next() {
+		var s Segment
+		if err := rows.Scan(&s.Segment, &s.EventID, &s.TS, &s.EndTS, &s.FromBuffer, &s.Bytes, &s.RawBytes); err != nil {
+			c.internal(w, err)
+			return
+		}
+		out = append(out, s)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"segments": out})
+}
+
+func (c *Coordinator) getSegment(w http.ResponseWriter, r *http.Request) {
+	project := auth.Project(w, r)
+	if project == "" {
+		return
+	}
+	var key string
+	err := c.cfg.DB.QueryRowContext(r.Context(), `SELECT blob_key FROM replay_segments WHERE project = ? AND session_id = ? AND segment = ?`, project, r.PathValue("id"), r.PathValue("n")).Scan(&key)
+	if errors.Is(err, sql.ErrNoRows) {
+		writeError(w, http.StatusNotFound, "not_found", "no such segment")
+		return
+	}
+	if err != nil {
+		c.internal(w, err)
+		return
+	}
+	data, err := c.readSegment(r.Context(), key)
+	if errors.Is(err, blob.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "not_found", "segment expired")
+		return
+	}
+	if err != nil {
+		c.internal(w, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "private, max-age=3600")
+	w.Write(data)
+}
+
+func (c *Coordinator) listOutcomes(w http.ResponseWriter, r *http.Request) {
+	project := auth.Project(w, r)
+	if project == "" {
+		return
+	}
+	since, _ := strconv.ParseInt(r.URL.Query().Get("since"), 10, 64)
+	rows, err := c.cfg.DB.QueryContext(r.Context(), `SELECT region, reason, sum(count) FROM outcome_reasons WHERE project = ? AND ts >= ? GROUP BY region, reason ORDER BY region, reason`, project, since)
+	if err != nil {
+		c.internal(w, err)
+		return
+	}
+	defer rows.Close()
+	type row struct {
+		Region string `json:"region"`
+		Reason string `json:"reason"`
+		Count  int64  `json:"count"`
+	}
+	out := []row{}
+	for rows.Next() {
+		var x row
+		if err := rows.Scan(&x.Region, &x.Reason, &x.Count); err != nil {
+			c.internal(w, err)
+			return
+		}
+		out = append(out, x)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"outcomes": out})
+}

@@ -1,0 +1,188 @@
+// Package coordinator is Rearview's central service. It consumes the NATS
+// JetStream stream that edges publish to, stores events idempotently in the
+// metadata database and blobs in object storage, and serves the HTTP API.
+//
+// Processing is at-least-once and idempotent: a message is acknowledged only
+// after the transaction holding its events has committed, and every event is
+// inserted by its id with INSERT OR IGNORE, so a redelivered message changes
+// no count. Hooks registered for a kind run inside that transaction only for
+// events that were new.
+package coordinator
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/rearview-dev/rearview/coordinator/blob"
+	"github.com/rearview-dev/rearview/coordinator/store"
+	"github.com/rearview-dev/rearview/sdkproto"
+)
+
+// Config configures a coordinator.
+type Config struct {
+	JetStream jetstream.JetStream
+	DB        *sql.DB
+	Blobs     blob.Store
+	// AdminToken grants access to every project and to admin routes.
+	AdminToken string
+	// StreamMaxAge and StreamMaxBytes bound the stream; zero means 7 days
+	// and 10 GiB.
+	StreamMaxAge   time.Duration
+	StreamMaxBytes int64
+	// FetchBatch is how many messages one transaction handles at most.
+	FetchBatch int
+	// Consumer names the durable consumer; zero means "coordinator".
+	Consumer string
+	Logger   *slog.Logger
+}
+
+// Message is one stream message being processed: its edge metadata and the
+// decoded batch (holding the events of one kind).
+type Message struct {
+	Project    string
+	Region     string
+	Country    string
+	Kind       sdkproto.Kind
+	ReceivedAt int64
+	StreamSeq  uint64
+	Batch      *sdkproto.Batch
+}
+
+// EventHook runs inside the processing transaction for every event stored
+// for the first time. An error rolls the transaction back and the message is
+// redelivered later.
+type EventHook func(ctx context.Context, tx *sql.Tx, m *Message, ev *sdkproto.Event) error
+
+// CommitHook runs after a message's transaction committed, for work that
+// must not hold the database (live tail, in-memory counters). It receives
+// the new events only.
+type CommitHook func(m *Message, fresh []sdkproto.Event)
+
+// Coordinator consumes the stream and serves the API.
+type Coordinator struct {
+	cfg   Config
+	log   *slog.Logger
+	hooks map[sdkproto.Kind][]EventHook
+	after []CommitHook
+	kv    jetstream.KeyValue
+}
+
+// New prepares the stream, the consumer's buckets and the project keys; it
+// does not start consuming (see Run).
+func New(ctx context.Context, cfg Config) (*Coordinator, error) {
+	if cfg.JetStream == nil || cfg.DB == nil || cfg.Blobs == nil {
+		return nil, errors.New("new coordinator: JetStream, DB and Blobs are required")
+	}
+	if cfg.StreamMaxAge == 0 {
+		cfg.StreamMaxAge = 7 * 24 * time.Hour
+	}
+	if cfg.StreamMaxBytes == 0 {
+		cfg.StreamMaxBytes = 10 << 30
+	}
+	if cfg.FetchBatch == 0 {
+		cfg.FetchBatch = 256
+	}
+	if cfg.Consumer == "" {
+		cfg.Consumer = "coordinator"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	c := &Coordinator{cfg: cfg, log: cfg.Logger.With("component", "coordinator"), hooks: map[sdkproto.Kind][]EventHook{}}
+	if err := EnsureStream(ctx, cfg.JetStream, cfg.StreamMaxAge, cfg.StreamMaxBytes); err != nil {
+		return nil, err
+	}
+	kv, err := cfg.JetStream.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: sdkproto.KeysBucket, History: 1, Storage: jetstream.FileStorage})
+	if err != nil {
+		return nil, fmt.Errorf("new coordinator: keys bucket: %w", err)
+	}
+	c.kv = kv
+	if _, err := cfg.JetStream.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: sdkproto.PolicyBucket, History: 5, Storage: jetstream.FileStorage}); err != nil {
+		return nil, fmt.Errorf("new coordinator: policy bucket: %w", err)
+	}
+	if err := c.syncKeys(ctx); err != nil {
+		return nil, err
+	}
+	c.OnEvent(sdkproto.KindReplay, c.storeReplay)
+	return c, nil
+}
+
+// EnsureStream creates or updates the REARVIEW stream.
+func EnsureStream(ctx context.Context, js jetstream.JetStream, maxAge time.Duration, maxBytes int64) error {
+	_, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        sdkproto.StreamName,
+		Description: "Rearview ingest: rv.ingest.<region>.<project>.<kind>",
+		Subjects:    []string{sdkproto.SubjectAll},
+		Storage:     jetstream.FileStorage,
+		Retention:   jetstream.LimitsPolicy,
+		MaxAge:      maxAge,
+		MaxBytes:    maxBytes,
+		MaxMsgSize:  8 << 20,
+		Duplicates:  10 * time.Minute,
+	})
+	if err != nil {
+		return fmt.Errorf("ensure stream %s: %w", sdkproto.StreamName, err)
+	}
+	return nil
+}
+
+// OnEvent registers a hook for newly stored events of kind.
+func (c *Coordinator) OnEvent(kind sdkproto.Kind, h EventHook) {
+	c.hooks[kind] = append(c.hooks[kind], h)
+}
+
+// OnCommit registers a hook that runs after each committed message.
+func (c *Coordinator) OnCommit(h CommitHook) { c.after = append(c.after, h) }
+
+// DB returns the metadata database, for packages that add their own tables.
+func (c *Coordinator) DB() *sql.DB { return c.cfg.DB }
+
+// Blobs returns the object store.
+func (c *Coordinator) Blobs() blob.Store { return c.cfg.Blobs }
+
+// syncKeys republishes every project's ingest key to the keys bucket, so
+// edges can authenticate even if NATS lost its state.
+func (c *Coordinator) syncKeys(ctx context.Context) error {
+	ps, err := store.Projects(ctx, c.cfg.DB)
+	if err != nil {
+		return err
+	}
+	for _, p := range ps {
+		if err := c.putKey(ctx, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *Coordinator) putKey(ctx context.Context, p store.Project) error {
+	v, err := json.Marshal(sdkproto.ProjectKey{Project: p.ID, Name: p.Name})
+	if err != nil {
+		return fmt.Errorf("encode key: %w", err)
+	}
+	if _, err := c.kv.Put(ctx, p.IngestKey, v); err != nil {
+		return fmt.Errorf("publish key of %s: %w", p.ID, err)
+	}
+	return nil
+}
+
+// CreateProject creates a project, publishes its ingest key to the edges and
+// returns it with its secret API token (shown once). An empty ingestKey makes
+// a random one.
+func (c *Coordinator) CreateProject(ctx context.Context, name, ingestKey string) (store.Project, string, error) {
+	p, token, err := store.CreateProject(ctx, c.cfg.DB, name, ingestKey)
+	if err != nil {
+		return store.Project{}, "", err
+	}
+	if err := c.putKey(ctx, p); err != nil {
+		return store.Project{}, "", err
+	}
+	return p, token, nil
+}

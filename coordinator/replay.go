@@ -1,0 +1,79 @@
+package coordinator
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/andybalholm/brotli"
+
+	"github.com/rearview-dev/rearview/sdkproto"
+)
+
+// replayQuality is the brotli quality for stored segments. See BENCHMARKS.md
+// for the measurement behind it.
+const replayQuality = 6
+
+// ReplayKey is where a replay segment is stored:
+// replays/{project}/{yyyy}/{mm}/{dd}/{session}/{segment}.json.br, dated by
+// the session's start (UTC) so that retention can delete whole days.
+func ReplayKey(project, session string, startedAt int64, segment int) string {
+	t := time.UnixMilli(startedAt).UTC()
+	return fmt.Sprintf("replays/%s/%04d/%02d/%02d/%s/%d.json.br", project, t.Year(), int(t.Month()), t.Day(), session, segment)
+}
+
+// storeReplay writes a segment's rrweb events brotli-compressed to object
+// storage and indexes it. The key is deterministic, so a redelivered
+// segment overwrites the same object.
+func (c *Coordinator) storeReplay(ctx context.Context, tx *sql.Tx, m *Message, ev *sdkproto.Event) error {
+	r := ev.Replay
+	var started int64
+	if err := tx.QueryRowContext(ctx, `SELECT started_at FROM sessions WHERE project = ? AND id = ?`, m.Project, m.Batch.Session.ID).Scan(&started); err != nil {
+		return fmt.Errorf("session start: %w", err)
+	}
+	key := ReplayKey(m.Project, m.Batch.Session.ID, started, r.Segment)
+	var buf bytes.Buffer
+	bw := brotli.NewWriterLevel(&buf, replayQuality)
+	if _, err := bw.Write(r.Events); err != nil {
+		return fmt.Errorf("compress segment: %w", err)
+	}
+	if err := bw.Close(); err != nil {
+		return fmt.Errorf("compress segment: %w", err)
+	}
+	size := int64(buf.Len())
+	if err := c.cfg.Blobs.Put(ctx, key, &buf, size); err != nil {
+		return fmt.Errorf("store segment: %w", err)
+	}
+	end := r.EndTS
+	if end == 0 {
+		end = ev.TS
+	}
+	res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO replay_segments (project, session_id, segment, event_id, ts, end_ts, from_buffer, blob_key, bytes, raw_bytes)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, m.Project, m.Batch.Session.ID, r.Segment, ev.ID, ev.TS, end, b2i(r.FromBuffer), key, size, len(r.Events))
+	if err != nil {
+		return fmt.Errorf("index segment: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET segments = segments + 1, replay_bytes = replay_bytes + ? WHERE project = ? AND id = ?`, size, m.Project, m.Batch.Session.ID); err != nil {
+			return fmt.Errorf("count segment: %w", err)
+		}
+	}
+	return nil
+}
+
+// readSegment returns a stored segment's rrweb events, decompressed.
+func (c *Coordinator) readSegment(ctx context.Context, key string) ([]byte, error) {
+	rc, err := c.cfg.Blobs.Get(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	out, err := io.ReadAll(io.LimitReader(brotli.NewReader(rc), 64<<20))
+	if err != nil {
+		return nil, fmt.Errorf("decompress %s: %w", key, err)
+	}
+	return out, nil
+}
