@@ -28,7 +28,9 @@ func (c *Coordinator) Run(ctx context.Context) error {
 	cons, err := c.cfg.JetStream.CreateOrUpdateConsumer(ctx, sdkproto.StreamName, jetstream.ConsumerConfig{
 		Durable:       c.cfg.Consumer,
 		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       time.Minute,
+		// A crashed coordinator's unacknowledged messages come back after
+		// AckWait; a batch takes well under a second to process.
+		AckWait:       10 * time.Second,
 		MaxAckPending: 20000,
 		FilterSubject: sdkproto.SubjectAll,
 		DeliverPolicy: jetstream.DeliverAllPolicy,

@@ -302,7 +302,15 @@ func (s *Server) serveIngest(w http.ResponseWriter, r *http.Request) (int, int) 
 		fail(w, http.StatusTooManyRequests, "rate_limited", fmt.Sprintf("project %s is over its rate of events per second", pk.Project))
 		return http.StatusTooManyRequests, 0
 	}
-	n, err := s.process(r.Context(), pk.Project, r, batch)
+	in := body
+	if len(rejected) > 0 {
+		// The stage sees only valid events.
+		if in, err = sdkproto.Encode(batch); err != nil {
+			fail(w, http.StatusInternalServerError, "internal", err.Error())
+			return http.StatusInternalServerError, 0
+		}
+	}
+	n, err := s.process(r.Context(), pk.Project, r, in, batch)
 	if err != nil {
 		var pe *publishError
 		if errors.As(err, &pe) {
@@ -350,14 +358,10 @@ func (e *publishError) Unwrap() error { return e.err }
 
 // process runs the policy stage and publishes the result split by kind. It
 // returns the number of events published.
-func (s *Server) process(ctx context.Context, project string, r *http.Request, batch *sdkproto.Batch) (int, error) {
+func (s *Server) process(ctx context.Context, project string, r *http.Request, in []byte, decoded *sdkproto.Batch) (int, error) {
 	country := ""
 	if s.cfg.CountryHeader != "" {
 		country = normalizeCountry(r.Header.Get(s.cfg.CountryHeader))
-	}
-	in, err := sdkproto.Encode(batch)
-	if err != nil {
-		return 0, err
 	}
 	out, err := s.stage.Apply(ctx, StageInput{
 		Project:   project,
@@ -371,7 +375,10 @@ func (s *Server) process(ctx context.Context, project string, r *http.Request, b
 		return 0, fmt.Errorf("apply policy: %w", err)
 	}
 	var kept *sdkproto.Batch
-	if len(out.Batch) > 0 {
+	switch {
+	case len(out.Batch) > 0 && len(out.Batch) == len(in) && &out.Batch[0] == &in[0]:
+		kept = decoded // the stage forwarded the batch untouched
+	case len(out.Batch) > 0:
 		// The stage's output is trusted but still parsed strictly: a
 		// broken module must not be able to publish garbage.
 		kept, _, err = sdkproto.Decode(out.Batch, s.cfg.Limits)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 )
 
@@ -36,6 +37,16 @@ type Rejected struct {
 func Decode(data []byte, lim Limits) (b *Batch, rejected []Rejected, err error) {
 	if lim.MaxBody > 0 && int64(len(data)) > lim.MaxBody {
 		return nil, nil, &DecodeError{Code: CodeTooLarge, Msg: fmt.Sprintf("decoded body exceeds %d bytes", lim.MaxBody)}
+	}
+	// Fast path: one strict pass into the final types. Only when it fails
+	// is the body decoded event by event, to find which events are at
+	// fault and keep the others.
+	var fast Batch
+	if strictUnmarshal(data, &fast) == nil {
+		if _, e := walk(data, lim, -1); e != nil {
+			return nil, nil, e
+		}
+		return finish(&fast, lim)
 	}
 	if !json.Valid(data) {
 		return nil, nil, syntaxError(data)
@@ -95,6 +106,11 @@ func strictUnmarshal(data []byte, v any) error {
 	if err := dec.Decode(v); err != nil {
 		return err
 	}
+	// Decoder stops after one value; anything but white space after it
+	// makes the body malformed.
+	if rest := bytes.TrimSpace(data[dec.InputOffset():]); len(rest) > 0 {
+		return &json.SyntaxError{Offset: dec.InputOffset() + 1}
+	}
 	return nil
 }
 
@@ -124,6 +140,45 @@ func jsonError(data []byte, prefix string, err error) error {
 		return &DecodeError{Code: CodeSyntax, Path: joinPath(prefix, pathAt(data, int(se.Offset)-1)), Msg: se.Error()}
 	}
 	return &DecodeError{Code: CodeInvalid, Path: prefix, Msg: strings.TrimPrefix(msg, "json: ")}
+}
+
+// finish validates a batch decoded in one pass, removing invalid events.
+func finish(b *Batch, lim Limits) (*Batch, []Rejected, error) {
+	if b.V != Version {
+		return nil, nil, &DecodeError{Code: CodeVersion, Path: "v", Msg: fmt.Sprintf("protocol version %d is not supported (want %d)", b.V, Version)}
+	}
+	if len(b.Events) == 0 {
+		return nil, nil, &DecodeError{Code: CodeInvalid, Path: "events", Msg: "batch has no events"}
+	}
+	if lim.MaxEvents > 0 && len(b.Events) > lim.MaxEvents {
+		return nil, nil, &DecodeError{Code: CodeTooMany, Path: "events", Msg: fmt.Sprintf("%d events exceed the limit of %d", len(b.Events), lim.MaxEvents)}
+	}
+	if e := validateEnvelope(b); e != nil {
+		return nil, nil, e
+	}
+	var rejected []Rejected
+	kept := b.Events[:0]
+	seen := make(map[string]bool, len(b.Events))
+	for i := range b.Events {
+		ev := b.Events[i]
+		prefix := "events[" + strconv.Itoa(i) + "]"
+		if e := validateEvent(&ev, prefix); e != nil {
+			rejected = append(rejected, Rejected{Index: i, ID: ev.ID, Path: e.Path, Error: e.Msg})
+			continue
+		}
+		if seen[ev.ID] {
+			rejected = append(rejected, Rejected{Index: i, ID: ev.ID, Path: prefix + ".id", Error: "duplicate event id in batch"})
+			continue
+		}
+		seen[ev.ID] = true
+		kept = append(kept, ev)
+	}
+	b.Events = kept
+	if len(kept) == 0 {
+		r := rejected[0]
+		return nil, rejected, &DecodeError{Code: CodeInvalid, Path: r.Path, Msg: "no valid event in batch: " + r.Error}
+	}
+	return b, rejected, nil
 }
 
 // jsonKind names a Go type the way a JSON author thinks of it.

@@ -91,6 +91,7 @@ func TestDecodeRejects(t *testing.T) {
 	}{
 		{"empty", []byte(""), CodeSyntax, "", "malformed JSON"},
 		{"truncated", []byte(`{"v":1,"sdk":{"name":"x"`), CodeSyntax, "sdk.name", "unexpected end"},
+		{"trailing data", append(readVectors(t)["vitals-batch.json"], []byte(` {}`)...), CodeSyntax, "", "malformed JSON"},
 		{"not an object", []byte(`[1,2]`), CodeInvalid, "", "expected object, got array"},
 		{"too deep", []byte(`{"v":1,"events":` + deep + `}`), CodeTooDeep, "events" + strings.Repeat("[0]", 255), "depth 256"},
 		{"wrong version", mutate(t, func(m map[string]any) { m["v"] = 2 }), CodeVersion, "v", "version 2"},

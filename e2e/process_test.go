@@ -1,0 +1,334 @@
+// Package e2e drives Rearview from outside, like a user: it builds the
+// rearview binary, runs real nats-server, MinIO and Chromium processes, and
+// talks HTTP.
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rearview-dev/rearview/internal/testenv"
+)
+
+// buildOnce builds the rearview binary once per test binary run.
+var buildOnce = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "rearview-e2e-bin")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "rearview")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/rearview")
+	cmd.Dir = testenv.RepoRoot()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build: %v: %s", err, out)
+	}
+	return bin, nil
+})
+
+func rearviewBin(t *testing.T) string {
+	t.Helper()
+	bin, err := buildOnce()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}
+
+// proc is a child process whose output goes to a log file the test keeps
+// (the privacy proof reads every process's log).
+type proc struct {
+	name string
+	cmd  *exec.Cmd
+	log  string
+	done chan struct{}
+}
+
+func startProc(t *testing.T, logDir, name, bin string, env []string, args ...string) *proc {
+	t.Helper()
+	logPath := filepath.Join(logDir, name+".log")
+	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout, cmd.Stderr = f, f
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	p := &proc{name: name, cmd: cmd, log: logPath, done: make(chan struct{})}
+	go func() { cmd.Wait(); f.Close(); close(p.done) }()
+	t.Cleanup(func() { p.kill() })
+	return p
+}
+
+func (p *proc) kill() {
+	_ = p.cmd.Process.Kill()
+	<-p.done
+}
+
+// interrupt asks for a graceful stop and waits for the exit code.
+func (p *proc) interrupt(t *testing.T) int {
+	t.Helper()
+	_ = p.cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case <-p.done:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("%s did not stop within 30s", p.name)
+	}
+	return p.cmd.ProcessState.ExitCode()
+}
+
+func waitHTTP(t *testing.T, url string) {
+	t.Helper()
+	testenv.Eventually(t, 30*time.Second, func() error {
+		resp, err := http.Get(url)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			return fmt.Errorf("%s: %d", url, resp.StatusCode)
+		}
+		return nil
+	})
+}
+
+func addr(t *testing.T) string { return "127.0.0.1:" + strconv.Itoa(testenv.FreePort(t)) }
+
+// natsServer starts the real nats-server binary with JetStream.
+func natsServer(t *testing.T, logDir string) (url string, storeDir string) {
+	t.Helper()
+	bin := testenv.Binary(t, "nats-server", "REARVIEW_NATS_BIN")
+	port := testenv.FreePort(t)
+	storeDir = filepath.Join(t.TempDir(), "nats")
+	conf := filepath.Join(t.TempDir(), "nats.conf")
+	cfg := fmt.Sprintf("listen: 127.0.0.1:%d\nmax_payload: 8MB\njetstream {\n  store_dir: %q\n}\n", port, storeDir)
+	if err := os.WriteFile(conf, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	startProc(t, logDir, "nats-server", bin, nil, "-c", conf)
+	waitTCP(t, port)
+	return "nats://127.0.0.1:" + strconv.Itoa(port), storeDir
+}
+
+func waitTCP(t *testing.T, port int) {
+	testenv.Eventually(t, 20*time.Second, func() error {
+		resp, err := http.Get("http://127.0.0.1:" + strconv.Itoa(port))
+		if err != nil && strings.Contains(err.Error(), "refused") {
+			return err
+		}
+		if resp != nil {
+			resp.Body.Close()
+		}
+		return nil
+	})
+}
+
+// api calls the coordinator API.
+func api(t *testing.T, method, url, token string, in, out any) int {
+	t.Helper()
+	var body io.Reader
+	if in != nil {
+		b, _ := json.Marshal(in)
+		body = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, url, body)
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if out != nil && resp.StatusCode < 300 {
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatalf("%s %s: %v: %s", method, url, err, b)
+		}
+	}
+	return resp.StatusCode
+}
+
+func batch(session string, seq int) []byte {
+	evs := []string{}
+	for i := 0; i < 3; i++ {
+		evs = append(evs, fmt.Sprintf(`{"id":"%s-%d","ts":%d,"kind":"error","error":{"type":"TypeError","value":"boom %d","mechanism":"onerror","stack":[{"url":"https://shop.example.com/app.js","function":"f","line":1,"column":%d}]}}`,
+			session, i, time.Now().UnixMilli(), i, 10+i))
+	}
+	return []byte(fmt.Sprintf(`{"v":1,"sdk":{"name":"e2e","version":"1"},"session":{"id":"%s","seq":%d,"started_at":%d,"flags":{}},"page":{"url":"https://shop.example.com/"},"device":{"ua":"Mozilla/5.0","viewport":{"w":1280,"h":800}},"sent_at":%d,"events":[%s]}`,
+		session, seq, time.Now().UnixMilli(), time.Now().UnixMilli(), strings.Join(evs, ",")))
+}
+
+func post(url, key string, body []byte) (int, error) {
+	req, _ := http.NewRequest(http.MethodPost, url+"/v1/ingest", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Rearview-Key", key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
+// TestCoordinatorKilledLosesNothing runs nats-server, an edge and a
+// coordinator as separate processes, SIGKILLs the coordinator while batches
+// stream in, restarts it, and checks every accepted event is stored once.
+func TestCoordinatorKilledLosesNothing(t *testing.T) {
+	bin := rearviewBin(t)
+	logDir := t.TempDir()
+	natsURL, _ := natsServer(t, logDir)
+	dataDir := t.TempDir()
+	const token = "rva_e2e_admin_token"
+	apiAddr, edgeAddr := addr(t), addr(t)
+	coordArgs := []string{"coordinator", "--nats-url", natsURL, "--listen", apiAddr, "--data-dir", dataDir, "--admin-token", token}
+	coord := startProc(t, logDir, "coordinator", bin, nil, coordArgs...)
+	waitHTTP(t, "http://"+apiAddr+"/readyz")
+	var proj struct {
+		ID        string `json:"id"`
+		IngestKey string `json:"ingest_key"`
+	}
+	if st := api(t, "POST", "http://"+apiAddr+"/api/v1/projects", token, map[string]string{"name": "Shop"}, &proj); st != 201 {
+		t.Fatalf("create project: %d", st)
+	}
+	startProc(t, logDir, "edge", bin, nil, "edge", "--region", "eu", "--nats-url", natsURL, "--listen", edgeAddr)
+	waitHTTP(t, "http://"+edgeAddr+"/readyz")
+	edgeURL := "http://" + edgeAddr
+
+	const sessions = 150
+	accepted := make(chan string, sessions)
+	go func() {
+		defer close(accepted)
+		for i := 0; i < sessions; i++ {
+			sid := fmt.Sprintf("k-%03d", i)
+			body := batch(sid, 0)
+			for {
+				st, err := post(edgeURL, proj.IngestKey, body)
+				if err == nil && st == 202 {
+					accepted <- sid
+					break
+				}
+				time.Sleep(50 * time.Millisecond) // like the SDK: retry until accepted
+			}
+			time.Sleep(3 * time.Millisecond)
+		}
+	}()
+	// Kill the coordinator hard twice while the stream flows.
+	for i := 0; i < 2; i++ {
+		time.Sleep(250 * time.Millisecond)
+		coord.cmd.Process.Signal(syscall.SIGKILL)
+		<-coord.done
+		coord = startProc(t, logDir, fmt.Sprintf("coordinator-%d", i+1), bin, nil, coordArgs...)
+		waitHTTP(t, "http://"+apiAddr+"/readyz")
+	}
+	n := 0
+	for range accepted {
+		n++
+	}
+	if n != sessions {
+		t.Fatalf("%d of %d sessions accepted", n, sessions)
+	}
+	var total int
+	testenv.Eventually(t, 60*time.Second, func() error {
+		var out struct {
+			Sessions []struct {
+				ID     string `json:"id"`
+				Events int    `json:"events"`
+			} `json:"sessions"`
+		}
+		api(t, "GET", "http://"+apiAddr+"/api/v1/sessions?project="+proj.ID+"&limit=500", token, nil, &out)
+		total = 0
+		for _, s := range out.Sessions {
+			if s.Events != 3 {
+				return fmt.Errorf("session %s has %d events, want 3", s.ID, s.Events)
+			}
+			total += s.Events
+		}
+		if len(out.Sessions) != sessions {
+			return fmt.Errorf("%d sessions stored, want %d", len(out.Sessions), sessions)
+		}
+		return nil
+	})
+	var evs struct {
+		Events []json.RawMessage `json:"events"`
+	}
+	api(t, "GET", "http://"+apiAddr+"/api/v1/events?project="+proj.ID+"&limit=1000", token, nil, &evs)
+	if len(evs.Events) != 3*sessions || total != 3*sessions {
+		t.Fatalf("%d events listed, sessions count %d; want %d", len(evs.Events), total, 3*sessions)
+	}
+	if code := coord.interrupt(t); code != 0 {
+		t.Fatalf("coordinator exited %d after SIGINT", code)
+	}
+}
+
+// TestUpStartsAndDrains runs `rearview up` as a user would, sends a batch to
+// the printed edge URL, reads it back through the API with the printed admin
+// token, and stops it with Ctrl-C (exit 0).
+func TestUpStartsAndDrains(t *testing.T) {
+	bin := rearviewBin(t)
+	dataDir := t.TempDir()
+	edgeAddr, apiAddr := addr(t), addr(t)
+	cmd := exec.CommandContext(context.Background(), bin, "up", "--data-dir", dataDir, "--nats-listen", "127.0.0.1:0", "--edge-listen", edgeAddr, "--api-listen", apiAddr)
+	stdout, _ := cmd.StdoutPipe()
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	printed := map[string]string{}
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		for _, k := range []string{"Ingest edge", "Admin token", "Player & API"} {
+			if v, ok := strings.CutPrefix(line, k); ok {
+				printed[k] = strings.Fields(v)[0]
+			}
+		}
+		if strings.HasPrefix(line, "Press Ctrl-C") {
+			break
+		}
+	}
+	go io.Copy(io.Discard, stdout)
+	if printed["Ingest edge"] != "http://"+edgeAddr+"/v1/ingest" || printed["Admin token"] == "" {
+		t.Fatalf("printed %v", printed)
+	}
+	waitHTTP(t, "http://"+edgeAddr+"/readyz")
+	if st, err := post("http://"+edgeAddr, "rvk_demo", batch("up-1", 0)); err != nil || st != 202 {
+		t.Fatalf("post: %d %v", st, err)
+	}
+	testenv.Eventually(t, 10*time.Second, func() error {
+		var out struct{ Events []json.RawMessage }
+		api(t, "GET", printed["Player & API"]+"api/v1/events?project=demo&session=up-1", printed["Admin token"], nil, &out)
+		if len(out.Events) != 3 {
+			return fmt.Errorf("%d events", len(out.Events))
+		}
+		return nil
+	})
+	cmd.Process.Signal(syscall.SIGINT)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("up exited with %v after Ctrl-C", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("up did not stop within 30s of Ctrl-C")
+	}
+}
