@@ -244,13 +244,21 @@ type Session struct {
 	Errors      int    `json:"errors"`
 	Segments    int    `json:"segments"`
 	ReplayBytes int64  `json:"replay_bytes"`
+	DeviceClass string `json:"device_class,omitempty"`
+	Browser     string `json:"browser,omitempty"`
+	OS          string `json:"os,omitempty"`
+	Pages       int    `json:"pages"`
+	Clicks      int    `json:"clicks"`
+	RageClicks  int    `json:"rage_clicks"`
+	DurationMS  int64  `json:"duration_ms"`
 }
 
-const sessionCols = `id, started_at, last_seen, user_id, first_url, last_url, ua, viewport_w, viewport_h, region, country, flag_error, flag_support, events, errors, segments, replay_bytes`
+const sessionCols = `id, started_at, last_seen, user_id, first_url, last_url, ua, viewport_w, viewport_h, region, country, flag_error, flag_support, events, errors, segments, replay_bytes, device_class, browser, os, pages, clicks, rage_clicks`
 
 func scanSession(s interface{ Scan(...any) error }) (Session, error) {
 	var x Session
-	err := s.Scan(&x.ID, &x.StartedAt, &x.LastSeen, &x.UserID, &x.FirstURL, &x.LastURL, &x.UA, &x.ViewportW, &x.ViewportH, &x.Region, &x.Country, &x.FlagError, &x.FlagSupport, &x.Events, &x.Errors, &x.Segments, &x.ReplayBytes)
+	err := s.Scan(&x.ID, &x.StartedAt, &x.LastSeen, &x.UserID, &x.FirstURL, &x.LastURL, &x.UA, &x.ViewportW, &x.ViewportH, &x.Region, &x.Country, &x.FlagError, &x.FlagSupport, &x.Events, &x.Errors, &x.Segments, &x.ReplayBytes, &x.DeviceClass, &x.Browser, &x.OS, &x.Pages, &x.Clicks, &x.RageClicks)
+	x.DurationMS = x.LastSeen - x.StartedAt
 	return x, err
 }
 
@@ -259,8 +267,12 @@ func (c *Coordinator) listSessions(w http.ResponseWriter, r *http.Request) {
 	if project == "" {
 		return
 	}
-	args := []any{project}
-	where := "project = ?"
+	sq, err := ParseSessionQuery(r.URL.Query().Get("q"))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_query", err.Error())
+		return
+	}
+	where, args := sq.where(project)
 	if v, err := strconv.ParseInt(r.URL.Query().Get("before"), 10, 64); err == nil {
 		where += " AND last_seen < ?"
 		args = append(args, v)

@@ -157,6 +157,9 @@ func (c *Coordinator) handle(ctx context.Context, tx *sql.Tx, jm jetstream.Msg) 
 	if err := upsertSession(ctx, tx, m); err != nil {
 		return nil, nil, err
 	}
+	if err := addPage(ctx, tx, project, batch.Session.ID, batch.Page.URL, batch.SentAt); err != nil {
+		return nil, nil, err
+	}
 	var fresh []sdkproto.Event
 	var nErrors int
 	for i := range batch.Events {

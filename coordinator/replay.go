@@ -6,10 +6,12 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/andybalholm/brotli"
 
+	"github.com/rearview-dev/rearview/coordinator/replayscan"
 	"github.com/rearview-dev/rearview/sdkproto"
 )
 
@@ -59,6 +61,50 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, m.Project, m.Batch.Session.ID, r.Segment
 	if n, _ := res.RowsAffected(); n == 1 {
 		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET segments = segments + 1, replay_bytes = replay_bytes + ? WHERE project = ? AND id = ?`, size, m.Project, m.Batch.Session.ID); err != nil {
 			return fmt.Errorf("count segment: %w", err)
+		}
+		return indexSegment(ctx, tx, m, r)
+	}
+	return nil
+}
+
+// indexSegment adds what the segment showed to the session index: text and
+// selectors for search, clicks, rage clicks and pages.
+func indexSegment(ctx context.Context, tx *sql.Tx, m *Message, r *sdkproto.Replay) error {
+	sum, err := replayscan.Scan(r.Events)
+	if err != nil {
+		return nil // the segment is stored; it just adds nothing to search
+	}
+	sid := m.Batch.Session.ID
+	if sum.Text != "" || len(sum.Selectors) > 0 {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO session_text (project, session_id, segment, text, selectors) VALUES (?, ?, ?, ?, ?)`,
+			m.Project, sid, r.Segment, sum.Text, strings.Join(sum.Selectors, " ")); err != nil {
+			return fmt.Errorf("index segment text: %w", err)
+		}
+	}
+	for _, u := range sum.Pages {
+		if err := addPage(ctx, tx, m.Project, sid, u, sum.FirstTS); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE sessions SET clicks = clicks + ?, rage_clicks = rage_clicks + ? WHERE project = ? AND id = ?`,
+		sum.Clicks, sum.RageClicks, m.Project, sid); err != nil {
+		return fmt.Errorf("count clicks: %w", err)
+	}
+	return nil
+}
+
+// addPage records a page of a session once and keeps the session's count.
+func addPage(ctx context.Context, tx *sql.Tx, project, session, url string, ts int64) error {
+	if url == "" {
+		return nil
+	}
+	res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO session_pages (project, session_id, url, first_ts) VALUES (?, ?, ?, ?)`, project, session, url, ts)
+	if err != nil {
+		return fmt.Errorf("add page: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET pages = pages + 1 WHERE project = ? AND id = ?`, project, session); err != nil {
+			return fmt.Errorf("count pages: %w", err)
 		}
 	}
 	return nil
