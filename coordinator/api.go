@@ -5,7 +5,10 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -29,11 +32,15 @@ func (c *Coordinator) Handler(mount ...func(*http.ServeMux)) http.Handler {
 	api.HandleFunc("GET /api/v1/sessions/{id}/segments", c.listSegments)
 	api.HandleFunc("GET /api/v1/sessions/{id}/segments/{n}", c.getSegment)
 	api.HandleFunc("GET /api/v1/outcomes", c.listOutcomes)
+	api.HandleFunc("GET /api/v1/me", c.me)
+	api.HandleFunc("GET /api/v1/config", c.config)
 	for _, m := range mount {
 		m(api)
 	}
 	root := http.NewServeMux()
 	root.Handle("/api/", c.authenticate(api))
+	root.HandleFunc("POST /api/v1/login", c.login)
+	root.HandleFunc("POST /api/v1/logout", c.logout)
 	root.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	root.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if err := c.cfg.DB.PingContext(r.Context()); err != nil || !c.cfg.JetStream.Conn().IsConnected() {
@@ -67,12 +74,78 @@ func (c *Coordinator) authenticate(next http.Handler) http.Handler {
 		if !ok {
 			p, ok = c.Principal(r)
 		}
+		if !ok && c.sessions != nil && c.sessions.Verify(r) {
+			// A cookie rides along on any request the browser makes, so
+			// a write must also come from our own origin (SameSite=Strict
+			// already stops most cross-site requests; this covers the rest).
+			if r.Method != http.MethodGet && r.Method != http.MethodHead && !sameOrigin(r) {
+				writeError(w, http.StatusForbidden, "forbidden", "cross-origin request with a session cookie")
+				return
+			}
+			p, ok = auth.Principal{Admin: true}, true
+		}
 		if !ok {
-			writeError(w, http.StatusUnauthorized, "unauthorized", "a valid API token is required (Authorization: Bearer …)")
+			writeError(w, http.StatusUnauthorized, "unauthorized", "a valid API token (Authorization: Bearer …) or a player sign-in is required")
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(auth.With(r.Context(), p)))
 	})
+}
+
+// sameOrigin reports whether a browser request comes from the page's own
+// origin, by Sec-Fetch-Site or Origin.
+func sameOrigin(r *http.Request) bool {
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" {
+		return site == "same-origin"
+	}
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true // not a browser cross-origin request
+	}
+	u, err := url.Parse(origin)
+	return err == nil && u.Host == r.Host
+}
+
+// login exchanges the admin token for the player's session cookie.
+func (c *Coordinator) login(w http.ResponseWriter, r *http.Request) {
+	if c.sessions == nil {
+		writeError(w, http.StatusNotFound, "not_found", "sign-in is disabled: the coordinator has no admin token")
+		return
+	}
+	var body struct {
+		Token string `json:"token"`
+	}
+	if err := json.NewDecoder(io.LimitReader(r.Body, 4096)).Decode(&body); err != nil {
+		writeError(w, http.StatusBadRequest, "bad_request", "body must be JSON {\"token\": \"…\"}")
+		return
+	}
+	if subtle.ConstantTimeCompare([]byte(body.Token), []byte(c.cfg.AdminToken)) != 1 {
+		c.log.Warn("player sign-in refused")
+		writeError(w, http.StatusUnauthorized, "unauthorized", "wrong admin token")
+		return
+	}
+	if err := c.sessions.Issue(w, c.cfg.SecureCookies); err != nil {
+		c.internal(w, fmt.Errorf("issue session cookie: %w", err))
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (c *Coordinator) logout(w http.ResponseWriter, r *http.Request) {
+	if c.sessions != nil {
+		c.sessions.Clear(w)
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (c *Coordinator) me(w http.ResponseWriter, r *http.Request) {
+	p, _ := auth.From(r.Context())
+	writeJSON(w, http.StatusOK, map[string]any{"admin": p.Admin, "project": p.Project})
+}
+
+// config is what the player needs to know about this deployment.
+func (c *Coordinator) config(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"trace_url_template": c.cfg.TraceURLTemplate})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

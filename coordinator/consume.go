@@ -26,8 +26,8 @@ func (e *permanentError) Unwrap() error { return e.err }
 // a graceful shutdown drains.
 func (c *Coordinator) Run(ctx context.Context) error {
 	cons, err := c.cfg.JetStream.CreateOrUpdateConsumer(ctx, sdkproto.StreamName, jetstream.ConsumerConfig{
-		Durable:       c.cfg.Consumer,
-		AckPolicy:     jetstream.AckExplicitPolicy,
+		Durable:   c.cfg.Consumer,
+		AckPolicy: jetstream.AckExplicitPolicy,
 		// A crashed coordinator's unacknowledged messages come back after
 		// AckWait; a batch takes well under a second to process.
 		AckWait:       10 * time.Second,

@@ -20,6 +20,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/rearview-dev/rearview/coordinator/auth"
 	"github.com/rearview-dev/rearview/coordinator/blob"
 	"github.com/rearview-dev/rearview/coordinator/store"
 	"github.com/rearview-dev/rearview/sdkproto"
@@ -40,7 +41,17 @@ type Config struct {
 	FetchBatch int
 	// Consumer names the durable consumer; zero means "coordinator".
 	Consumer string
-	Logger   *slog.Logger
+	// TraceURLTemplate links a trace id to the backend's tracing UI in the
+	// player, e.g. "https://jaeger.example.com/trace/{trace_id}".
+	TraceURLTemplate string
+	// SecureCookies marks the player's session cookie Secure; set it when
+	// the coordinator is served over HTTPS.
+	SecureCookies bool
+	// ReplayRetention and EventRetention bound how long replays and events
+	// are kept when a project sets nothing; zero means 30 and 90 days.
+	ReplayRetention time.Duration
+	EventRetention  time.Duration
+	Logger          *slog.Logger
 }
 
 // Message is one stream message being processed: its edge metadata and the
@@ -72,6 +83,8 @@ type Coordinator struct {
 	hooks map[sdkproto.Kind][]EventHook
 	after []CommitHook
 	kv    jetstream.KeyValue
+	// sessions signs the player's cookies; nil without an admin token.
+	sessions *auth.Sessions
 }
 
 // New prepares the stream, the consumer's buckets and the project keys; it
@@ -95,7 +108,16 @@ func New(ctx context.Context, cfg Config) (*Coordinator, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.ReplayRetention == 0 {
+		cfg.ReplayRetention = 30 * 24 * time.Hour
+	}
+	if cfg.EventRetention == 0 {
+		cfg.EventRetention = 90 * 24 * time.Hour
+	}
 	c := &Coordinator{cfg: cfg, log: cfg.Logger.With("component", "coordinator"), hooks: map[sdkproto.Kind][]EventHook{}}
+	if cfg.AdminToken != "" {
+		c.sessions = auth.NewSessions(cfg.AdminToken, 0)
+	}
 	if err := EnsureStream(ctx, cfg.JetStream, cfg.StreamMaxAge, cfg.StreamMaxBytes); err != nil {
 		return nil, err
 	}

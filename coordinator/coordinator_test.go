@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -324,4 +325,37 @@ func TestReplaySegmentsInMinIO(t *testing.T) {
 	if st := s.get(t, s.token, "/api/v1/sessions/s-rep/segments/0", &viaAPI); st != 200 || len(viaAPI) != 3 {
 		t.Fatalf("segment via API: %d %d", st, len(viaAPI))
 	}
+
+	t.Run("live tail history", func(t *testing.T) {
+		evs, err := s.coord.ReplaySince(context.Background(), "shop", "s-rep")
+		if err != nil || len(evs) == 0 || !bytes.Contains(evs[0], []byte(`"type":4`)) {
+			t.Fatalf("ReplaySince = %d events (%v), want from the meta event on", len(evs), err)
+		}
+	})
+
+	t.Run("retention deletes expired objects", func(t *testing.T) {
+		ctx := context.Background()
+		// The vector's segment is from 2025, past the 30-day default;
+		// its events arrived just now and stay for 90 days.
+		swept, err := s.coord.Sweep(ctx, time.Now())
+		if err != nil || swept.Segments != 1 || swept.Events != 0 || swept.Sessions != 0 {
+			t.Fatalf("sweep = %+v, %v; want one segment", swept, err)
+		}
+		if _, err := s3.Stat(ctx, key); !errors.Is(err, blob.ErrNotFound) {
+			t.Fatalf("expired object still in MinIO: %v", err)
+		}
+		if n := s.count(t, `SELECT count(*) FROM replay_segments WHERE session_id = 's-rep'`); n != 0 {
+			t.Fatalf("%d segment rows left", n)
+		}
+		swept, err = s.coord.Sweep(ctx, time.Now().Add(91*24*time.Hour))
+		if err != nil || swept.Events == 0 || swept.Sessions == 0 {
+			t.Fatalf("sweep 91 days on = %+v, %v; want events and sessions deleted", swept, err)
+		}
+		if n := s.count(t, `SELECT count(*) FROM sessions WHERE id = 's-rep'`); n != 0 {
+			t.Fatal("expired session still indexed")
+		}
+		if again, err := s.coord.Sweep(ctx, time.Now().Add(91*24*time.Hour)); err != nil || again != (coordinator.Swept{}) {
+			t.Fatalf("second sweep = %+v, %v; want nothing left to do", again, err)
+		}
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -122,4 +123,66 @@ func (c *Coordinator) readSegment(ctx context.Context, key string) ([]byte, erro
 		return nil, fmt.Errorf("decompress %s: %w", key, err)
 	}
 	return out, nil
+}
+
+// ReplaySince returns a session's stored rrweb events from its latest full
+// snapshot (and the Meta event before it) on, reading back at most 32
+// segments. The live tail uses it to open a session it holds no buffer for.
+func (c *Coordinator) ReplaySince(ctx context.Context, project, session string) ([]json.RawMessage, error) {
+	rows, err := c.cfg.DB.QueryContext(ctx, `SELECT blob_key FROM replay_segments WHERE project = ? AND session_id = ? ORDER BY segment DESC LIMIT 32`, project, session)
+	if err != nil {
+		return nil, fmt.Errorf("replay since: %w", err)
+	}
+	var keys []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("replay since: %w", err)
+		}
+		keys = append(keys, k)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("replay since: %w", err)
+	}
+	// Newest segment first: collect until a segment holds a full snapshot.
+	var segs [][]json.RawMessage
+	for _, k := range keys {
+		raw, err := c.readSegment(ctx, k)
+		if err != nil {
+			return nil, fmt.Errorf("replay since: %w", err)
+		}
+		var evs []json.RawMessage
+		if err := json.Unmarshal(raw, &evs); err != nil {
+			return nil, fmt.Errorf("replay since: segment %s: %w", k, err)
+		}
+		segs = append(segs, evs)
+		if at := lastFullSnapshot(evs); at >= 0 {
+			segs[len(segs)-1] = evs[at:]
+			var out []json.RawMessage
+			for i := len(segs) - 1; i >= 0; i-- {
+				out = append(out, segs[i]...)
+			}
+			return out, nil
+		}
+	}
+	return nil, nil // no full snapshot stored yet: nothing renders
+}
+
+// lastFullSnapshot returns the index where the last full snapshot of evs
+// starts (at its Meta event when one precedes it), or -1.
+func lastFullSnapshot(evs []json.RawMessage) int {
+	for i := len(evs) - 1; i >= 0; i-- {
+		var head struct {
+			Type int `json:"type"`
+		}
+		if json.Unmarshal(evs[i], &head) == nil && head.Type == 2 {
+			if i > 0 && json.Unmarshal(evs[i-1], &head) == nil && head.Type == 4 {
+				return i - 1
+			}
+			return i
+		}
+	}
+	return -1
 }

@@ -16,6 +16,9 @@ type CoordinatorCmd struct {
 	DataDir    string `help:"Where SQLite (and filesystem blobs) live." default:".rearview" env:"REARVIEW_DATA_DIR" type:"path"`
 	AdminToken string `help:"Admin API token; default: generated once and kept in the data dir." env:"REARVIEW_ADMIN_TOKEN"`
 	S3Flags    `embed:""`
+	ServeFlags `embed:""`
+	MapFlags   `embed:""`
+	RUMFlags   `embed:""`
 }
 
 // Run consumes and serves until SIGINT/SIGTERM, then drains.
@@ -37,11 +40,24 @@ func (c *CoordinatorCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	coord, err := newCoordinator(ctx, js, db, blobs, admin, log)
+	coord, err := newCoordinator(ctx, js, db, blobs, admin, log, c.ServeFlags)
 	if err != nil {
 		return err
 	}
-	srv, err := listen("api", c.Listen, coord.Handler())
+	maps, err := c.openSourcemaps(ctx, db, blobs, admin, log)
+	if err != nil {
+		return err
+	}
+	liveMount, err := startServing(ctx, nc, coord, c.ServeFlags, log)
+	if err != nil {
+		return err
+	}
+	var rum rum
+	defer rum.close()
+	srv, err := listen("api", c.Listen, withPlayer(coord.Handler(withIssues(coord, newSymbolicator(maps, log), log), maps.Mount, liveMount, rum.register(ctx, coord, c.RUMFlags, log))))
+	if err == nil {
+		err = rum.err
+	}
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,8 @@ import (
 
 	"github.com/rearview-dev/rearview/coordinator"
 	"github.com/rearview-dev/rearview/coordinator/store"
+	"github.com/rearview-dev/rearview/e2e/demo"
+	"github.com/rearview-dev/rearview/player"
 )
 
 // UpCmd runs everything in one process on embedded defaults.
@@ -31,6 +33,9 @@ type UpCmd struct {
 	CountryHeader string `help:"Trusted header carrying the client's country (e.g. CF-IPCountry)." env:"REARVIEW_COUNTRY_HEADER"`
 	DemoKey       string `help:"Ingest key of the demo project created on first start." default:"rvk_demo" env:"REARVIEW_DEMO_KEY"`
 	S3Flags       `embed:""`
+	ServeFlags    `embed:""`
+	MapFlags      `embed:""`
+	RUMFlags      `embed:""`
 }
 
 // Run starts NATS, coordinator and edge, prints URLs and waits for a signal;
@@ -91,7 +96,7 @@ func (c *UpCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	coord, err := newCoordinator(ctx, js, db, blobs, admin, log)
+	coord, err := newCoordinator(ctx, js, db, blobs, admin, log, c.ServeFlags)
 	if err != nil {
 		return err
 	}
@@ -107,7 +112,20 @@ func (c *UpCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	apiSrv, err := listen("api", c.APIListen, apiHandler(coord, edgeSrv.URL(), c.DemoKey))
+	maps, err := c.openSourcemaps(ctx, db, blobs, admin, log)
+	if err != nil {
+		return err
+	}
+	liveMount, err := startServing(ctx, nc, coord, c.ServeFlags, log)
+	if err != nil {
+		return err
+	}
+	var rum rum
+	defer rum.close()
+	apiSrv, err := listen("api", c.APIListen, apiHandler(coord, edgeSrv.URL(), c.DemoKey, withIssues(coord, newSymbolicator(maps, log), log), maps.Mount, liveMount, rum.register(ctx, coord, c.RUMFlags, log)))
+	if err == nil {
+		err = rum.err
+	}
 	if err != nil {
 		return err
 	}
@@ -167,9 +185,11 @@ func ensureDemo(ctx context.Context, coord *coordinator.Coordinator, key string)
 }
 
 // apiHandler serves the coordinator API and the pages of `rearview up`.
-func apiHandler(coord *coordinator.Coordinator, edgeURL, demoKey string) http.Handler {
+func apiHandler(coord *coordinator.Coordinator, edgeURL, demoKey string, mount ...func(*http.ServeMux)) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/", coord.Handler())
+	mux.Handle("/", coord.Handler(mount...))
+	mux.Handle(player.Prefix, player.Handler())
 	mux.Handle("GET /{$}", landingPage(edgeURL, demoKey))
+	mux.Handle("/demo/", http.StripPrefix("/demo", demo.Handler(demo.Options{EdgeURL: edgeURL, Key: demoKey, Release: "demo"})))
 	return mux
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/rearview-dev/rearview/coordinator/blob"
 	"github.com/rearview-dev/rearview/coordinator/store"
 	"github.com/rearview-dev/rearview/edge"
+	"github.com/rearview-dev/rearview/player"
 )
 
 // S3Flags select MinIO/S3 for object storage instead of the filesystem.
@@ -148,6 +149,17 @@ func newEdge(js jetstream.JetStream, region, countryHeader string, log *slog.Log
 	})
 }
 
-func newCoordinator(ctx context.Context, js jetstream.JetStream, db *sql.DB, blobs blob.Store, admin string, log *slog.Logger) (*coordinator.Coordinator, error) {
-	return coordinator.New(ctx, coordinator.Config{JetStream: js, DB: db, Blobs: blobs, AdminToken: admin, Logger: log})
+func newCoordinator(ctx context.Context, js jetstream.JetStream, db *sql.DB, blobs blob.Store, admin string, log *slog.Logger, serve ServeFlags) (*coordinator.Coordinator, error) {
+	cfg := coordinator.Config{JetStream: js, DB: db, Blobs: blobs, AdminToken: admin, Logger: log}
+	serve.apply(&cfg)
+	return coordinator.New(ctx, cfg)
+}
+
+// withPlayer serves the web viewer under /player/ beside the API, on one
+// origin so the player's session cookie reaches the API.
+func withPlayer(api http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle(player.Prefix, player.Handler())
+	mux.Handle("/", api)
+	return mux
 }

@@ -1,0 +1,41 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/rearview-dev/rearview/coordinator"
+	"github.com/rearview-dev/rearview/coordinator/live"
+)
+
+// ServeFlags configure what the coordinator serves and keeps.
+type ServeFlags struct {
+	TraceURL        string        `name:"trace-url" help:"Link template from a trace id to your tracing UI, e.g. https://jaeger.example.com/trace/{trace_id}." env:"REARVIEW_TRACE_URL"`
+	ReplayRetention time.Duration `help:"How long replays are kept unless a project sets its own." default:"720h" env:"REARVIEW_REPLAY_RETENTION"`
+	EventRetention  time.Duration `help:"How long events and sessions are kept unless a project sets their own." default:"2160h" env:"REARVIEW_EVENT_RETENTION"`
+	SecureCookies   bool          `help:"Mark the player's session cookie Secure (serve the player over HTTPS)." env:"REARVIEW_SECURE_COOKIES"`
+	AllowOrigin     []string      `name:"allow-origin" help:"Extra browser origins allowed to open the live tail." env:"REARVIEW_ALLOW_ORIGINS"`
+}
+
+func (f ServeFlags) apply(c *coordinator.Config) {
+	c.TraceURLTemplate = f.TraceURL
+	c.ReplayRetention = f.ReplayRetention
+	c.EventRetention = f.EventRetention
+	c.SecureCookies = f.SecureCookies
+}
+
+// startServing starts the live tail hub and the retention janitor; the
+// returned mount adds the live route to the API.
+func startServing(ctx context.Context, nc *nats.Conn, coord *coordinator.Coordinator, f ServeFlags, log *slog.Logger) (func(*http.ServeMux), error) {
+	hub, err := live.New(live.Config{Conn: nc, History: coord.ReplaySince, AllowedOrigins: f.AllowOrigin, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	go hub.Run(ctx)
+	go coord.RunRetention(ctx, time.Hour)
+	return hub.Mount, nil
+}

@@ -1,0 +1,441 @@
+// Package alert evaluates alert rules every minute and notifies a webhook
+// with a Slack-compatible payload: error-rate spikes on a page or an issue
+// against their rolling 24-hour baseline, new issues, regressions, and a
+// page's vital p75 over its threshold.
+//
+// Error counts per project, page and issue per minute are kept by a
+// coordinator event hook inside the transaction that stores each new error
+// event, so they are exact across redelivery and restarts. A notification
+// is recorded in alert_history before it is sent: the cooldown and dedupe
+// read that table, so a restart never notifies twice (the price is that a
+// crash between recording and sending loses that one notification, which
+// the history still shows as undelivered).
+package alert
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rearview-dev/rearview/coordinator"
+	"github.com/rearview-dev/rearview/coordinator/vitals"
+	"github.com/rearview-dev/rearview/sdkproto"
+)
+
+// Issue is what new-issue and regression rules need to know of an issue.
+type Issue struct {
+	ID    string
+	Title string
+	// At is when it was first seen (new) or regressed (regression).
+	At int64
+}
+
+// Issues is where new-issue and regression rules look. The issues package's
+// table is read by SQLIssues; tests use fakes.
+type Issues interface {
+	NewIssues(ctx context.Context, project string, since, until int64) ([]Issue, error)
+	Regressions(ctx context.Context, project string, since, until int64) ([]Issue, error)
+}
+
+// Vitals is what vital rules need; *vitals.Vitals implements it.
+type Vitals interface {
+	Breakdown(ctx context.Context, q vitals.Query, by vitals.Dimension, limit int) ([]vitals.Row, error)
+}
+
+// Options configures alerting.
+type Options struct {
+	// Interval between evaluations; zero means one minute. Negative
+	// disables the background loop (tests call Evaluate).
+	Interval time.Duration
+	// Webhook is the default notification URL for rules without their own.
+	Webhook string
+	// Issues backs new-issue and regression rules; nil reads the issues
+	// table when it exists (SQLIssues).
+	Issues Issues
+	// Vitals backs vital rules; nil disables them.
+	Vitals Vitals
+	// HTTPClient sends webhooks; nil means a client with a 10 s timeout.
+	HTTPClient *http.Client
+	// Now is the clock; nil means time.Now.
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Alerts is the running alerting: rules, hook, evaluator, API.
+type Alerts struct {
+	db   *sql.DB
+	opts Options
+	log  *slog.Logger
+
+	evalMu sync.Mutex
+	stop   context.CancelFunc
+	done   chan struct{}
+}
+
+// Register adds the error-counting hook to c and starts the evaluator; call
+// it before c.Run, after the issues package registered its hook (so that an
+// error's issue id is already set when it is counted), and Close it on
+// shutdown.
+func Register(c *coordinator.Coordinator, opts Options) (*Alerts, error) {
+	a, err := New(c.DB(), opts)
+	if err != nil {
+		return nil, err
+	}
+	c.OnEvent(sdkproto.KindError, a.Hook)
+	ctx, cancel := context.WithCancel(context.Background())
+	a.stop, a.done = cancel, make(chan struct{})
+	go a.run(ctx)
+	return a, nil
+}
+
+// New returns alerting over db without hook or loop.
+func New(db *sql.DB, opts Options) (*Alerts, error) {
+	if opts.Interval == 0 {
+		opts.Interval = time.Minute
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.HTTPClient == nil {
+		opts.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	if opts.Issues == nil {
+		opts.Issues = &SQLIssues{DB: db}
+	}
+	if err := db.QueryRow(`SELECT count(*) FROM alert_rules`).Scan(new(int)); err != nil {
+		return nil, fmt.Errorf("alerts: is migration 006_alerts applied? %w", err)
+	}
+	return &Alerts{db: db, opts: opts, log: opts.Logger.With("component", "alert")}, nil
+}
+
+// Close stops the evaluator.
+func (a *Alerts) Close() error {
+	if a.stop != nil {
+		a.stop()
+		<-a.done
+		a.stop = nil
+	}
+	return nil
+}
+
+func (a *Alerts) run(ctx context.Context) {
+	defer close(a.done)
+	if a.opts.Interval < 0 {
+		<-ctx.Done()
+		return
+	}
+	t := time.NewTicker(a.opts.Interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := a.Evaluate(ctx); err != nil {
+			a.log.Warn("evaluate", "err", err)
+		}
+	}
+}
+
+// countsRetention is how long per-minute error counts are kept: the 24 h
+// baseline plus the longest window.
+const countsRetention = 24*hour + 6*hour + hour
+
+// maxSkew is how far an error's browser timestamp may be from when the edge
+// received it before the receive time is used instead.
+const maxSkew = 2 * day
+
+// Hook counts a new error event by page and by issue in its transaction.
+func (a *Alerts) Hook(ctx context.Context, tx *sql.Tx, m *coordinator.Message, ev *sdkproto.Event) error {
+	if ev.Error == nil {
+		return nil
+	}
+	ts := ev.TS
+	if m.ReceivedAt != 0 && (ts < m.ReceivedAt-maxSkew || ts > m.ReceivedAt+5*minute) {
+		ts = m.ReceivedAt
+	}
+	u := ev.Error.URL
+	if u == "" {
+		u = m.Batch.Page.URL
+	}
+	bucket := ts - ts%minute
+	const upsert = `INSERT INTO alert_counts (project, scope, key, minute, count) VALUES (?, ?, ?, ?, 1)
+ON CONFLICT (project, scope, key, minute) DO UPDATE SET count = count + 1`
+	if _, err := tx.ExecContext(ctx, upsert, m.Project, ScopePage, vitals.NormaliseRoute(u), bucket); err != nil {
+		return fmt.Errorf("count error: %w", err)
+	}
+	// The issues hook, registered earlier, has grouped this event already.
+	var issue sql.NullString
+	if err := tx.QueryRowContext(ctx, `SELECT issue_id FROM events WHERE project = ? AND id = ?`, m.Project, ev.ID).Scan(&issue); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("count error: issue of %s: %w", ev.ID, err)
+	}
+	if issue.Valid && issue.String != "" {
+		if _, err := tx.ExecContext(ctx, upsert, m.Project, ScopeIssue, issue.String, bucket); err != nil {
+			return fmt.Errorf("count error: %w", err)
+		}
+	}
+	return nil
+}
+
+// Firing is one alert to send.
+type Firing struct {
+	Rule     Rule
+	Key      string
+	Value    float64
+	Baseline float64
+	Message  string
+}
+
+// Evaluate checks every rule once at the clock's now, records and sends
+// what fires, and prunes old counts.
+func (a *Alerts) Evaluate(ctx context.Context) error {
+	a.evalMu.Lock()
+	defer a.evalMu.Unlock()
+	now := a.opts.Now().UnixMilli()
+	rules, err := a.Rules(ctx, "")
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, r := range rules {
+		fs, err := a.check(ctx, r, now)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("rule %s: %w", r.ID, err))
+			continue
+		}
+		for _, f := range fs {
+			if err := a.fire(ctx, f, now); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	if _, err := a.db.ExecContext(ctx, `DELETE FROM alert_counts WHERE minute < ?`, now-countsRetention); err != nil {
+		errs = append(errs, fmt.Errorf("prune alert counts: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+func (a *Alerts) check(ctx context.Context, r Rule, now int64) ([]Firing, error) {
+	switch r.Kind {
+	case ErrorRate:
+		return a.checkErrorRate(ctx, r, now)
+	case NewIssue, Regression:
+		since := max(r.CreatedAt, now-day)
+		var is []Issue
+		var err error
+		if r.Kind == NewIssue {
+			is, err = a.opts.Issues.NewIssues(ctx, r.Project, since, now)
+		} else {
+			is, err = a.opts.Issues.Regressions(ctx, r.Project, since, now)
+		}
+		if err != nil {
+			return nil, err
+		}
+		var out []Firing
+		for _, i := range is {
+			if r.Target != "" && r.Target != i.ID {
+				continue
+			}
+			what := "New issue"
+			key := i.ID
+			if r.Kind == Regression {
+				what = "Regression"
+				key = fmt.Sprintf("%s@%d", i.ID, i.At)
+			}
+			out = append(out, Firing{Rule: r, Key: key, Value: float64(i.At), Message: fmt.Sprintf("%s in %s: %s (%s)", what, r.Project, i.Title, i.ID)})
+		}
+		return out, nil
+	case VitalP75:
+		return a.checkVital(ctx, r, now)
+	}
+	return nil, fmt.Errorf("unknown kind %q", r.Kind)
+}
+
+func (a *Alerts) checkErrorRate(ctx context.Context, r Rule, now int64) ([]Firing, error) {
+	// The window ends with the current (partial) minute.
+	end := now - now%minute + minute
+	start := end - r.WindowMS
+	args := []any{start, start, r.Project, r.Scope, start - day, end}
+	where := ""
+	if r.Target != "" {
+		where = " AND key = ?"
+		args = append(args, r.Target)
+	}
+	rows, err := a.db.QueryContext(ctx, `SELECT key,
+	coalesce(sum(CASE WHEN minute >= ? THEN count END), 0),
+	coalesce(sum(CASE WHEN minute < ? THEN count END), 0)
+FROM alert_counts WHERE project = ? AND scope = ? AND minute >= ? AND minute < ?`+where+` GROUP BY key`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("error counts: %w", err)
+	}
+	defer rows.Close()
+	windows := float64(day) / float64(r.WindowMS)
+	var out []Firing
+	for rows.Next() {
+		var key string
+		var cur, base int64
+		if err := rows.Scan(&key, &cur, &base); err != nil {
+			return nil, fmt.Errorf("error counts: %w", err)
+		}
+		baseline := float64(base) / windows
+		if cur < r.MinCount || float64(cur) < r.Factor*baseline {
+			continue
+		}
+		what := "page " + key
+		if r.Scope == ScopeIssue {
+			what = "issue " + key
+		}
+		ratio := "new errors, no baseline"
+		if baseline > 0 {
+			ratio = fmt.Sprintf("%.1f× the 24 h baseline of %.1f", float64(cur)/baseline, baseline)
+		}
+		out = append(out, Firing{Rule: r, Key: key, Value: float64(cur), Baseline: baseline,
+			Message: fmt.Sprintf("Error spike on %s in %s: %d errors in the last %s (%s)", what, r.Project, cur, time.Duration(r.WindowMS)*time.Millisecond, ratio)})
+	}
+	return out, rows.Err()
+}
+
+func (a *Alerts) checkVital(ctx context.Context, r Rule, now int64) ([]Firing, error) {
+	if a.opts.Vitals == nil {
+		return nil, nil
+	}
+	q := vitals.Query{Project: r.Project, Metric: vitals.Metric(r.Metric), From: now - r.WindowMS, To: now}
+	q.Filter.Route = r.Target
+	rows, err := a.opts.Vitals.Breakdown(ctx, q, vitals.ByRoute, 0)
+	if err != nil {
+		return nil, err
+	}
+	var out []Firing
+	for _, row := range rows {
+		if row.Count < r.MinCount || row.P75 <= r.Threshold {
+			continue
+		}
+		out = append(out, Firing{Rule: r, Key: row.Key, Value: row.P75, Baseline: r.Threshold,
+			Message: fmt.Sprintf("%s p75 on page %s in %s is %s, over the %s threshold (%d samples in %s)",
+				r.Metric, row.Key, r.Project, fmtVital(r.Metric, row.P75), fmtVital(r.Metric, r.Threshold), row.Count, time.Duration(r.WindowMS)*time.Millisecond)})
+	}
+	return out, nil
+}
+
+func fmtVital(metric string, v float64) string {
+	if metric == string(vitals.CLS) {
+		return fmt.Sprintf("%.3f", v)
+	}
+	if v >= 1000 {
+		return fmt.Sprintf("%.2f s", v/1000)
+	}
+	return fmt.Sprintf("%.0f ms", v)
+}
+
+// fire records f unless the same rule and key fired within the cooldown
+// (new issues: ever), then sends it.
+func (a *Alerts) fire(ctx context.Context, f Firing, now int64) error {
+	since := now - f.Rule.CooldownMS
+	if f.Rule.Kind == NewIssue || f.Rule.Kind == Regression {
+		since = 0
+	}
+	var n int
+	if err := a.db.QueryRowContext(ctx, `SELECT count(*) FROM alert_history WHERE rule_id = ? AND key = ? AND fired_at >= ?`, f.Rule.ID, f.Key, since).Scan(&n); err != nil {
+		return fmt.Errorf("alert dedupe: %w", err)
+	}
+	if n > 0 {
+		return nil
+	}
+	res, err := a.db.ExecContext(ctx, `INSERT INTO alert_history (rule_id, project, kind, key, fired_at, value, baseline, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		f.Rule.ID, f.Rule.Project, string(f.Rule.Kind), f.Key, now, f.Value, f.Baseline, f.Message)
+	if err != nil {
+		return fmt.Errorf("record alert: %w", err)
+	}
+	id, _ := res.LastInsertId()
+	a.log.Info("alert fired", "rule", f.Rule.ID, "project", f.Rule.Project, "kind", f.Rule.Kind, "key", f.Key)
+	hook := f.Rule.Webhook
+	if hook == "" {
+		hook = a.opts.Webhook
+	}
+	if hook == "" {
+		return nil
+	}
+	sendErr := a.send(ctx, hook, f)
+	msg := ""
+	if sendErr != nil {
+		msg = sendErr.Error()
+		a.log.Warn("alert webhook", "rule", f.Rule.ID, "err", sendErr)
+	}
+	if _, err := a.db.ExecContext(ctx, `UPDATE alert_history SET delivered = ?, error = ? WHERE id = ?`, sendErr == nil, msg, id); err != nil {
+		return fmt.Errorf("record delivery: %w", err)
+	}
+	return nil
+}
+
+// SQLIssues reads the issues table the issues package writes (migration
+// 004_issues.sql: id, project, title, first_seen, …). Regressions need a
+// regressed_at column; without it none are reported.
+type SQLIssues struct {
+	DB *sql.DB
+
+	once        sync.Once
+	hasTable    bool
+	hasRegessed bool
+}
+
+func (s *SQLIssues) probe(ctx context.Context) {
+	s.once.Do(func() {
+		rows, err := s.DB.QueryContext(ctx, `SELECT name FROM pragma_table_info('issues')`)
+		if err != nil {
+			return
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var name string
+			if rows.Scan(&name) == nil {
+				s.hasTable = true
+				if strings.EqualFold(name, "regressed_at") {
+					s.hasRegessed = true
+				}
+			}
+		}
+	})
+}
+
+func (s *SQLIssues) query(ctx context.Context, col, project string, since, until int64) ([]Issue, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT id, title, `+col+` FROM issues WHERE project = ? AND `+col+` > ? AND `+col+` <= ? ORDER BY `+col+` LIMIT 100`, project, since, until)
+	if err != nil {
+		return nil, fmt.Errorf("read issues: %w", err)
+	}
+	defer rows.Close()
+	var out []Issue
+	for rows.Next() {
+		var i Issue
+		if err := rows.Scan(&i.ID, &i.Title, &i.At); err != nil {
+			return nil, fmt.Errorf("read issues: %w", err)
+		}
+		out = append(out, i)
+	}
+	return out, rows.Err()
+}
+
+// NewIssues returns issues first seen in (since, until].
+func (s *SQLIssues) NewIssues(ctx context.Context, project string, since, until int64) ([]Issue, error) {
+	if s.probe(ctx); !s.hasTable {
+		return nil, nil
+	}
+	return s.query(ctx, "first_seen", project, since, until)
+}
+
+// Regressions returns issues that regressed in (since, until].
+func (s *SQLIssues) Regressions(ctx context.Context, project string, since, until int64) ([]Issue, error) {
+	if s.probe(ctx); !s.hasRegessed {
+		return nil, nil
+	}
+	return s.query(ctx, "regressed_at", project, since, until)
+}

@@ -1,0 +1,150 @@
+package alert
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/rearview-dev/rearview/coordinator/auth"
+)
+
+// Mount adds the alert routes to the coordinator's authenticated API mux:
+//
+//	GET    /api/v1/alerts/rules?project
+//	POST   /api/v1/alerts/rules          (a Rule; its project defaults to the caller's)
+//	DELETE /api/v1/alerts/rules/{id}?project
+//	GET    /api/v1/alerts/history?project&before&limit
+func (a *Alerts) Mount(mux *http.ServeMux) {
+	mux.HandleFunc("GET /api/v1/alerts/rules", a.listRules)
+	mux.HandleFunc("POST /api/v1/alerts/rules", a.postRule)
+	mux.HandleFunc("DELETE /api/v1/alerts/rules/{id}", a.deleteRule)
+	mux.HandleFunc("GET /api/v1/alerts/history", a.listHistory)
+}
+
+func writeJSON(w http.ResponseWriter, status int, body any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(body)
+}
+
+func writeError(w http.ResponseWriter, status int, code, detail string) {
+	writeJSON(w, status, map[string]string{"error": code, "detail": detail})
+}
+
+func (a *Alerts) internal(w http.ResponseWriter, err error) {
+	a.log.Error("api", "err", err)
+	writeError(w, http.StatusInternalServerError, "internal", "internal error")
+}
+
+func (a *Alerts) listRules(w http.ResponseWriter, r *http.Request) {
+	project := auth.Project(w, r)
+	if project == "" {
+		return
+	}
+	rules, err := a.Rules(r.Context(), project)
+	if err != nil {
+		a.internal(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"rules": rules})
+}
+
+func (a *Alerts) postRule(w http.ResponseWriter, r *http.Request) {
+	var rule Rule
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&rule); err != nil {
+		writeError(w, http.StatusBadRequest, "bad_request", "body must be a JSON alert rule: "+err.Error())
+		return
+	}
+	p, _ := auth.From(r.Context())
+	if rule.Project == "" {
+		rule.Project = p.Project
+	}
+	if rule.Project == "" {
+		rule.Project = r.URL.Query().Get("project")
+	}
+	if rule.Project == "" {
+		writeError(w, http.StatusBadRequest, "bad_request", "project is required")
+		return
+	}
+	if !p.CanRead(rule.Project) {
+		writeError(w, http.StatusForbidden, "forbidden", "token is not valid for project "+rule.Project)
+		return
+	}
+	if rule.ID != "" {
+		// Replacing another project's rule by id is not allowed.
+		rules, err := a.Rules(r.Context(), "")
+		if err != nil {
+			a.internal(w, err)
+			return
+		}
+		for _, x := range rules {
+			if x.ID == rule.ID && x.Project != rule.Project {
+				writeError(w, http.StatusConflict, "conflict", "rule id "+rule.ID+" belongs to another project")
+				return
+			}
+		}
+	}
+	if err := rule.Normalize(); err != nil {
+		writeError(w, http.StatusBadRequest, "bad_rule", err.Error())
+		return
+	}
+	saved, err := a.PutRule(r.Context(), rule)
+	if err != nil {
+		a.internal(w, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, saved)
+}
+
+func (a *Alerts) deleteRule(w http.ResponseWriter, r *http.Request) {
+	project := auth.Project(w, r)
+	if project == "" {
+		return
+	}
+	err := a.DeleteRule(r.Context(), project, r.PathValue("id"))
+	if errors.Is(err, ErrNotFound) {
+		writeError(w, http.StatusNotFound, "not_found", "no alert rule "+r.PathValue("id")+" in project "+project)
+		return
+	}
+	if err != nil {
+		a.internal(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (a *Alerts) listHistory(w http.ResponseWriter, r *http.Request) {
+	project := auth.Project(w, r)
+	if project == "" {
+		return
+	}
+	q := r.URL.Query()
+	limit := 100
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 1000 {
+			writeError(w, http.StatusBadRequest, "bad_limit", "limit must be an integer in [1, 1000]")
+			return
+		}
+		limit = n
+	}
+	var before int64
+	if s := q.Get("before"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "bad_time", "before must be Unix milliseconds")
+			return
+		}
+		before = n
+	}
+	h, err := a.History(r.Context(), project, before, limit)
+	if err != nil {
+		a.internal(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"history": h})
+}

@@ -1,0 +1,143 @@
+package fingerprint
+
+import "github.com/rearview-dev/rearview/coordinator/symbolicate"
+
+// globMatch reports whether s matches pattern, where '*' matches any run of
+// bytes and '?' one byte. fold compares ASCII letters case-insensitively.
+// It runs in O(len(pattern)·len(s)) at worst, without allocating.
+func globMatch(pattern, s string, fold bool) bool {
+	px, sx := 0, 0
+	starP, starS := -1, 0
+	for sx < len(s) {
+		if px < len(pattern) {
+			c := pattern[px]
+			switch {
+			case c == '*':
+				for px < len(pattern) && pattern[px] == '*' {
+					px++
+				}
+				if px == len(pattern) {
+					return true
+				}
+				starP, starS = px, sx
+				continue
+			case c == '?' || c == s[sx] || fold && lower(c) == lower(s[sx]):
+				px++
+				sx++
+				continue
+			}
+		}
+		if starP < 0 {
+			return false
+		}
+		starS++
+		px, sx = starP, starS
+	}
+	for px < len(pattern) && pattern[px] == '*' {
+		px++
+	}
+	return px == len(pattern)
+}
+
+func lower(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// frameView is what grouping and matchers see of one frame.
+type frameView struct {
+	frame *symbolicate.Frame
+	// file and fn are what the frame contributes to a hash: the
+	// normalised original file and function, or for an unresolved frame
+	// the normalised URL and a function name that does not look minified.
+	file, fn string
+	module   string
+	function string // for matchers: the original or the reported name
+	inApp    bool
+	paths    []string // see pathList
+}
+
+func (v *frameView) empty() bool { return v.file == "" && v.fn == "" }
+
+// pathList returns the paths a stack.abs_path matcher tries, computed on
+// first use: original source and minified URL, each raw and normalised.
+func (v *frameView) pathList() []string {
+	if v.paths != nil {
+		return v.paths
+	}
+	v.paths = make([]string, 0, 4)
+	add := func(p string) {
+		if p == "" {
+			return
+		}
+		v.paths = append(v.paths, p)
+		if n := NormalizePath(p); n != p && n != "" {
+			v.paths = append(v.paths, n)
+		}
+	}
+	if o := v.frame.Original; o != nil {
+		add(o.Source)
+	}
+	add(v.frame.URL)
+	return v.paths
+}
+
+func (m *matcher) matchString(v string) bool {
+	return globMatch(m.pattern, v, m.fold) != m.negate
+}
+
+// matchFrame evaluates a frame matcher against f.
+func (m *matcher) matchFrame(f *frameView) bool {
+	var ok bool
+	switch m.key {
+	case "stack.abs_path":
+		for _, p := range f.pathList() {
+			if globMatch(m.pattern, p, true) {
+				ok = true
+				break
+			}
+		}
+	case "stack.module":
+		ok = globMatch(m.pattern, f.module, true)
+	case "stack.function":
+		ok = globMatch(m.pattern, f.function, false)
+	case "app":
+		ok = f.inApp == (m.pattern == "yes")
+	}
+	return ok != m.negate
+}
+
+// matchEvent evaluates an event matcher.
+func (m *matcher) matchEvent(ev *Event) bool {
+	switch m.key {
+	case "error.type":
+		return m.matchString(ev.Type)
+	case "error.value", "message":
+		return m.matchString(ev.Value)
+	case "release":
+		return m.matchString(ev.Release)
+	case "level":
+		return m.matchString(ev.Level)
+	case "environment":
+		return m.matchString(ev.Environment)
+	case "family":
+		return (m.pattern == "javascript" || m.pattern == "all") != m.negate
+	case "tags":
+		v, ok := ev.tag(m.tag)
+		if !ok {
+			return m.negate
+		}
+		return m.matchString(v)
+	}
+	return false
+}
+
+func isFrameKey(k string) bool {
+	switch k {
+	case "stack.abs_path", "stack.module", "stack.function", "app":
+		return true
+	}
+	return false
+}

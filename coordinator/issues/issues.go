@@ -1,0 +1,344 @@
+// Package issues groups error events into issues. It hooks the
+// coordinator's processing of every new error event: it symbolicates the
+// stack, fingerprints the event under the project's grouping rules,
+// creates or updates the issue (counts, users affected, releases, hourly
+// trend, regressions) and stores the symbolicated event. Everything happens
+// in the coordinator's transaction, so a redelivered message changes no
+// count. Mount adds the issues API and the grouping-rules API.
+package issues
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rearview-dev/rearview/coordinator"
+	"github.com/rearview-dev/rearview/coordinator/fingerprint"
+	"github.com/rearview-dev/rearview/coordinator/symbolicate"
+	"github.com/rearview-dev/rearview/sdkproto"
+)
+
+// Symbolicator resolves an error's minified stack to original positions.
+// It returns one frame per frame of e.Stack, innermost first; frames it
+// cannot resolve keep their minified position and say why.
+type Symbolicator interface {
+	Symbolicate(ctx context.Context, project string, e *sdkproto.Error) ([]symbolicate.Frame, error)
+}
+
+// Options configure the issues service.
+type Options struct {
+	Logger *slog.Logger
+	// Now is the clock for trends and status changes; nil means time.Now.
+	Now func() time.Time
+}
+
+// Service groups error events and serves the issues API.
+type Service struct {
+	db  *sql.DB
+	sym Symbolicator
+	log *slog.Logger
+	now func() time.Time
+
+	mu    sync.Mutex
+	rules map[string]cachedRules // by project
+}
+
+type cachedRules struct {
+	version int64
+	rules   *fingerprint.Rules
+}
+
+// Register hooks the service into c's processing of error events. A nil
+// sym leaves frames unresolved (minified positions, in-app by URL). Pass a
+// nil interface, not a typed nil pointer.
+func Register(c *coordinator.Coordinator, sym Symbolicator, opts Options) *Service {
+	s := New(c.DB(), sym, opts)
+	c.OnEvent(sdkproto.KindError, s.Hook)
+	return s
+}
+
+// New returns a service on db without registering it; Register is the
+// usual way in.
+func New(db *sql.DB, sym Symbolicator, opts Options) *Service {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Service{db: db, sym: sym, log: opts.Logger.With("component", "issues"), now: opts.Now, rules: map[string]cachedRules{}}
+}
+
+// Hook is the coordinator.EventHook for error events.
+func (s *Service) Hook(ctx context.Context, tx *sql.Tx, m *coordinator.Message, ev *sdkproto.Event) error {
+	e := ev.Error
+	if e == nil {
+		return nil
+	}
+	frames := s.symbolicate(ctx, m, e)
+	rules, err := s.projectRules(ctx, tx, m.Project)
+	if err != nil {
+		return err
+	}
+	u := e.URL
+	if u == "" {
+		u = m.Batch.Page.URL
+	}
+	fev := fingerprint.Event{
+		Type: e.Type, Value: e.Value, Frames: frames, Tags: e.Tags, URL: u,
+		Release: e.Release, Environment: e.Environment, Level: e.Level, Fingerprint: e.Fingerprint,
+	}
+	res := rules.Group(&fev)
+	id, err := s.record(ctx, tx, m, ev, &res)
+	if err != nil {
+		return err
+	}
+	payload, err := json.Marshal(storedEvent{
+		Event:    *ev,
+		Error:    &storedError{Error: *e, Stack: fev.Frames},
+		Grouping: &grouping{Issue: id, Hashes: res.Hashes, Rule: res.Rule},
+	})
+	if err != nil {
+		return fmt.Errorf("encode event %s: %w", ev.ID, err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE events SET issue_id = ?, payload = ? WHERE project = ? AND id = ?`, id, string(payload), m.Project, ev.ID); err != nil {
+		return fmt.Errorf("store event %s of issue %s: %w", ev.ID, id, err)
+	}
+	return nil
+}
+
+// storedEvent is the event as stored: its stack symbolicated. The outer
+// Error field shadows the embedded one in JSON.
+type storedEvent struct {
+	sdkproto.Event
+	Error    *storedError `json:"error,omitempty"`
+	Grouping *grouping    `json:"grouping,omitempty"`
+}
+
+type storedError struct {
+	sdkproto.Error
+	Stack []symbolicate.Frame `json:"stack,omitempty"`
+}
+
+type grouping struct {
+	Issue  string             `json:"issue"`
+	Hashes []fingerprint.Hash `json:"hashes"`
+	Rule   string             `json:"rule,omitempty"`
+}
+
+// symbolicate never fails: frames the symbolicator could not resolve, or
+// all frames when it failed, stay minified with the reason.
+func (s *Service) symbolicate(ctx context.Context, m *coordinator.Message, e *sdkproto.Error) []symbolicate.Frame {
+	if s.sym != nil {
+		frames, err := s.sym.Symbolicate(ctx, m.Project, e)
+		if err == nil && len(frames) == len(e.Stack) {
+			return frames
+		}
+		reason := "symbolication failed"
+		if err != nil {
+			s.log.Warn("symbolicate", "project", m.Project, "err", err)
+			reason = "symbolication failed: " + err.Error()
+		} else {
+			s.log.Warn("symbolicate: wrong number of frames", "project", m.Project, "want", len(e.Stack), "got", len(frames))
+		}
+		return passthrough(e, m.Batch.Page.URL, reason)
+	}
+	return passthrough(e, m.Batch.Page.URL, "no symbolicator configured")
+}
+
+// passthrough keeps the minified frames, deciding in-app by URL alone.
+func passthrough(e *sdkproto.Error, pageURL, reason string) []symbolicate.Frame {
+	out := make([]symbolicate.Frame, len(e.Stack))
+	host := hostOf(e.URL)
+	if host == "" {
+		host = hostOf(pageURL)
+	}
+	for i, f := range e.Stack {
+		out[i] = symbolicate.Frame{Frame: f, InApp: inApp(f.URL, host), UnresolvedReason: reason}
+	}
+	return out
+}
+
+func hostOf(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(p.Hostname())
+}
+
+// inApp: not node_modules, not a browser extension, not code the engine
+// made up, and not a third-party origin (another site than the page's,
+// comparing the last two labels so cdn.shop.com counts as shop.com).
+func inApp(frameURL, pageHost string) bool {
+	lu := strings.ToLower(frameURL)
+	switch {
+	case lu == "", lu == "<anonymous>", lu == "native", strings.Contains(lu, "/node_modules/"):
+		return false
+	case strings.HasPrefix(lu, "chrome-extension:"), strings.HasPrefix(lu, "moz-extension:"),
+		strings.HasPrefix(lu, "safari-extension:"), strings.HasPrefix(lu, "safari-web-extension:"):
+		return false
+	}
+	if h := hostOf(frameURL); h != "" && pageHost != "" && site(h) != site(pageHost) {
+		return false
+	}
+	return true
+}
+
+func site(host string) string {
+	parts := strings.Split(host, ".")
+	if len(parts) <= 2 {
+		return host
+	}
+	return strings.Join(parts[len(parts)-2:], ".")
+}
+
+// hashID hashes parts into a short hex id; user ids are stored only so.
+func hashID(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+// record creates or updates the issue of an event and returns its id.
+func (s *Service) record(ctx context.Context, tx *sql.Tx, m *coordinator.Message, ev *sdkproto.Event, res *fingerprint.Result) (string, error) {
+	project, e := m.Project, ev.Error
+	at := m.ReceivedAt
+	id, err := findIssue(ctx, tx, project, res.Hashes)
+	if err != nil {
+		return "", err
+	}
+	if id == "" {
+		id = hashID(project, res.Hashes[0].Value)
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO issues (project, id, title, culprit, type, value, first_seen, last_seen, last_release, rule)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, project, id, res.Title, res.Culprit, e.Type, clip(e.Value, 1000), at, at, e.Release, res.Rule); err != nil {
+			return "", fmt.Errorf("create issue: %w", err)
+		}
+	}
+	for _, h := range res.Hashes {
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO issue_hashes (project, hash, issue_id, variant) VALUES (?, ?, ?, ?)`, project, h.Value, id, string(h.Variant)); err != nil {
+			return "", fmt.Errorf("issue hash: %w", err)
+		}
+	}
+	if e.Release != "" {
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO project_releases (project, release, first_seen, seq)
+SELECT ?, ?, ?, coalesce(max(seq), 0) + 1 FROM project_releases WHERE project = ?`, project, e.Release, at, project); err != nil {
+			return "", fmt.Errorf("project release: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO issue_releases (project, issue_id, release, first_seen, last_seen, count) VALUES (?, ?, ?, ?, ?, 1)
+ON CONFLICT (project, issue_id, release) DO UPDATE SET count = count + 1, first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)`,
+			project, id, e.Release, at, at); err != nil {
+			return "", fmt.Errorf("issue release: %w", err)
+		}
+	}
+	user := "s:" + m.Batch.Session.ID
+	if m.Batch.Session.UserID != "" {
+		user = "u:" + m.Batch.Session.UserID
+	}
+	r, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO issue_users (project, issue_id, user_key) VALUES (?, ?, ?)`, project, id, hashID(project, user))
+	if err != nil {
+		return "", fmt.Errorf("issue user: %w", err)
+	}
+	newUser, _ := r.RowsAffected()
+	hour := at - at%3_600_000
+	if _, err := tx.ExecContext(ctx, `INSERT INTO issue_hourly (project, issue_id, hour, count) VALUES (?, ?, ?, 1)
+ON CONFLICT (project, issue_id, hour) DO UPDATE SET count = count + 1`, project, id, hour); err != nil {
+		return "", fmt.Errorf("issue trend: %w", err)
+	}
+	var status, resolvedIn string
+	var resolvedAt sql.NullInt64
+	err = tx.QueryRowContext(ctx, `UPDATE issues SET count = count + 1, users = users + ?,
+	last_release = CASE WHEN ? != '' AND ? >= last_seen THEN ? ELSE last_release END,
+	first_seen = min(first_seen, ?), last_seen = max(last_seen, ?)
+WHERE project = ? AND id = ? RETURNING status, resolved_in, resolved_at`,
+		newUser, e.Release, at, e.Release, at, at, project, id).Scan(&status, &resolvedIn, &resolvedAt)
+	if err != nil {
+		return "", fmt.Errorf("update issue %s: %w", id, err)
+	}
+	if status == StatusResolved && at >= resolvedAt.Int64 {
+		newer, err := isNewer(ctx, tx, project, e.Release, resolvedIn)
+		if err != nil {
+			return "", err
+		}
+		if newer {
+			if _, err := tx.ExecContext(ctx, `UPDATE issues SET status = 'unresolved', substatus = 'regressed', regressed_at = ? WHERE project = ? AND id = ?`, at, project, id); err != nil {
+				return "", fmt.Errorf("reopen issue %s: %w", id, err)
+			}
+			s.log.Info("issue regressed", "project", project, "issue", id, "release", e.Release, "resolved_in", resolvedIn)
+		}
+	}
+	return id, nil
+}
+
+// findIssue returns the issue owning the first of hashes that has one.
+func findIssue(ctx context.Context, tx *sql.Tx, project string, hashes []fingerprint.Hash) (string, error) {
+	q := `SELECT hash, issue_id FROM issue_hashes WHERE project = ? AND hash IN (?` + strings.Repeat(", ?", len(hashes)-1) + `)`
+	args := make([]any, 0, len(hashes)+1)
+	args = append(args, project)
+	for _, h := range hashes {
+		args = append(args, h.Value)
+	}
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return "", fmt.Errorf("find issue: %w", err)
+	}
+	defer rows.Close()
+	owners := map[string]string{}
+	for rows.Next() {
+		var h, id string
+		if err := rows.Scan(&h, &id); err != nil {
+			return "", fmt.Errorf("find issue: %w", err)
+		}
+		owners[h] = id
+	}
+	if err := rows.Err(); err != nil {
+		return "", fmt.Errorf("find issue: %w", err)
+	}
+	for _, h := range hashes {
+		if id, ok := owners[h.Value]; ok {
+			return id, nil
+		}
+	}
+	return "", nil
+}
+
+// isNewer reports whether an event of release reopens an issue resolved in
+// resolvedIn: any event does when the issue was resolved without a release;
+// otherwise only a release first seen after resolvedIn. An event without a
+// release cannot prove it is newer and does not reopen.
+func isNewer(ctx context.Context, tx *sql.Tx, project, release, resolvedIn string) (bool, error) {
+	if resolvedIn == "" {
+		return true, nil
+	}
+	if release == "" || release == resolvedIn {
+		return false, nil
+	}
+	var newer bool
+	err := tx.QueryRowContext(ctx, `SELECT coalesce((SELECT seq FROM project_releases WHERE project = ?1 AND release = ?2), 0) >
+	coalesce((SELECT seq FROM project_releases WHERE project = ?1 AND release = ?3), 0)`, project, release, resolvedIn).Scan(&newer)
+	if err != nil {
+		return false, fmt.Errorf("compare releases: %w", err)
+	}
+	return newer, nil
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
+}

@@ -1,0 +1,203 @@
+package coordinator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/rearview-dev/rearview/coordinator/blob"
+)
+
+// Swept counts what one retention pass deleted.
+type Swept struct {
+	Segments int `json:"segments"`
+	Events   int `json:"events"`
+	Sessions int `json:"sessions"`
+}
+
+// sweepChunk bounds how much one transaction deletes, so that ingestion is
+// never held up for long behind a large expiry.
+const sweepChunk = 500
+
+// Sweep deletes, for every project, replay segments (their objects first,
+// then their index rows and screen text) older than its replay retention,
+// and events and sessions older than its event retention. Deleting the
+// object before the row means a crash in between leaves a row pointing at
+// nothing, which the next pass removes; never an object nobody can find.
+func (c *Coordinator) Sweep(ctx context.Context, now time.Time) (Swept, error) {
+	var total Swept
+	rows, err := c.cfg.DB.QueryContext(ctx, `SELECT id, replay_retention_days, event_retention_days FROM projects`)
+	if err != nil {
+		return total, fmt.Errorf("sweep: %w", err)
+	}
+	type policy struct {
+		project      string
+		replays, evs time.Duration
+	}
+	var ps []policy
+	for rows.Next() {
+		var p policy
+		var rd, ed int
+		if err := rows.Scan(&p.project, &rd, &ed); err != nil {
+			rows.Close()
+			return total, fmt.Errorf("sweep: %w", err)
+		}
+		p.replays, p.evs = c.cfg.ReplayRetention, c.cfg.EventRetention
+		if rd > 0 {
+			p.replays = time.Duration(rd) * 24 * time.Hour
+		}
+		if ed > 0 {
+			p.evs = time.Duration(ed) * 24 * time.Hour
+		}
+		ps = append(ps, p)
+	}
+	rows.Close()
+	for _, p := range ps {
+		n, err := c.sweepReplays(ctx, p.project, now.Add(-p.replays).UnixMilli())
+		total.Segments += n
+		if err != nil {
+			return total, err
+		}
+		e, s, err := c.sweepEvents(ctx, p.project, now.Add(-p.evs).UnixMilli())
+		total.Events += e
+		total.Sessions += s
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+func (c *Coordinator) sweepReplays(ctx context.Context, project string, cutoff int64) (int, error) {
+	deleted := 0
+	for {
+		type seg struct {
+			session string
+			n       int
+			key     string
+			bytes   int64
+		}
+		rows, err := c.cfg.DB.QueryContext(ctx, `SELECT session_id, segment, blob_key, bytes FROM replay_segments WHERE project = ? AND end_ts < ? LIMIT ?`, project, cutoff, sweepChunk)
+		if err != nil {
+			return deleted, fmt.Errorf("sweep replays: %w", err)
+		}
+		var segs []seg
+		for rows.Next() {
+			var s seg
+			if err := rows.Scan(&s.session, &s.n, &s.key, &s.bytes); err != nil {
+				rows.Close()
+				return deleted, fmt.Errorf("sweep replays: %w", err)
+			}
+			segs = append(segs, s)
+		}
+		rows.Close()
+		if len(segs) == 0 {
+			return deleted, nil
+		}
+		for _, s := range segs {
+			if err := c.cfg.Blobs.Delete(ctx, s.key); err != nil && !errors.Is(err, blob.ErrNotFound) {
+				return deleted, fmt.Errorf("sweep replays: delete %s: %w", s.key, err)
+			}
+		}
+		tx, err := c.cfg.DB.BeginTx(ctx, nil)
+		if err != nil {
+			return deleted, fmt.Errorf("sweep replays: %w", err)
+		}
+		for _, s := range segs {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM replay_segments WHERE project = ? AND session_id = ? AND segment = ?`, project, s.session, s.n); err != nil {
+				tx.Rollback()
+				return deleted, fmt.Errorf("sweep replays: %w", err)
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM session_text WHERE project = ? AND session_id = ? AND segment = ?`, project, s.session, s.n); err != nil {
+				tx.Rollback()
+				return deleted, fmt.Errorf("sweep replays: %w", err)
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE sessions SET segments = max(segments - 1, 0), replay_bytes = max(replay_bytes - ?, 0) WHERE project = ? AND id = ?`, s.bytes, project, s.session); err != nil {
+				tx.Rollback()
+				return deleted, fmt.Errorf("sweep replays: %w", err)
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			return deleted, fmt.Errorf("sweep replays: %w", err)
+		}
+		deleted += len(segs)
+	}
+}
+
+func (c *Coordinator) sweepEvents(ctx context.Context, project string, cutoff int64) (events, sessions int, err error) {
+	for {
+		res, err := c.cfg.DB.ExecContext(ctx, `DELETE FROM events WHERE (project, id) IN (SELECT project, id FROM events WHERE project = ? AND received_at < ? LIMIT ?)`, project, cutoff, sweepChunk)
+		if err != nil {
+			return events, sessions, fmt.Errorf("sweep events: %w", err)
+		}
+		n, _ := res.RowsAffected()
+		events += int(n)
+		if n < sweepChunk {
+			break
+		}
+	}
+	// Events expire by when they arrived, not by the client's clock. A
+	// session goes with its last event, once its replay is gone too: a session
+	// with neither is only an index row pointing at nothing.
+	rows, err := c.cfg.DB.QueryContext(ctx, `SELECT id FROM sessions s WHERE project = ? AND segments = 0
+AND NOT EXISTS (SELECT 1 FROM events e WHERE e.project = s.project AND e.session_id = s.id)`, project)
+	if err != nil {
+		return events, sessions, fmt.Errorf("sweep sessions: %w", err)
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return events, sessions, fmt.Errorf("sweep sessions: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	for _, id := range ids {
+		tx, err := c.cfg.DB.BeginTx(ctx, nil)
+		if err != nil {
+			return events, sessions, fmt.Errorf("sweep sessions: %w", err)
+		}
+		for _, q := range []string{
+			`DELETE FROM session_pages WHERE project = ? AND session_id = ?`,
+			`DELETE FROM session_text WHERE project = ? AND session_id = ?`,
+			`DELETE FROM sessions WHERE project = ? AND id = ?`,
+		} {
+			if _, err := tx.ExecContext(ctx, q, project, id); err != nil {
+				tx.Rollback()
+				return events, sessions, fmt.Errorf("sweep sessions: %w", err)
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			return events, sessions, fmt.Errorf("sweep sessions: %w", err)
+		}
+		sessions++
+	}
+	return events, sessions, nil
+}
+
+// RunRetention sweeps every interval (zero means hourly) until ctx is done.
+func (c *Coordinator) RunRetention(ctx context.Context, every time.Duration) {
+	if every <= 0 {
+		every = time.Hour
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if s, err := c.Sweep(ctx, time.Now()); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			c.log.Warn("retention sweep", "err", err)
+		} else if s != (Swept{}) {
+			c.log.Info("retention sweep", "segments", s.Segments, "events", s.Events, "sessions", s.Sessions)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

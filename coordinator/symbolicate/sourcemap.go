@@ -1,0 +1,313 @@
+package symbolicate
+
+import (
+	"bytes"
+	"fmt"
+	"regexp"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	gosourcemap "github.com/go-sourcemap/sourcemap"
+)
+
+// Map is a parsed source map ready for lookups. It is safe for concurrent
+// use.
+type Map struct {
+	c    *gosourcemap.Consumer
+	size int64
+
+	mu       sync.Mutex
+	sources  map[string]*sourceText
+	funcs    map[funcKey]string
+	resolved map[genPos]resolved
+}
+
+type genPos struct{ line, column, contextLines int }
+
+// resolved is a cached Resolve result; the Context is shared read-only.
+type resolved struct {
+	pos Position
+	ctx *Context
+	err error
+}
+
+type funcKey struct {
+	source       string
+	line, column int
+}
+
+// maxFuncCache bounds the per-map cache of enclosing-function names.
+const maxFuncCache = 1 << 14
+
+// sourceText is one original source with its line starts.
+type sourceText struct {
+	text   string
+	starts []int // byte offset of each line
+}
+
+// ParseMap parses a source map. Callers should validate untrusted maps
+// with sourcemap.Validate first: go-sourcemap trusts the indices in the
+// mappings.
+func ParseMap(data []byte) (*Map, error) {
+	c, err := gosourcemap.Parse("", data)
+	if err != nil {
+		return nil, fmt.Errorf("parse source map: %w", err)
+	}
+	// The parsed form holds sourcesContent and names (about the raw size)
+	// plus 24 bytes per mapping segment.
+	segs := bytes.Count(data, []byte{','}) + bytes.Count(data, []byte{';'})
+	return &Map{c: c, size: int64(len(data)) + 24*int64(segs) + 512, sources: map[string]*sourceText{}, funcs: map[funcKey]string{}, resolved: map[genPos]resolved{}}, nil
+}
+
+// Size is the approximate memory the parsed map holds, in bytes.
+func (m *Map) Size() int64 { return m.size }
+
+// ErrNoMapping says the map has no mapping for a generated position.
+var ErrNoMapping = fmt.Errorf("position not covered by the source map")
+
+// Resolve maps a generated position (1-based line and column, as browsers
+// report them) to its original position, with up to contextLines lines of
+// source either side when the map carries sourcesContent. The Context may
+// be shared with other callers and must not be modified.
+func (m *Map) Resolve(line, column, contextLines int) (Position, *Context, error) {
+	// The same crash site repeats across events: remember answers.
+	k := genPos{line, column, contextLines}
+	m.mu.Lock()
+	r, ok := m.resolved[k]
+	m.mu.Unlock()
+	if ok {
+		return r.pos, r.ctx, r.err
+	}
+	pos, ctx, err := m.resolve(line, column, contextLines)
+	m.mu.Lock()
+	if len(m.resolved) < maxFuncCache {
+		m.resolved[k] = resolved{pos, ctx, err}
+	}
+	m.mu.Unlock()
+	return pos, ctx, err
+}
+
+func (m *Map) resolve(line, column, contextLines int) (pos Position, ctx *Context, err error) {
+	if line <= 0 {
+		return Position{}, nil, fmt.Errorf("no line number")
+	}
+	defer func() {
+		// go-sourcemap indexes slices with values from the map; a map that
+		// slipped past validation must cost one frame, not the process.
+		if r := recover(); r != nil {
+			err = fmt.Errorf("corrupt source map: %v", r)
+		}
+	}()
+	src, name, oline, ocol, ok := m.c.Source(line, max(column-1, 0))
+	if !ok {
+		return Position{}, nil, ErrNoMapping
+	}
+	pos = Position{Source: src, Line: oline, Column: ocol + 1}
+	st := m.source(src)
+	if st != nil {
+		pos.Function = m.function(st, src, oline, ocol)
+		ctx = st.context(oline, ocol, contextLines)
+	}
+	if pos.Function == "" {
+		pos.Function = name
+	}
+	return pos, ctx, nil
+}
+
+func (m *Map) source(src string) *sourceText {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	st, ok := m.sources[src]
+	if ok {
+		return st
+	}
+	text := m.c.SourceContent(src)
+	if text != "" {
+		st = &sourceText{text: text, starts: lineStarts(text)}
+	}
+	m.sources[src] = st
+	return st
+}
+
+func (m *Map) function(st *sourceText, src string, line, col int) string {
+	k := funcKey{src, line, col}
+	m.mu.Lock()
+	name, ok := m.funcs[k]
+	m.mu.Unlock()
+	if ok {
+		return name
+	}
+	name = enclosingFunction(st.text, st.offset(line, col))
+	m.mu.Lock()
+	if len(m.funcs) < maxFuncCache {
+		m.funcs[k] = name
+	}
+	m.mu.Unlock()
+	return name
+}
+
+func lineStarts(s string) []int {
+	starts := make([]int, 1, strings.Count(s, "\n")+1)
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\n' {
+			starts = append(starts, i+1)
+		}
+	}
+	return starts
+}
+
+// line returns 1-based line n without its line terminator, "" when out of
+// range.
+func (st *sourceText) line(n int) (string, bool) {
+	if n < 1 || n > len(st.starts) {
+		return "", false
+	}
+	start := st.starts[n-1]
+	end := len(st.text)
+	if n < len(st.starts) {
+		end = st.starts[n] - 1
+	}
+	return strings.TrimSuffix(st.text[start:end], "\r"), true
+}
+
+func (st *sourceText) offset(line, col int) int {
+	if line < 1 || line > len(st.starts) {
+		return len(st.text)
+	}
+	return min(st.starts[line-1]+col, len(st.text))
+}
+
+// maxContextLine bounds one context line: a minified vendor file would
+// otherwise put megabytes into every event.
+const maxContextLine = 240
+
+func (st *sourceText) context(line, col, n int) *Context {
+	cur, ok := st.line(line)
+	if !ok || n < 0 {
+		return nil
+	}
+	c := &Context{Line: clip(cur, col)}
+	for i := max(1, line-n); i < line; i++ {
+		l, _ := st.line(i)
+		c.Pre = append(c.Pre, clip(l, 0))
+	}
+	for i := line + 1; i <= line+n; i++ {
+		l, ok := st.line(i)
+		if !ok {
+			break
+		}
+		c.Post = append(c.Post, clip(l, 0))
+	}
+	return c
+}
+
+// clip shortens s to a window of maxContextLine bytes around col, on rune
+// boundaries.
+func clip(s string, col int) string {
+	if len(s) <= maxContextLine {
+		return s
+	}
+	start := max(0, min(col-maxContextLine/2, len(s)-maxContextLine))
+	end := start + maxContextLine
+	for start > 0 && !utf8.RuneStart(s[start]) {
+		start--
+	}
+	for end < len(s) && !utf8.RuneStart(s[end]) {
+		end--
+	}
+	return s[start:end]
+}
+
+// How far back enclosingFunction looks for a function header.
+const (
+	maxScanBack  = 64 << 10
+	headerWindow = 400
+)
+
+var (
+	ident = `[A-Za-z_$][\w$]*`
+	// name = (async) (params) => {   /  name: (x) => {
+	arrowRe = regexp.MustCompile(`(?:^|[^\w$.])(` + ident + `)\s*(?::\s*[^=;{}]+?)?\s*[:=]\s*(?:async\s+)?(?:\([^()]*\)|` + ident + `)\s*(?::\s*[^=;{}]+?)?\s*=>\s*$`)
+	// function name(params) {  /  name(params) {  (methods); optional TS return type.
+	callRe = regexp.MustCompile(`(?:(function)\s*\*?\s*(` + ident + `)?|(` + ident + `))\s*(?:<[^<>]*>)?\s*\([^()]*(?:\([^()]*\)[^()]*)*\)\s*(?::\s*[^;{}()]+?)?\s*$`)
+	// name = function (…) {  /  name: function (…) {
+	assignedFuncRe = regexp.MustCompile(`(` + ident + `)\s*[:=]\s*(?:async\s+)?function\b[^=]*$`)
+	classRe        = regexp.MustCompile(`\bclass\s+(` + ident + `)(?:\s*<[^{}]*>)?(?:\s+extends\s+[\w$.]+(?:<[^{}]*>)?)?(?:\s+implements\s+[^{}]+)?\s*$`)
+	notFunc        = map[string]bool{"if": true, "for": true, "while": true, "switch": true, "catch": true, "with": true, "return": true, "typeof": true, "await": true, "yield": true, "do": true, "else": true, "try": true, "finally": true, "new": true}
+)
+
+// enclosingFunction finds the name of the named function around offset in
+// original source text by scanning back to the opening braces that enclose
+// it. Anonymous callbacks are skipped so that a frame inside items.map(…)
+// reports the component that called map; a method is reported as
+// Class.method. It returns "" when it finds nothing recognisable.
+func enclosingFunction(src string, offset int) string {
+	depth := 0
+	stop := max(0, offset-maxScanBack)
+	method := ""
+	for i := min(offset, len(src)) - 1; i >= stop; i-- {
+		switch src[i] {
+		case '}':
+			depth++
+		case '{':
+			if depth > 0 {
+				depth--
+				continue
+			}
+			header := strings.TrimRight(src[max(0, i-headerWindow):i], " \t\r\n")
+			if method != "" {
+				if m := classRe.FindStringSubmatch(header); m != nil {
+					return m[1] + "." + method
+				}
+				continue
+			}
+			name, isMethod, isFunc := functionHeader(header)
+			if !isFunc || name == "" {
+				continue
+			}
+			if !isMethod {
+				return name
+			}
+			method = name
+		}
+	}
+	return method
+}
+
+// functionHeader reports whether the text before a '{' opens a function,
+// its name when it has one, and whether it is a method shorthand.
+func functionHeader(h string) (name string, isMethod, isFunc bool) {
+	if strings.HasSuffix(h, "=>") {
+		if m := arrowRe.FindStringSubmatch(h); m != nil {
+			return m[1], false, true
+		}
+		return "", false, true
+	}
+	if !strings.HasSuffix(h, ")") && !strings.Contains(h[max(0, len(h)-120):], ")") {
+		return "", false, false
+	}
+	m := callRe.FindStringSubmatch(h)
+	if m == nil {
+		return "", false, false
+	}
+	if m[1] == "function" {
+		if m[2] != "" {
+			return m[2], false, true
+		}
+		before := h[:len(h)-len(m[0])+strings.Index(m[0], "function")+len("function")]
+		if a := assignedFuncRe.FindStringSubmatch(before); a != nil {
+			return a[1], false, true
+		}
+		return "", false, true
+	}
+	if notFunc[m[3]] {
+		return "", false, false
+	}
+	// "x = foo(…) {" cannot be a method; "foo(…) {" at statement start is.
+	before := strings.TrimRight(h[:len(h)-len(m[0])], " \t\r\n")
+	if strings.HasSuffix(before, "=") || strings.HasSuffix(before, ".") {
+		return "", false, false
+	}
+	return m[3], true, true
+}

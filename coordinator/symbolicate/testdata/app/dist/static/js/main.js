@@ -1,0 +1,2 @@
+(()=>{function o(r){return r?{items:[{id:1,name:"Lamp",price:12}],total:1}:{total:0}}function a(r){return r.name+": "+r.price.toFixed(2)}function c(r){return r.items.map(a)}function u(r){let t=0;return r.items.map(e=>{t+=e.price}),t}var n=class{constructor(t){this.source=t}source;render(){return this.source.items.map(e=>e.name).join(", ")}};function i(r){let t=o(!1);switch(r){case"list":return c(t);case"cart":return u(t);default:return new n(t).render()}}function s(){window.rearviewFixture=r=>i(r)}s();})();
+//# sourceMappingURL=main.js.map

@@ -1,0 +1,370 @@
+// Package vitals aggregates Core Web Vitals (LCP, INP, CLS, FCP, TTFB) into
+// mergeable DDSketches keyed by project, route, device class, country,
+// browser family and release, in minute, hour and day buckets, and answers
+// percentile, rating-share, breakdown and worst-cut queries over any cut and
+// time range.
+//
+// Exactly-once without double counting across crashes: the coordinator runs
+// the event hook inside the transaction that first stores a vital event, and
+// the hook appends the classified sample to the vital_samples outbox in that
+// same transaction. A background folder merges outbox rows into the stored
+// sketches and deletes them in one transaction. Every sample is therefore
+// either in the outbox or in the sketches, never both and never neither, and
+// queries read both in one snapshot, so results are exact-to-the-sketch and
+// fresh even before a fold. Redelivered events never reach the hook.
+package vitals
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rearview-dev/rearview/coordinator"
+	"github.com/rearview-dev/rearview/coordinator/device"
+	"github.com/rearview-dev/rearview/sdkproto"
+)
+
+// Bucket resolutions in milliseconds.
+const (
+	Minute = int64(time.Minute / time.Millisecond)
+	Hour   = int64(time.Hour / time.Millisecond)
+	Day    = 24 * Hour
+)
+
+var resolutions = []int64{Minute, Hour, Day}
+
+// Options configures the aggregation.
+type Options struct {
+	// FoldInterval is how often the outbox is folded into sketches; zero
+	// means 2 s. Folding is an optimisation: queries see unfolded samples.
+	FoldInterval time.Duration
+	// FoldBatch bounds the samples one fold transaction moves; zero means
+	// 20000, which keeps the write lock short for the ingest path.
+	FoldBatch int
+	// Retention per resolution; zero means 48 h of minutes, 35 d of hours,
+	// 400 d of days.
+	MinuteRetention, HourRetention, DayRetention time.Duration
+	// Now is the clock; nil means time.Now.
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Vitals is the registered aggregation: hook, folder and API.
+type Vitals struct {
+	db   *sql.DB
+	opts Options
+	log  *slog.Logger
+	ins  *sql.Stmt
+
+	mu  sync.Mutex // guards uas
+	uas map[string]device.Info
+
+	foldMu sync.Mutex // one fold at a time
+	stop   context.CancelFunc
+	done   chan struct{}
+}
+
+// maxCachedUAs bounds the User-Agent classification cache.
+const maxCachedUAs = 4096
+
+// Register adds the vital hook to c and starts the background folder; call
+// it before c.Run and Close it on shutdown.
+func Register(c *coordinator.Coordinator, opts Options) (*Vitals, error) {
+	v, err := New(c.DB(), opts)
+	if err != nil {
+		return nil, err
+	}
+	c.OnEvent(sdkproto.KindVital, v.Hook)
+	ctx, cancel := context.WithCancel(context.Background())
+	v.stop, v.done = cancel, make(chan struct{})
+	go v.run(ctx)
+	return v, nil
+}
+
+// New returns the aggregation over db without a coordinator or folder, for
+// tests and tools; Register is what a coordinator uses.
+func New(db *sql.DB, opts Options) (*Vitals, error) {
+	if opts.FoldInterval == 0 {
+		opts.FoldInterval = 2 * time.Second
+	}
+	if opts.FoldBatch == 0 {
+		opts.FoldBatch = 20000
+	}
+	if opts.MinuteRetention == 0 {
+		opts.MinuteRetention = 48 * time.Hour
+	}
+	if opts.HourRetention == 0 {
+		opts.HourRetention = 35 * 24 * time.Hour
+	}
+	if opts.DayRetention == 0 {
+		opts.DayRetention = 400 * 24 * time.Hour
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	ins, err := db.Prepare(`INSERT INTO vital_samples (project, metric, ts, route, device, country, browser, release, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return nil, fmt.Errorf("register vitals: prepare (is migration 005_vitals applied?): %w", err)
+	}
+	return &Vitals{db: db, opts: opts, log: opts.Logger.With("component", "vitals"), ins: ins, uas: map[string]device.Info{}}, nil
+}
+
+// Close stops the folder after a last fold.
+func (v *Vitals) Close() error {
+	if v.stop != nil {
+		v.stop()
+		<-v.done
+	}
+	return v.ins.Close()
+}
+
+func (v *Vitals) run(ctx context.Context) {
+	defer close(v.done)
+	t := time.NewTicker(v.opts.FoldInterval)
+	defer t.Stop()
+	lastPrune := time.Time{}
+	for {
+		select {
+		case <-ctx.Done():
+			if _, err := v.Fold(context.WithoutCancel(ctx)); err != nil {
+				v.log.Warn("final fold", "err", err)
+			}
+			return
+		case <-t.C:
+		}
+		for {
+			n, err := v.Fold(ctx)
+			if err != nil {
+				v.log.Warn("fold", "err", err)
+				break
+			}
+			if n < v.opts.FoldBatch {
+				break
+			}
+		}
+		if now := v.opts.Now(); now.Sub(lastPrune) > 10*time.Minute {
+			if err := v.Prune(ctx); err != nil {
+				v.log.Warn("prune", "err", err)
+			}
+			lastPrune = now
+		}
+	}
+}
+
+func (v *Vitals) classify(ua string) device.Info {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if d, ok := v.uas[ua]; ok {
+		return d
+	}
+	d := device.Parse(ua)
+	if len(v.uas) >= maxCachedUAs {
+		clear(v.uas)
+	}
+	v.uas[ua] = d
+	return d
+}
+
+// Sample is one classified measurement.
+type Sample struct {
+	Project string
+	Metric  Metric
+	TS      int64
+	Dims    Dims
+	Value   float64
+}
+
+// maxSkew is how far an event's own timestamp may be from when the edge
+// received it before the receive time is used instead: browser clocks lie.
+const maxSkew = int64(24 * time.Hour / time.Millisecond)
+
+// SampleOf classifies a vital event of message m. ok is false for events
+// that never count: bots, unknown metrics, implausible values.
+func (v *Vitals) SampleOf(m *coordinator.Message, ev *sdkproto.Event) (Sample, bool) {
+	vt := ev.Vital
+	if vt == nil {
+		return Sample{}, false
+	}
+	metric := Metric(vt.Name)
+	if _, ok := thresholds[metric]; !ok || !validValue(metric, vt.Value) {
+		return Sample{}, false
+	}
+	d := v.classify(m.Batch.Device.UA)
+	if d.IsBot() {
+		return Sample{}, false
+	}
+	u := vt.URL
+	if u == "" {
+		u = m.Batch.Page.URL
+	}
+	ts := ev.TS
+	if m.ReceivedAt != 0 && (ts < m.ReceivedAt-maxSkew || ts > m.ReceivedAt+5*Minute) {
+		ts = m.ReceivedAt
+	}
+	country := strings.ToUpper(m.Country)
+	if len(country) != 2 {
+		country = "--"
+	}
+	return Sample{
+		Project: m.Project,
+		Metric:  metric,
+		TS:      ts,
+		Dims: Dims{
+			Route:   NormaliseRoute(u),
+			Device:  d.Class,
+			Country: country,
+			Browser: d.Browser,
+			Release: release(vt),
+		},
+		Value: vt.Value,
+	}, true
+}
+
+// release is the page's release as the SDK reports it in the vital's
+// attribution; vitals carry no release field of their own.
+func release(vt *sdkproto.Vital) string {
+	r := vt.Attribution["release"]
+	if len(r) > 64 {
+		r = r[:64]
+	}
+	return r
+}
+
+// Hook is the coordinator event hook: it appends the sample to the outbox in
+// the event's own transaction.
+func (v *Vitals) Hook(ctx context.Context, tx *sql.Tx, m *coordinator.Message, ev *sdkproto.Event) error {
+	s, ok := v.SampleOf(m, ev)
+	if !ok {
+		return nil
+	}
+	return v.Record(ctx, tx, s)
+}
+
+// Record appends s to the outbox inside tx.
+func (v *Vitals) Record(ctx context.Context, tx *sql.Tx, s Sample) error {
+	d := s.Dims
+	if _, err := tx.StmtContext(ctx, v.ins).ExecContext(ctx, s.Project, string(s.Metric), s.TS, d.Route, d.Device, d.Country, d.Browser, d.Release, s.Value); err != nil {
+		return fmt.Errorf("record vital: %w", err)
+	}
+	return nil
+}
+
+// Fold moves up to FoldBatch outbox samples into the stored sketches, at
+// every resolution, in one transaction, and returns how many it moved.
+func (v *Vitals) Fold(ctx context.Context) (int, error) {
+	v.foldMu.Lock()
+	defer v.foldMu.Unlock()
+	tx, err := v.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("fold vitals: %w", err)
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `SELECT seq, project, metric, ts, route, device, country, browser, release, value FROM vital_samples ORDER BY seq LIMIT ?`, v.opts.FoldBatch)
+	if err != nil {
+		return 0, fmt.Errorf("fold vitals: read outbox: %w", err)
+	}
+	agg := NewAggregator(Minute)
+	var n int
+	var last int64
+	for rows.Next() {
+		var s Sample
+		var metric string
+		if err := rows.Scan(&last, &s.Project, &metric, &s.TS, &s.Dims.Route, &s.Dims.Device, &s.Dims.Country, &s.Dims.Browser, &s.Dims.Release, &s.Value); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("fold vitals: read outbox: %w", err)
+		}
+		agg.Add(s.Project, Metric(metric), s.TS, s.Dims, s.Value)
+		n++
+	}
+	if err := rows.Close(); err != nil {
+		return 0, fmt.Errorf("fold vitals: read outbox: %w", err)
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	// Roll minute cells up into hour and day cells before touching the
+	// database: one read-modify-write per stored sketch.
+	all := make(map[cellKey]*cell, len(agg.cells)*3)
+	for k, c := range agg.cells {
+		all[k] = c
+		for _, res := range resolutions[1:] {
+			rk := k
+			rk.res, rk.bucket = res, floor(k.bucket, res)
+			rc := all[rk]
+			if rc == nil {
+				rc = newCell()
+				all[rk] = rc
+			}
+			if err := rc.merge(c); err != nil {
+				return 0, fmt.Errorf("fold vitals: %w", err)
+			}
+		}
+	}
+	if err := writeCells(ctx, tx, all); err != nil {
+		return 0, err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM vital_samples WHERE seq <= ?`, last); err != nil {
+		return 0, fmt.Errorf("fold vitals: clear outbox: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("fold vitals: commit: %w", err)
+	}
+	return n, nil
+}
+
+func writeCells(ctx context.Context, tx *sql.Tx, cells map[cellKey]*cell) error {
+	sel, err := tx.PrepareContext(ctx, `SELECT good, ni, poor, sketch FROM vital_sketches WHERE project = ? AND metric = ? AND res = ? AND bucket = ? AND route = ? AND device = ? AND country = ? AND browser = ? AND release = ?`)
+	if err != nil {
+		return fmt.Errorf("fold vitals: %w", err)
+	}
+	defer sel.Close()
+	put, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO vital_sketches (project, metric, res, bucket, route, device, country, browser, release, good, ni, poor, sketch) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return fmt.Errorf("fold vitals: %w", err)
+	}
+	defer put.Close()
+	for k, c := range cells {
+		d := k.dims
+		var good, ni, poor int64
+		var b []byte
+		err := sel.QueryRowContext(ctx, k.project, string(k.metric), k.res, k.bucket, d.Route, d.Device, d.Country, d.Browser, d.Release).Scan(&good, &ni, &poor, &b)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return fmt.Errorf("fold vitals: read sketch: %w", err)
+		default:
+			if err := c.mergeEncoded(b, good, ni, poor); err != nil {
+				return fmt.Errorf("fold vitals: %w", err)
+			}
+		}
+		if _, err := put.ExecContext(ctx, k.project, string(k.metric), k.res, k.bucket, d.Route, d.Device, d.Country, d.Browser, d.Release, c.good, c.ni, c.poor, c.encode()); err != nil {
+			return fmt.Errorf("fold vitals: write sketch: %w", err)
+		}
+	}
+	return nil
+}
+
+// Prune deletes buckets older than their resolution's retention.
+func (v *Vitals) Prune(ctx context.Context) error {
+	now := v.opts.Now().UnixMilli()
+	for _, r := range []struct {
+		res int64
+		ret time.Duration
+	}{{Minute, v.opts.MinuteRetention}, {Hour, v.opts.HourRetention}, {Day, v.opts.DayRetention}} {
+		if _, err := v.db.ExecContext(ctx, `DELETE FROM vital_sketches WHERE res = ? AND bucket < ?`, r.res, now-r.ret.Milliseconds()); err != nil {
+			return fmt.Errorf("prune vitals: %w", err)
+		}
+	}
+	return nil
+}
+
+// DB returns the database the aggregation writes to.
+func (v *Vitals) DB() *sql.DB { return v.db }

@@ -1,0 +1,369 @@
+import type { Breadcrumb, Device, Envelope, ErrorPayload, Kind, Level, Mechanism, SessionPayload, VitalPayload } from './protocol';
+import { LIMITS, PROTOCOL_VERSION, SDK_NAME, SDK_VERSION, byteLength, clip, clipMap } from './protocol';
+import type { Options, Resolved } from './config';
+import { resolve } from './config';
+import { Session } from './session';
+import { KEEPALIVE_MAX, Transport } from './transport';
+import type { FetchFn } from './transport';
+import { eventId } from './ids';
+import { parseStack } from './stack';
+import { debugIdsFor } from './debugids';
+
+/** A queued event, serialised once when it is captured. */
+interface Queued {
+  kind: Kind;
+  json: string;
+  bytes: number;
+}
+
+/** The most events (and bytes) waiting to be sent; beyond it new events are dropped, errors excepted. */
+const MAX_QUEUE = 1000;
+const MAX_QUEUE_BYTES = 8 << 20;
+/** Errors are sent after this short pause so that a burst shares one batch. */
+const ERROR_DELAY_MS = 250;
+/** An error this soon after a failed request carries that request's trace id. */
+const TRACE_LINK_MS = 10_000;
+/** Errors reported per page load at most: a loop throwing forever must not flood. */
+const MAX_ERRORS = 100;
+
+export interface CaptureContext {
+  level?: Level;
+  tags?: Record<string, string>;
+  fingerprint?: string[];
+}
+
+/** Trace ids of the last failed request, linked to a following error. */
+export interface FailedRequest {
+  traceId: string;
+  spanId: string;
+  at: number;
+}
+
+/**
+ * Replay is the recorder the full build plugs into the client; the errors
+ * and vitals build runs without it.
+ */
+export interface Replay {
+  /** onTrigger is called on an error or flagSession: buffer mode flushes. */
+  onTrigger(reason: 'error' | 'support'): void;
+  /** onSessionRotate is called when a new session replaced an expired one. */
+  onSessionRotate(): void;
+  /** cut turns recorded events into a queued segment now. */
+  cut(): void;
+  /** live reports whether the recording is being sent (not only buffered). */
+  live(): boolean;
+  /** bufferStart is the earliest time the buffer holds (buffer mode). */
+  bufferStart(): number;
+  stop(): void;
+}
+
+export type ReplayFactory = (c: Client) => Replay | null;
+
+/**
+ * Client is one initialised SDK. Everything it does from browser callbacks is
+ * guarded: a failure inside the SDK is logged (with debug) and swallowed,
+ * never thrown into the host page.
+ */
+export class Client {
+  readonly cfg: Resolved;
+  readonly session: Session;
+  readonly transport: Transport;
+  /** The page's fetch before instrumentation; the SDK's own requests use it. */
+  readonly fetch: FetchFn;
+  replay: Replay | null = null;
+  lastFailure: FailedRequest | null = null;
+
+  private queue: Queued[] = [];
+  private queueBytes = 0;
+  private crumbs: Breadcrumb[] = [];
+  private tags: Record<string, string> = {};
+  private userId = '';
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private timerAt = 0;
+  private sending: Promise<void> = Promise.resolve();
+  private errors = 0;
+  private teardown: Array<() => void> = [];
+  private closed = false;
+
+  constructor(options: Options | string, fetchImpl?: FetchFn) {
+    this.cfg = resolve(options);
+    this.fetch = fetchImpl || window.fetch;
+    this.session = new Session(Date.now());
+    this.transport = new Transport({ url: this.cfg.ingestURL, fetch: this.fetch, log: (m, e) => this.log(m, e) });
+  }
+
+  /** log reports the SDK's own trouble when debug is on. */
+  log(msg: string, err?: unknown): void {
+    if (this.cfg.debug && typeof console !== 'undefined') {
+      // The original console.warn: breadcrumbs wrap console but skip these.
+      (console.warn as (...a: unknown[]) => void)('[rearview] ' + msg, err ?? '');
+    }
+  }
+
+  /** guard runs fn and swallows what it throws. */
+  guard<T>(fn: () => T): T | undefined {
+    try {
+      return fn();
+    } catch (err) {
+      this.log('internal error', err);
+      return undefined;
+    }
+  }
+
+  /** onClose registers a function that undoes an instrumentation. */
+  onClose(fn: () => void): void {
+    this.teardown.push(fn);
+  }
+
+  /** touch records user activity; it rotates an expired session. */
+  touch(): void {
+    if (this.session.touch(Date.now())) {
+      this.enqueue('session', { state: 'start', url: clip(location.href, LIMITS.url) } satisfies SessionPayload, this.cfg.flushInterval);
+      this.replay?.onSessionRotate();
+    }
+  }
+
+  setUser(user: { id?: string | number } | null): void {
+    this.userId = user && user.id !== undefined && user.id !== null ? clip(String(user.id), LIMITS.short) : '';
+  }
+
+  setTag(key: string, value: string | number | boolean): void {
+    if (!key || byteLength(key) > LIMITS.short) return;
+    if (!(key in this.tags) && Object.keys(this.tags).length >= LIMITS.tags) return;
+    this.tags[key] = clip(String(value), LIMITS.tagValue);
+  }
+
+  /** addBreadcrumb remembers a step for the next error and, while replay is live, sends it. */
+  addBreadcrumb(b: Breadcrumb): void {
+    if (this.closed) return;
+    b.ts = b.ts || Date.now();
+    if (b.message) b.message = clip(b.message, LIMITS.message);
+    if (b.url) b.url = clip(b.url, LIMITS.url);
+    this.crumbs.push(b);
+    if (this.crumbs.length > LIMITS.breadcrumbs) this.crumbs.shift();
+    if (this.replay && this.replay.live()) this.enqueue('breadcrumb', b, this.cfg.flushInterval);
+  }
+
+  /** breadcrumbsSince returns remembered breadcrumbs at or after ts. */
+  breadcrumbsSince(ts: number): Breadcrumb[] {
+    return this.crumbs.filter((b) => (b.ts || 0) >= ts);
+  }
+
+  /** flag marks the session; flags go with every batch so the edge keeps the session. */
+  flag(name: 'error' | 'support'): void {
+    this.session.flag(name);
+    if (this.replay) this.replay.onTrigger(name);
+  }
+
+  captureException(err: unknown, mechanism: Mechanism = 'manual', handled = true, ctx: CaptureContext = {}, fallback?: { url?: string; line?: number; column?: number }): string {
+    let type = 'Error';
+    let value = '';
+    let stack = undefined as ReturnType<typeof parseStack> | undefined;
+    if (err instanceof Error || (err && typeof err === 'object' && 'message' in err && 'stack' in err)) {
+      const e = err as Error;
+      type = e.name || (e.constructor && e.constructor.name) || 'Error';
+      value = String(e.message ?? '');
+      stack = parseStack(e.stack);
+    } else if (mechanism === 'unhandledrejection') {
+      type = 'UnhandledRejection';
+      value = 'Non-Error promise rejection: ' + describe(err);
+    } else {
+      value = typeof err === 'string' ? err : describe(err);
+    }
+    if ((!stack || !stack.length) && fallback && fallback.url) {
+      stack = [{ url: fallback.url, line: fallback.line || undefined, column: fallback.column || undefined }];
+    }
+    return this.captureError({ type, value, mechanism, handled, stack, level: ctx.level }, ctx);
+  }
+
+  captureMessage(message: string, level: Level = 'info', ctx: CaptureContext = {}): string {
+    return this.captureError({ type: 'Message', value: String(message), mechanism: 'manual', handled: true, level }, ctx);
+  }
+
+  /** captureError completes an error payload and queues it. */
+  captureError(p: ErrorPayload, ctx: CaptureContext = {}): string {
+    const id = eventId();
+    if (this.closed || this.errors >= MAX_ERRORS) return id;
+    this.errors++;
+    this.touch();
+    const level = p.level || ctx.level;
+    if (!level || level === 'error' || level === 'fatal') this.flag('error');
+    if (Math.random() >= this.cfg.sampleRate) return id;
+    const now = Date.now();
+    const payload: ErrorPayload = {
+      type: clip(p.type || 'Error', LIMITS.short),
+      value: clip(p.value, LIMITS.message),
+      mechanism: p.mechanism,
+      handled: p.handled,
+    };
+    if (level) payload.level = level;
+    if (p.stack && p.stack.length) {
+      payload.stack = p.stack.slice(0, LIMITS.frames);
+      const ids = debugIdsFor(payload.stack);
+      if (ids) payload.debug_ids = ids;
+    }
+    if (this.cfg.release) payload.release = clip(this.cfg.release, LIMITS.short);
+    if (this.cfg.dist) payload.dist = clip(this.cfg.dist, LIMITS.short);
+    if (this.cfg.environment) payload.environment = clip(this.cfg.environment, LIMITS.short);
+    payload.url = clip(location.href, LIMITS.url);
+    const tags = clipMap({ ...this.tags, ...(ctx.tags || {}) }, LIMITS.tagValue, LIMITS.tags);
+    if (tags) payload.tags = tags;
+    const f = this.lastFailure;
+    if (f && now - f.at <= TRACE_LINK_MS) {
+      payload.trace_id = f.traceId;
+      payload.span_id = f.spanId;
+    }
+    if (this.crumbs.length && this.cfg.maxBreadcrumbs) payload.breadcrumbs = this.crumbs.slice(-this.cfg.maxBreadcrumbs);
+    if (ctx.fingerprint && ctx.fingerprint.length) payload.fingerprint = ctx.fingerprint.slice(0, 16).map((s) => clip(String(s), LIMITS.short));
+    this.enqueueWithId(id, now, 'error', payload, ERROR_DELAY_MS);
+    return id;
+  }
+
+  captureVital(v: VitalPayload): void {
+    this.enqueue('vital', v, this.cfg.flushInterval);
+  }
+
+  /** enqueue serialises an event and schedules a flush within delay ms. */
+  enqueue(kind: Kind, payload: unknown, delay: number): void {
+    this.enqueueWithId(eventId(), Date.now(), kind, payload, delay);
+  }
+
+  private enqueueWithId(id: string, ts: number, kind: Kind, payload: unknown, delay: number): void {
+    this.push(kind, '{"id":"' + id + '","ts":' + ts + ',"kind":"' + kind + '","' + kind + '":' + JSON.stringify(payload) + '}', delay);
+  }
+
+  /**
+   * push queues an event whose JSON the caller built (replay segments
+   * splice pre-serialised rrweb events into it).
+   */
+  push(kind: Kind, json: string, delay: number): void {
+    if (this.closed) return;
+    const bytes = byteLength(json);
+    if (this.queue.length >= MAX_QUEUE || this.queueBytes + bytes > MAX_QUEUE_BYTES) {
+      // The queue is bounded: when the edge is unreachable the page's
+      // memory must not grow. Errors displace the oldest non-error event.
+      const i = kind === 'error' ? this.queue.findIndex((q) => q.kind !== 'error') : -1;
+      if (i < 0) {
+        this.log('queue full, dropping ' + kind);
+        return;
+      }
+      this.queueBytes -= this.queue[i].bytes;
+      this.queue.splice(i, 1);
+    }
+    this.queue.push({ kind, json, bytes });
+    this.queueBytes += bytes;
+    this.schedule(delay);
+  }
+
+  private schedule(delay: number): void {
+    const at = Date.now() + delay;
+    if (this.timer !== undefined && this.timerAt <= at) return;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.flush().catch(() => {});
+    }, delay);
+  }
+
+  device(): Device {
+    const d: Device = { ua: clip(navigator.userAgent || '', 1024), viewport: { w: window.innerWidth | 0, h: window.innerHeight | 0 } };
+    if (window.screen) d.screen = { w: screen.width | 0, h: screen.height | 0 };
+    if (window.devicePixelRatio) d.dpr = window.devicePixelRatio;
+    if (navigator.language) d.language = clip(navigator.language, LIMITS.short);
+    try {
+      const tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
+      if (tz) d.timezone = clip(tz, LIMITS.short);
+    } catch {
+      // no Intl
+    }
+    const c = (navigator as Navigator & { connection?: { effectiveType?: string } }).connection;
+    if (c && c.effectiveType) d.connection = clip(c.effectiveType, LIMITS.short);
+    return d;
+  }
+
+  /** envelope builds a batch's head; the session's seq advances by one per batch. */
+  envelope(): Envelope {
+    const s = this.session.state;
+    const session: Envelope['session'] = { id: s.id, seq: this.session.nextSeq(), started_at: s.started, flags: { ...s.flags } };
+    if (this.userId) session.user_id = this.userId;
+    const page: Envelope['page'] = { url: clip(location.href, LIMITS.url) };
+    if (document.referrer) page.referrer = clip(document.referrer, LIMITS.url);
+    return { v: PROTOCOL_VERSION, sdk: { name: SDK_NAME, version: SDK_VERSION }, session, page, device: this.device(), sent_at: Date.now() };
+  }
+
+  /**
+   * takeBatches empties the queue into batch bodies within the edge's limits
+   * (or maxBytes, for beacons; one event larger than that goes alone).
+   */
+  takeBatches(maxBytes: number = LIMITS.batchBytes): string[] {
+    const out: string[] = [];
+    while (this.queue.length) {
+      const events: string[] = [];
+      let bytes = 0;
+      while (this.queue.length && events.length < LIMITS.events) {
+        const q = this.queue[0];
+        if (events.length && bytes + q.bytes > maxBytes) break;
+        events.push(q.json);
+        bytes += q.bytes;
+        this.queue.shift();
+        this.queueBytes -= q.bytes;
+      }
+      const env = JSON.stringify(this.envelope());
+      out.push(env.slice(0, -1) + ',"events":[' + events.join(',') + ']}');
+    }
+    return out;
+  }
+
+  /** flush sends everything queued and resolves when the edge answered (or gave up). */
+  flush(): Promise<void> {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    this.guard(() => this.replay?.cut());
+    const bodies = this.takeBatches();
+    // Batches go one at a time, in order, so that seq order is send order.
+    this.sending = this.sending.then(async () => {
+      for (const b of bodies) await this.transport.send(b);
+    }).catch((err) => this.log('flush', err));
+    return this.sending;
+  }
+
+  /**
+   * flushNow is for a page going away: small batches are handed to the
+   * browser to deliver after unload; larger ones take the normal path.
+   */
+  flushNow(): void {
+    this.guard(() => this.replay?.cut());
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    // The envelope takes about 1 KB of the beacon's room.
+    for (const b of this.takeBatches(KEEPALIVE_MAX - 2048)) {
+      if (!this.transport.sendNow(b)) {
+        this.sending = this.sending.then(() => this.transport.send(b)).then(() => {}, () => {});
+      }
+    }
+  }
+
+  close(): void {
+    this.guard(() => this.flushNow());
+    this.closed = true;
+    this.guard(() => this.replay?.stop());
+    for (const fn of this.teardown.splice(0).reverse()) this.guard(fn);
+  }
+
+}
+
+/** describe renders a thrown non-Error for a message, without throwing itself. */
+export function describe(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (v === undefined || v === null || typeof v !== 'object') return String(v);
+  try {
+    return clip(JSON.stringify(v), 1024);
+  } catch {
+    return Object.prototype.toString.call(v);
+  }
+}

@@ -1,0 +1,112 @@
+// Transport sends finished batch bodies to the edge. Every request is a CORS
+// "simple" request (POST, text/plain, key in the query string) so that no
+// preflight doubles the cost and keepalive/sendBeacon work in every browser;
+// the edge recognises a gzip body by its magic bytes.
+
+/** Largest body a keepalive fetch or beacon may carry (browsers cap all in-flight keepalive bodies at 64 KiB). */
+export const KEEPALIVE_MAX = 60 * 1024;
+const MAX_ATTEMPTS = 5;
+const MAX_BACKOFF_MS = 60_000;
+
+export type FetchFn = typeof fetch;
+
+export interface TransportDeps {
+  url: string;
+  fetch: FetchFn;
+  log: (msg: string, err?: unknown) => void;
+  /** sleep is injectable so that tests need not wait for backoff. */
+  sleep?: (ms: number) => Promise<void>;
+  now?: () => number;
+}
+
+/** Outcome of sending one batch. */
+export type SendResult = 'sent' | 'dropped';
+
+export async function gzip(s: string): Promise<Uint8Array | null> {
+  if (typeof CompressionStream === 'undefined') return null;
+  try {
+    const stream = new Blob([s]).stream().pipeThrough(new CompressionStream('gzip'));
+    return new Uint8Array(await new Response(stream).arrayBuffer());
+  } catch {
+    return null;
+  }
+}
+
+/** retryAfterMs reads a Retry-After header: seconds or an HTTP date. */
+export function retryAfterMs(h: string | null, now: number): number | undefined {
+  if (!h) return undefined;
+  const secs = Number(h);
+  if (!isNaN(secs)) return Math.max(0, secs * 1000);
+  const t = Date.parse(h);
+  return isNaN(t) ? undefined : Math.max(0, t - now);
+}
+
+export class Transport {
+  private blockedUntil = 0;
+  private sleep: (ms: number) => Promise<void>;
+  private now: () => number;
+
+  constructor(private deps: TransportDeps) {
+    this.sleep = deps.sleep || ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.now = deps.now || Date.now;
+  }
+
+  /**
+   * send posts one batch body, retrying network failures, 429 and 5xx with
+   * exponential backoff (or the server's Retry-After) and the same bytes, so
+   * the edge's dedupe stores a retried batch once. A 4xx other than 429 is
+   * final: retrying the same bytes cannot succeed.
+   */
+  async send(body: string): Promise<SendResult> {
+    const gz = await gzip(body);
+    const payload: BodyInit = gz ? new Blob([gz as BlobPart]) : body;
+    const size = gz ? gz.byteLength : body.length;
+    let backoff = 1000;
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      // Another batch's 429/503 holds every send until its Retry-After.
+      const wait = this.blockedUntil - this.now();
+      if (attempt === 1 && wait > 0) await this.sleep(wait);
+      let status = 0;
+      let retryAfter: number | undefined;
+      try {
+        const res = await this.deps.fetch.call(globalThis, this.deps.url, {
+          method: 'POST',
+          body: payload,
+          headers: { 'Content-Type': 'text/plain' },
+          credentials: 'omit',
+          keepalive: size <= KEEPALIVE_MAX,
+        });
+        status = res.status;
+        retryAfter = retryAfterMs(res.headers.get('Retry-After'), this.now());
+      } catch (err) {
+        this.deps.log('send failed', err);
+      }
+      if (status >= 200 && status < 300) return 'sent';
+      if (status >= 400 && status < 500 && status !== 429 && status !== 408) {
+        this.deps.log('batch rejected with ' + status);
+        return 'dropped';
+      }
+      const delay = retryAfter ?? backoff * (0.5 + Math.random() / 2);
+      if (status === 429 || status === 503) this.blockedUntil = this.now() + delay;
+      if (attempt < MAX_ATTEMPTS) await this.sleep(delay);
+      backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+    }
+    this.deps.log('batch dropped after ' + MAX_ATTEMPTS + ' attempts');
+    return 'dropped';
+  }
+
+  /**
+   * sendNow hands a small uncompressed body to the browser to deliver even
+   * when the page is going away (compression is asynchronous and may not
+   * finish). It returns false when the body is too large or the browser
+   * refused it (the keepalive quota is 64 KiB for everything in flight).
+   */
+  sendNow(body: string): boolean {
+    if (body.length > KEEPALIVE_MAX) return false;
+    try {
+      return typeof navigator.sendBeacon === 'function' && navigator.sendBeacon(this.deps.url, body);
+    } catch {
+      return false;
+    }
+  }
+}

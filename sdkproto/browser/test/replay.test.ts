@@ -1,0 +1,154 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+
+// rrweb needs a DOM; here it is replaced by a recorder whose emit the test
+// drives, to check buffering, triggering and segmenting. The real rrweb
+// runs in Chromium in browser_test.go.
+const rr = vi.hoisted(() => ({ emit: null as null | ((e: unknown, checkout?: boolean) => void), options: null as null | Record<string, unknown>, snapshots: 0 }));
+vi.mock('@rrweb/record', () => {
+  const record = (o: Record<string, unknown>) => {
+    rr.options = o;
+    rr.emit = o.emit as typeof rr.emit;
+    return () => {};
+  };
+  record.takeFullSnapshot = () => void rr.snapshots++;
+  return { record };
+});
+
+import { Client } from '../src/client';
+import { Recorder, SEGMENT_BYTES } from '../src/replay';
+import { resetStorage } from './env';
+import { shapeErrors } from './shape';
+
+const recorders: Recorder[] = [];
+
+function setup(replay: Record<string, unknown>) {
+  const c = new Client({ endpoint: 'https://e.example', key: 'k', flushInterval: 60_000, replay }, (async () => new Response('', { status: 202 })) as typeof fetch);
+  const r = new Recorder(c, c.cfg.replay!);
+  recorders.push(r);
+  c.replay = r;
+  // Keep batches in the queue for the test to read instead of sending them.
+  c.flush = () => Promise.resolve();
+  r.start();
+  return { c, r };
+}
+
+function events(c: Client) {
+  return c.takeBatches().flatMap((b) => {
+    const j = JSON.parse(b);
+    expect(shapeErrors(j)).toEqual([]);
+    return j.events;
+  });
+}
+
+let now = 1_764_028_800_000;
+const meta = () => ({ type: 4, data: { href: 'https://shop.example.com/', width: 1280, height: 720 }, timestamp: now });
+const full = () => ({ type: 2, data: { node: { type: 0, childNodes: [], id: 1 }, initialOffset: { left: 0, top: 0 } }, timestamp: now });
+const input = (text: string) => ({ type: 3, data: { source: 5, text, isChecked: false, id: 4 }, timestamp: now });
+
+describe('Recorder', () => {
+  afterEach(() => {
+    for (const r of recorders.splice(0)) r.stop();
+    vi.useRealTimers();
+  });
+  beforeEach(() => {
+    resetStorage();
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'] });
+    (globalThis as Record<string, unknown>).MutationObserver = undefined;
+  });
+
+  it('masks at record time: every input, the mask selectors, blocks', () => {
+    setup({});
+    const o = rr.options!;
+    expect(o.maskAllInputs).toBe(true);
+    expect(o.maskInputOptions).toMatchObject({ input: true, textarea: true, select: true, email: true });
+    expect(o.maskTextSelector).toBe('[data-rv-mask],[data-sentry-mask],[data-lr-hide],.rr-mask');
+    expect(o.blockSelector).toContain('[data-rv-block]');
+    const maskText = o.maskTextFn as (t: string, el: unknown) => string;
+    expect(maskText('Jane Doe', null)).toBe('**** ***');
+    const maskInput = o.maskInputFn as (t: string, el: unknown) => string;
+    expect(maskInput('4111 1111', null)).toBe('*********');
+  });
+
+  it('strict masks all text', () => {
+    setup({ strict: true });
+    expect(rr.options!.maskTextSelector).toBe('*');
+  });
+
+  it('buffer mode sends nothing until an error, then the buffer and what follows', () => {
+    const { c, r } = setup({ sessionSampleRate: 0, onErrorSampleRate: 1, bufferSeconds: 10 });
+    expect(r.mode).toBe('buffer');
+    rr.emit!(meta(), false);
+    rr.emit!(full(), false);
+    for (let i = 0; i < 30; i++) {
+      now += 1000;
+      // rrweb checks out every bufferSeconds: Meta + FullSnapshot.
+      if (i % 10 === 9) {
+        rr.emit!(meta(), true);
+        rr.emit!(full(), true);
+      }
+      rr.emit!(input('*'.repeat(i)));
+    }
+    vi.advanceTimersByTime(20_000);
+    expect(events(c).filter((e: { kind: string }) => e.kind === 'replay')).toEqual([]);
+
+    c.captureException(new Error('boom'), 'onerror', false);
+    expect(r.mode).toBe('session');
+    const evs = events(c);
+    const seg = evs.find((e: { kind: string }) => e.kind === 'replay').replay;
+    expect(seg.segment).toBe(0);
+    expect(seg.from_buffer).toBe(true);
+    // It starts at a checkout at most 2×bufferSeconds ago and covers at least bufferSeconds.
+    expect(seg.events[0].type).toBe(4);
+    expect(seg.events[1].type).toBe(2);
+    expect(seg.end_ts - seg.events[0].timestamp).toBeGreaterThanOrEqual(10_000);
+    expect(seg.end_ts - seg.events[0].timestamp).toBeLessThanOrEqual(20_000);
+    expect(evs.findIndex((e: { kind: string }) => e.kind === 'replay')).toBeLessThan(evs.findIndex((e: { kind: string }) => e.kind === 'error'));
+
+    // After the trigger the recording is live: a segment every 5 s.
+    rr.emit!(input('**'));
+    vi.advanceTimersByTime(5000);
+    const next = events(c).find((e: { kind: string }) => e.kind === 'replay').replay;
+    expect(next.segment).toBe(1);
+    expect(next.from_buffer).toBeUndefined();
+  });
+
+  it('flagSession(support) flushes the buffer too', () => {
+    const { c, r } = setup({ onErrorSampleRate: 1 });
+    rr.emit!(meta());
+    rr.emit!(full());
+    c.flag('support');
+    expect(r.mode).toBe('session');
+    const evs = events(c);
+    expect(evs[0].replay.from_buffer).toBe(true);
+    expect(c.session.state.flags).toEqual({ support: true });
+  });
+
+  it('session mode cuts segments at 500 KB', () => {
+    const { c, r } = setup({ sessionSampleRate: 1 });
+    expect(r.mode).toBe('session');
+    rr.emit!(meta());
+    rr.emit!(full());
+    const chunk = 'x'.repeat(100 * 1024);
+    for (let i = 0; i < 12; i++) rr.emit!({ type: 5, data: { tag: 'big', payload: chunk }, timestamp: now + i });
+    r.cut();
+    const segs = events(c).filter((e: { kind: string }) => e.kind === 'replay');
+    expect(segs.length).toBeGreaterThanOrEqual(3);
+    segs.forEach((s: { replay: { segment: number; events: unknown[] } }, i: number) => {
+      expect(s.replay.segment).toBe(i);
+      expect(JSON.stringify(s.replay.events).length).toBeLessThan(SEGMENT_BYTES + 110 * 1024);
+    });
+  });
+
+  it('a fresh full snapshot every checkoutEveryMs in session mode', () => {
+    setup({ sessionSampleRate: 1, checkoutEveryMs: 60_000 });
+    const before = rr.snapshots;
+    vi.advanceTimersByTime(180_000);
+    expect(rr.snapshots - before).toBe(3);
+  });
+
+  it('samples off when both rates are zero-ish', () => {
+    const { r } = setup({ sessionSampleRate: 0, onErrorSampleRate: 0.0000001 });
+    // onErrorSampleRate > 0 keeps replay configured; Math.random decides.
+    expect(['buffer', 'off']).toContain(r.mode);
+  });
+});

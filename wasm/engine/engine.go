@@ -1,0 +1,734 @@
+// Package engine is the edge policy engine: it applies a project's policy
+// (package policy) to one batch in a single pass over its JSON, dropping
+// noise (package noise), sampling sessions (package sample) and masking
+// personal data (package mask), and says what it did with every event.
+//
+// The same code runs natively (the edge's --native mode and tests) and
+// inside filter.wasm, built from wasm/cmd/filter; Handle is the function
+// both call, over the byte envelope documented in wasm/README.md, so their
+// outputs can be compared byte for byte.
+//
+// The walk copies the input to the output and rewrites only the strings it
+// masks. It allocates nothing per string: Go compiled to wasm pays for
+// every allocation several times over.
+package engine
+
+import (
+	"github.com/rearview-dev/rearview/wasm/jsontext"
+	"github.com/rearview-dev/rearview/wasm/mask"
+	"github.com/rearview-dev/rearview/wasm/noise"
+	"github.com/rearview-dev/rearview/wasm/policy"
+	"github.com/rearview-dev/rearview/wasm/sample"
+)
+
+// Context is what the host knows about the request a batch came with.
+type Context struct {
+	Project string
+	Region  string
+	Country string // ISO 3166-1 alpha-2 or ""
+	UA      string // the request's User-Agent; "" falls back to the batch's device.ua
+	Now     int64  // milliseconds since the Unix epoch
+}
+
+// The drop reasons, in the order reports list them.
+var reasons = [...]string{
+	noise.ReasonCrawlers, noise.ReasonLocalhost, noise.ReasonExtensions, noise.ReasonBrowser,
+	noise.ReasonKnown, noise.ReasonRelease, noise.ReasonSampled,
+}
+
+const (
+	rKept = iota - 1
+	rCrawlers
+	rLocalhost
+	rExtensions
+	rBrowser
+	rKnown
+	rRelease
+	rSampled
+)
+
+// kinds of events.
+const (
+	kUnknown = iota
+	kError
+	kVital
+	kReplay
+	kBreadcrumb
+	kSession
+)
+
+type decision struct {
+	id, kind [2]int // bounds of raw string content in the input
+	reason   int
+	masked   int
+}
+
+// Engine applies policies. It keeps its buffers between calls and is not
+// safe for concurrent use: give each goroutine (or wasm instance) its own.
+type Engine struct {
+	r       jsontext.Reader
+	p       *policy.Resolved
+	cache   map[uint64]*cached
+	scratch []byte
+	spare   []byte
+	fp      []byte
+
+	// Per batch.
+	ctx         Context
+	session     sample.Session
+	deviceUA    []byte
+	seenSession bool
+	seenPage    bool
+	seenDevice  bool
+	envelope    bool // session, page and device are known
+	batchDrop   int
+	keepSession bool
+	kept        int
+	masked      int
+	evMasked    int
+	dropped     [len(reasons)]int
+	decisions   []decision
+	styleIDs    map[int64]bool
+	maskIDs     map[int64]bool
+
+	resp []byte
+}
+
+type cached struct {
+	doc    []byte
+	region string
+	p      *policy.Resolved
+	err    error
+}
+
+// New returns an Engine.
+func New() *Engine {
+	return &Engine{
+		cache:    map[uint64]*cached{},
+		styleIDs: map[int64]bool{},
+		maskIDs:  map[int64]bool{},
+	}
+}
+
+// policyFor resolves a policy document for a region, remembering the last
+// ones: a host sends the same few documents over and over.
+func (e *Engine) policyFor(doc []byte, region string) (*policy.Resolved, error) {
+	h := uint64(14695981039346656037)
+	for _, c := range doc {
+		h = (h ^ uint64(c)) * 1099511628211
+	}
+	h = (h ^ 0xff) * 1099511628211
+	for i := 0; i < len(region); i++ {
+		h = (h ^ uint64(region[i])) * 1099511628211
+	}
+	if c, ok := e.cache[h]; ok && c.region == region && string(c.doc) == string(doc) {
+		return c.p, c.err
+	}
+	p, err := policy.Resolve(doc, region)
+	if len(e.cache) >= 64 {
+		clear(e.cache)
+	}
+	e.cache[h] = &cached{doc: append([]byte(nil), doc...), region: region, p: p, err: err}
+	return p, err
+}
+
+// apply runs the policy over batch, leaving the output batch in e.r.Out
+// and one decision per event in e.decisions.
+func (e *Engine) apply(p *policy.Resolved, ctx Context, batch []byte, out []byte) (err error) {
+	e.p, e.ctx = p, ctx
+	e.session = sample.Session{}
+	e.deviceUA = nil
+	e.seenSession, e.seenPage, e.seenDevice, e.envelope = false, false, false, false
+	e.batchDrop, e.keepSession = rKept, true
+	e.kept, e.masked, e.evMasked = 0, 0, 0
+	e.dropped = [len(reasons)]int{}
+	e.decisions = e.decisions[:0]
+	clear(e.styleIDs)
+	clear(e.maskIDs)
+	e.r.Reset(batch, out)
+	defer jsontext.Catch(&err)
+	e.batch()
+	e.r.End()
+	return nil
+}
+
+func (e *Engine) out(b ...byte) { e.r.Out = append(e.r.Out, b...) }
+
+// key writes the key just read, preceded by a comma unless first.
+func (e *Engine) key(n int) {
+	if n > 1 {
+		e.r.Out = append(e.r.Out, ',')
+	}
+	e.r.Out = jsontext.AppendQuoted(e.r.Out, e.r.Key)
+}
+
+func (e *Engine) batch() {
+	r := &e.r
+	r.Open('{')
+	e.out('{')
+	n := 0
+	for r.NextKey(&n) {
+		e.key(n)
+		switch string(r.Key) {
+		case "events":
+			if !e.envelope {
+				e.lookahead()
+			}
+			e.decide()
+			e.events()
+		default:
+			e.envelopeMember(string(r.Key))
+		}
+	}
+	e.out('}')
+}
+
+// envelopeMember handles a top-level member other than events.
+func (e *Engine) envelopeMember(k string) {
+	switch k {
+	case "session":
+		e.seenSession = true
+		e.sessionObj()
+	case "page":
+		e.seenPage = true
+		e.object(e.pageMember)
+	case "device":
+		e.seenDevice = true
+		e.object(func(k string) {
+			if k == "ua" && e.r.Peek() == '"' {
+				s, end, _ := e.r.String()
+				e.deviceUA = e.r.In[s:end]
+				e.out('"')
+				e.out(e.deviceUA...)
+				e.out('"')
+				return
+			}
+			e.r.Copy()
+		})
+	case "v", "sdk", "sent_at":
+		e.r.Copy()
+	default:
+		e.generic()
+	}
+	e.envelope = e.seenSession && e.seenPage && e.seenDevice
+}
+
+// lookahead reads the envelope members that follow "events" so that the
+// events can be decided on; their output is discarded and written again
+// when the walk reaches them.
+func (e *Engine) lookahead() {
+	r := &e.r
+	m, outLen, masked := r.Mark(), len(r.Out), e.masked
+	r.Skip()
+	n := 1
+	for r.NextKey(&n) {
+		if string(r.Key) == "events" {
+			r.Skip()
+			continue
+		}
+		e.envelopeMember(string(r.Key))
+	}
+	r.Restore(m)
+	r.Out, e.masked = r.Out[:outLen], masked
+	e.envelope = true
+}
+
+func (e *Engine) sessionObj() {
+	e.object(func(k string) {
+		r := &e.r
+		switch k {
+		case "id":
+			if r.Peek() == '"' {
+				s, end, _ := r.String()
+				e.session.ID = r.In[s:end]
+				e.out('"')
+				e.out(e.session.ID...)
+				e.out('"')
+				return
+			}
+			r.Copy()
+		case "user_id":
+			if r.Peek() == '"' {
+				m := r.Mark()
+				s, end, _ := r.String()
+				e.session.UserID = r.In[s:end]
+				r.Restore(m)
+			}
+			e.str(mDetect)
+		case "flags":
+			e.object(func(k string) {
+				if (k == "error" || k == "support") && (r.Peek() == 't' || r.Peek() == 'f') {
+					v := r.Bool()
+					if k == "error" {
+						e.session.Error = v
+					} else {
+						e.session.Support = v
+					}
+					if v {
+						e.r.Out = append(e.r.Out, "true"...)
+					} else {
+						e.r.Out = append(e.r.Out, "false"...)
+					}
+					return
+				}
+				r.Copy()
+			})
+		case "seq", "started_at":
+			r.Copy()
+		default:
+			e.generic()
+		}
+	})
+}
+
+func (e *Engine) pageMember(k string) {
+	r := &e.r
+	switch k {
+	case "url":
+		if r.Peek() == '"' {
+			m := r.Mark()
+			s, end, _ := r.String()
+			e.session.PageURL = r.In[s:end]
+			r.Restore(m)
+		}
+		e.str(mURL)
+	case "referrer":
+		e.str(mURL)
+	default:
+		e.generic()
+	}
+}
+
+// decide makes the decisions that hold for every event of the batch.
+func (e *Engine) decide() {
+	p := e.p
+	ua := []byte(e.ctx.UA)
+	if len(ua) == 0 {
+		ua = e.deviceUA
+	}
+	switch {
+	case p.Bots.Drop && noise.Bot(ua, p.Bots.Allow, p.Bots.Extra):
+		e.batchDrop = rCrawlers
+	case p.Noise.Localhost && noise.Localhost(e.session.PageURL):
+		e.batchDrop = rLocalhost
+	}
+	e.keepSession = sample.Keep(e.session, &p.Sampling)
+}
+
+// object walks an object, writing it out, calling member for each member
+// with the value not yet read; member must read the value and write it.
+func (e *Engine) object(member func(k string)) {
+	r := &e.r
+	if r.Peek() != '{' {
+		e.generic()
+		return
+	}
+	r.Open('{')
+	e.out('{')
+	n := 0
+	for r.NextKey(&n) {
+		e.key(n)
+		member(string(r.Key))
+	}
+	e.out('}')
+}
+
+// array walks an array, calling elem for each element.
+func (e *Engine) array(elem func()) {
+	r := &e.r
+	if r.Peek() != '[' {
+		e.generic()
+		return
+	}
+	r.Open('[')
+	e.out('[')
+	n := 0
+	for r.NextElem(&n) {
+		if n > 1 {
+			e.out(',')
+		}
+		elem()
+	}
+	e.out(']')
+}
+
+func (e *Engine) events() {
+	r := &e.r
+	if r.Peek() != '[' {
+		e.generic()
+		return
+	}
+	r.Open('[')
+	e.out('[')
+	n := 0
+	for r.NextElem(&n) {
+		e.event()
+	}
+	e.out(']')
+}
+
+type eventState struct {
+	id, kind         [2]int
+	kindOf           int
+	typ, value, rel  [2]int
+	typEsc, valueEsc bool
+	hasRelease       bool
+	extension        bool
+	fp               []byte // the SDK fingerprint joined with "/"
+	hasFP            bool
+}
+
+// event walks one event and decides whether it is kept.
+func (e *Engine) event() {
+	r := &e.r
+	mark := len(r.Out)
+	if e.kept > 0 {
+		e.out(',')
+	}
+	if r.Peek() != '{' {
+		// Not an event: the strict decoder would have refused it. Drop it.
+		r.Skip()
+		r.Out = r.Out[:mark]
+		return
+	}
+	e.evMasked = 0
+	ev := eventState{}
+	e.fp = e.fp[:0]
+	r.Open('{')
+	e.out('{')
+	n := 0
+	for r.NextKey(&n) {
+		e.key(n)
+		k := string(r.Key)
+		switch k {
+		case "id", "kind":
+			if r.Peek() != '"' {
+				e.generic()
+				continue
+			}
+			s, end, _ := r.String()
+			e.out('"')
+			e.out(r.In[s:end]...)
+			e.out('"')
+			if k == "id" {
+				ev.id = [2]int{s, end}
+			} else {
+				ev.kind = [2]int{s, end}
+				ev.kindOf = kindOf(r.In[s:end])
+			}
+			continue
+		case "ts":
+			r.Copy()
+			continue
+		}
+		if e.dropsEarly(&ev) {
+			// The event is dropped whatever it holds: validate, don't mask.
+			r.Skip()
+			continue
+		}
+		switch k {
+		case "error":
+			e.errorObj(&ev)
+		case "vital":
+			e.object(e.vitalMember)
+		case "replay":
+			e.object(e.replayMember)
+		case "breadcrumb":
+			e.breadcrumb()
+		case "session":
+			e.object(func(k string) {
+				if k == "url" {
+					e.str(mURL)
+					return
+				}
+				e.generic()
+			})
+		default:
+			e.generic()
+		}
+	}
+	e.out('}')
+	reason := e.reason(&ev)
+	d := decision{id: ev.id, kind: ev.kind, reason: reason, masked: e.evMasked}
+	if reason != rKept {
+		r.Out = r.Out[:mark]
+		e.dropped[reason]++
+		d.masked = 0
+	} else {
+		e.kept++
+		e.masked += e.evMasked
+	}
+	e.decisions = append(e.decisions, d)
+}
+
+func kindOf(b []byte) int {
+	switch string(b) {
+	case "error":
+		return kError
+	case "vital":
+		return kVital
+	case "replay":
+		return kReplay
+	case "breadcrumb":
+		return kBreadcrumb
+	case "session":
+		return kSession
+	}
+	return kUnknown
+}
+
+func sampled(kind int) bool { return kind == kReplay || kind == kBreadcrumb }
+
+// dropsEarly reports whether the event is dropped whatever its payload.
+func (e *Engine) dropsEarly(ev *eventState) bool {
+	return e.batchDrop != rKept || ev.kindOf != kUnknown && sampled(ev.kindOf) && !e.keepSession
+}
+
+// reason decides an event once it has been read.
+func (e *Engine) reason(ev *eventState) int {
+	if e.batchDrop != rKept {
+		return e.batchDrop
+	}
+	if sampled(ev.kindOf) && !e.keepSession {
+		return rSampled
+	}
+	if ev.kindOf != kError {
+		return rKept
+	}
+	p := &e.p.Noise
+	if p.Extensions && ev.extension {
+		return rExtensions
+	}
+	in := e.r.In
+	typ := e.text(in[ev.typ[0]:ev.typ[1]], ev.typEsc, &e.scratch)
+	val := e.text(in[ev.value[0]:ev.value[1]], ev.valueEsc, &e.spare)
+	if noise.Message(typ, val, p.Messages) {
+		return rBrowser
+	}
+	if len(p.Fingerprints) > 0 {
+		var hex [16]byte
+		Fingerprint(hex[:0], typ, val)
+		for _, f := range p.Fingerprints {
+			if f == string(hex[:]) || ev.hasFP && f == string(ev.fp) {
+				return rKnown
+			}
+		}
+	}
+	if ev.hasRelease || len(p.AllowReleases) > 0 {
+		if noise.Release(in[ev.rel[0]:ev.rel[1]], p.DenyReleases, p.AllowReleases) {
+			return rRelease
+		}
+	}
+	return rKept
+}
+
+// text returns raw string content, unescaped into buf when it has escapes.
+func (e *Engine) text(raw []byte, esc bool, buf *[]byte) []byte {
+	if !esc {
+		return raw
+	}
+	*buf = jsontext.Unescape((*buf)[:0], raw)
+	return *buf
+}
+
+// Fingerprint appends the edge fingerprint of an error, the one a
+// project's known-noise list holds: 16 lower-case hex digits of the FNV-1a
+// 64 hash of its type, a zero byte and its message.
+func Fingerprint(dst, typ, value []byte) []byte {
+	h := uint64(14695981039346656037)
+	for _, c := range typ {
+		h = (h ^ uint64(c)) * 1099511628211
+	}
+	h *= 1099511628211 // the zero byte
+	for _, c := range value {
+		h = (h ^ uint64(c)) * 1099511628211
+	}
+	const digits = "0123456789abcdef"
+	for s := 60; s >= 0; s -= 4 {
+		dst = append(dst, digits[h>>uint(s)&0xf])
+	}
+	return dst
+}
+
+func (e *Engine) errorObj(ev *eventState) {
+	r := &e.r
+	e.object(func(k string) {
+		switch k {
+		case "type", "value", "release":
+			if r.Peek() != '"' {
+				e.generic()
+				return
+			}
+			m := r.Mark()
+			s, end, esc := r.String()
+			switch k {
+			case "type":
+				ev.typ, ev.typEsc = [2]int{s, end}, esc
+				e.out('"')
+				e.out(r.In[s:end]...)
+				e.out('"')
+			case "value":
+				ev.value, ev.valueEsc = [2]int{s, end}, esc
+				r.Restore(m)
+				e.str(mDetect)
+			case "release":
+				ev.rel, ev.hasRelease = [2]int{s, end}, true
+				e.out('"')
+				e.out(r.In[s:end]...)
+				e.out('"')
+			}
+		case "stack":
+			e.array(func() {
+				e.object(func(k string) {
+					switch k {
+					case "url":
+						if r.Peek() == '"' {
+							m := r.Mark()
+							s, end, _ := r.String()
+							if noise.Extension(r.In[s:end]) {
+								ev.extension = true
+							}
+							r.Restore(m)
+						}
+						e.str(mDetect)
+					case "function":
+						e.str(mDetect)
+					case "line", "column":
+						r.Copy()
+					default:
+						e.generic()
+					}
+				})
+			})
+		case "url":
+			e.str(mURL)
+		case "tags":
+			e.stringMap(false)
+		case "breadcrumbs":
+			e.array(func() { e.object(e.breadcrumbMember) })
+		case "fingerprint":
+			e.array(func() {
+				if r.Peek() == '"' {
+					m := r.Mark()
+					s, end, esc := r.String()
+					if ev.hasFP {
+						e.fp = append(e.fp, '/')
+					}
+					ev.hasFP = true
+					if esc {
+						e.fp = jsontext.Unescape(e.fp, r.In[s:end])
+					} else {
+						e.fp = append(e.fp, r.In[s:end]...)
+					}
+					r.Restore(m)
+				}
+				e.str(mDetect)
+			})
+			ev.fp = e.fp
+		case "level", "mechanism", "handled", "dist", "environment", "trace_id", "span_id", "debug_ids":
+			r.Copy()
+		default:
+			e.generic()
+		}
+	})
+}
+
+func (e *Engine) vitalMember(k string) {
+	switch k {
+	case "url":
+		e.str(mURL)
+	case "attribution":
+		e.stringMap(false)
+	case "name", "value", "delta", "rating", "navigation_type", "metric_id":
+		e.r.Copy()
+	default:
+		e.generic()
+	}
+}
+
+func (e *Engine) breadcrumb() { e.object(e.breadcrumbMember) }
+
+func (e *Engine) breadcrumbMember(k string) {
+	switch k {
+	case "message", "selector":
+		e.str(mDetect)
+	case "url":
+		e.str(mURL)
+	case "data":
+		e.stringMap(false)
+	case "http":
+		e.object(func(k string) {
+			switch k {
+			case "url":
+				e.str(mURL)
+			case "request_headers", "response_headers":
+				e.stringMap(true)
+			case "request_body", "response_body":
+				e.str(mDetect)
+			case "method", "status", "duration_ms", "trace_id":
+				e.r.Copy()
+			default:
+				e.generic()
+			}
+		})
+	case "ts", "category", "level":
+		e.r.Copy()
+	default:
+		e.generic()
+	}
+}
+
+// stringMap walks {name: value}: values of sensitive names (or denied
+// headers) are masked whole, the others run through the detectors.
+func (e *Engine) stringMap(headers bool) {
+	e.object(func(k string) {
+		whole := mask.SensitiveKey(e.r.Key)
+		if headers {
+			whole = mask.Header(e.r.Key, e.p.Masking.DenyHeaders)
+		}
+		if whole {
+			e.str(mStars)
+		} else {
+			e.str(mDetect)
+		}
+	})
+}
+
+// cssKeys hold CSS, which masking must never touch.
+func cssKey(k string) bool {
+	switch k {
+	case "style", "styles", "_cssText", "cssText", "css", "rule", "rules", "set", "replace", "replaceSync":
+		return true
+	}
+	return false
+}
+
+// generic walks a value of unknown meaning: every string runs through the
+// detectors, values of sensitive keys are masked whole, CSS is copied.
+func (e *Engine) generic() {
+	r := &e.r
+	switch r.Peek() {
+	case '"':
+		e.str(mDetect)
+	case '{':
+		r.Open('{')
+		e.out('{')
+		n := 0
+		for r.NextKey(&n) {
+			e.key(n)
+			switch {
+			case cssKey(string(r.Key)):
+				r.Copy()
+			case mask.SensitiveKey(r.Key) && r.Peek() == '"':
+				e.str(mStars)
+			default:
+				e.generic()
+			}
+		}
+		e.out('}')
+	case '[':
+		e.array(e.generic)
+	default:
+		r.Copy()
+	}
+}

@@ -1,0 +1,546 @@
+package engine
+
+import (
+	"strings"
+
+	"github.com/rearview-dev/rearview/wasm/mask"
+)
+
+// rrweb event types.
+const (
+	rrFullSnapshot = 2
+	rrIncremental  = 3
+	rrMeta         = 4
+	rrCustom       = 5
+	rrPlugin       = 6
+)
+
+// rrweb node types.
+const (
+	nodeText = 3
+)
+
+func (e *Engine) replayMember(k string) {
+	switch k {
+	case "events":
+		e.array(e.rrEvent)
+	case "segment", "from_buffer", "end_ts":
+		e.r.Copy()
+	default:
+		e.generic()
+	}
+}
+
+// memberInt looks ahead in the object at the reader for an integer member
+// named k and returns it, or -1.
+func (e *Engine) memberInt(k string) int64 {
+	r := &e.r
+	m := r.Mark()
+	defer r.Restore(m)
+	r.Open('{')
+	n := 0
+	for r.NextKey(&n) {
+		if string(r.Key) == k {
+			if c := r.Peek(); c == '-' || c >= '0' && c <= '9' {
+				return r.Int()
+			}
+			return -1
+		}
+		r.Skip()
+	}
+	return -1
+}
+
+func (e *Engine) rrEvent() {
+	r := &e.r
+	if r.Peek() != '{' {
+		e.generic()
+		return
+	}
+	typ := e.memberInt("type")
+	e.object(func(k string) {
+		switch k {
+		case "data":
+			e.rrData(typ)
+		case "type", "timestamp", "delay":
+			r.Copy()
+		default:
+			e.generic()
+		}
+	})
+}
+
+func (e *Engine) rrData(typ int64) {
+	r := &e.r
+	switch typ {
+	case rrFullSnapshot:
+		e.object(func(k string) {
+			switch k {
+			case "node":
+				e.node(nodeCtx{})
+			case "initialOffset":
+				r.Copy()
+			default:
+				e.generic()
+			}
+		})
+	case rrIncremental:
+		e.object(e.incrementalMember)
+	case rrMeta:
+		e.object(func(k string) {
+			switch k {
+			case "href":
+				e.str(mURL)
+			case "width", "height":
+				r.Copy()
+			default:
+				e.generic()
+			}
+		})
+	case rrCustom, rrPlugin:
+		e.object(func(k string) {
+			switch k {
+			case "tag", "plugin":
+				r.Copy()
+			default:
+				e.generic()
+			}
+		})
+	case 0, 1: // DOMContentLoaded, Load
+		r.Copy()
+	default:
+		e.generic()
+	}
+}
+
+// incrementalMember handles a member of an incremental snapshot's data by
+// its name, which says what it is whatever the source.
+func (e *Engine) incrementalMember(k string) {
+	r := &e.r
+	switch k {
+	case "adds":
+		e.array(e.add)
+	case "texts":
+		e.array(e.textMutation)
+	case "attributes":
+		e.array(e.attributeMutation)
+	case "text": // an input event
+		if e.p.Masking.Inputs || e.p.Masking.Strict {
+			e.str(mStars)
+		} else {
+			e.str(mDetect)
+		}
+	case "source", "id", "removes", "positions", "x", "y", "type", "isChecked", "userTriggeredOnInput",
+		"width", "height", "currentTime", "volume", "muted", "playbackRate", "loop", "styleId",
+		"index", "ranges", "pointerType", "textId", "isAttachIframe", "timeOffset":
+		r.Copy()
+	default:
+		if cssKey(k) {
+			r.Copy()
+			return
+		}
+		e.generic()
+	}
+}
+
+// nodeCtx is what a node inherits from its ancestors.
+type nodeCtx struct {
+	masked   bool // an ancestor matched a mask selector
+	style    bool // the parent is <style>
+	textarea bool // the parent is <textarea>: the text is an input value
+}
+
+// Tags that change how their content is masked.
+const (
+	tagOther = iota
+	tagStyle
+	tagTextarea
+	tagLink
+)
+
+func tagOf(b []byte) int {
+	switch {
+	case equalFold(b, "style"):
+		return tagStyle
+	case equalFold(b, "textarea"):
+		return tagTextarea
+	case equalFold(b, "link"):
+		return tagLink
+	}
+	return tagOther
+}
+
+func equalFold(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := range b {
+		c := b[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 32
+		}
+		if c != s[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// nodeState collects what a node says about itself while it is walked.
+type nodeState struct {
+	typ      int64
+	tag      int
+	seenTag  bool
+	seenAttr bool
+	masked   bool
+	isStyle  bool
+	id       int64
+	hasID    bool
+	text     [2]int // bounds of textContent in the output
+	textEsc  bool
+	hasText  bool
+}
+
+// node walks a serialized rrweb node.
+func (e *Engine) node(ctx nodeCtx) {
+	r := &e.r
+	if r.Peek() != '{' {
+		e.generic()
+		return
+	}
+	var st nodeState
+	e.object(func(k string) {
+		switch k {
+		case "type":
+			if c := r.Peek(); c >= '0' && c <= '9' {
+				s := r.Pos
+				st.typ = r.Int()
+				e.out(r.In[s:r.Pos]...)
+				return
+			}
+			e.generic()
+		case "tagName":
+			if r.Peek() == '"' {
+				s, end, _ := r.String()
+				st.tag, st.seenTag = tagOf(r.In[s:end]), true
+				e.out('"')
+				e.out(r.In[s:end]...)
+				e.out('"')
+				return
+			}
+			e.generic()
+		case "attributes":
+			st.seenAttr = true
+			st.masked = e.elementAttributes(st.tag, ctx.masked)
+		case "childNodes":
+			if !st.seenTag || !st.seenAttr {
+				e.nodeLookahead(&st, ctx.masked)
+			}
+			child := nodeCtx{masked: ctx.masked || st.masked, style: st.tag == tagStyle, textarea: st.tag == tagTextarea}
+			e.array(func() { e.node(child) })
+		case "textContent":
+			if r.Peek() == '"' {
+				s, end, esc := r.String()
+				a := len(r.Out) + 1
+				e.out('"')
+				e.out(r.In[s:end]...)
+				e.out('"')
+				st.text, st.textEsc, st.hasText = [2]int{a, a + end - s}, esc, true
+				return
+			}
+			e.generic()
+		case "isStyle":
+			if c := r.Peek(); c == 't' || c == 'f' {
+				st.isStyle = r.Bool()
+				if st.isStyle {
+					e.r.Out = append(e.r.Out, "true"...)
+				} else {
+					e.r.Out = append(e.r.Out, "false"...)
+				}
+				return
+			}
+			r.Copy()
+		case "id":
+			if c := r.Peek(); c == '-' || c >= '0' && c <= '9' {
+				s := r.Pos
+				st.id, st.hasID = r.Int(), true
+				e.out(r.In[s:r.Pos]...)
+				return
+			}
+			r.Copy()
+		case "rootId", "isSVG", "name", "publicId", "systemId", "compatMode", "isShadowHost", "isShadow", "needBlock", "isCustom":
+			r.Copy()
+		default:
+			e.generic()
+		}
+	})
+	if st.hasID {
+		switch {
+		case st.tag == tagStyle || st.isStyle || ctx.style && st.typ == nodeText:
+			e.styleIDs[st.id] = true
+		case ctx.masked || st.masked:
+			e.maskIDs[st.id] = true
+		}
+	}
+	if !st.hasText || ctx.style || st.isStyle {
+		return
+	}
+	m := mDetect
+	switch {
+	case ctx.masked || st.masked || e.p.Masking.Strict:
+		m = mStars
+	case ctx.textarea && e.p.Masking.Inputs:
+		m = mStars
+	}
+	if e.rewrite(st.text[0], st.text[1], st.textEsc, m) {
+		e.evMasked++
+	}
+}
+
+// nodeLookahead reads the tag and attributes of a node whose children
+// come before them, without writing anything.
+func (e *Engine) nodeLookahead(st *nodeState, inherited bool) {
+	r := &e.r
+	m := r.Mark()
+	defer r.Restore(m)
+	// Back up to the node's opening brace is not possible; instead scan
+	// the rest of the object from here: the current value first.
+	r.Skip()
+	n := 1
+	for r.NextKey(&n) {
+		switch string(r.Key) {
+		case "tagName":
+			if r.Peek() == '"' {
+				s, end, _ := r.String()
+				st.tag, st.seenTag = tagOf(r.In[s:end]), true
+				continue
+			}
+		case "attributes":
+			if r.Peek() == '{' {
+				st.masked = e.maskedBy(st.tag) || st.masked
+				st.seenAttr = true
+			}
+		}
+		r.Skip()
+	}
+}
+
+// maskedBy reports, looking ahead without consuming, whether the
+// attributes object at the reader matches a mask selector.
+func (e *Engine) maskedBy(tag int) bool {
+	r := &e.r
+	m := r.Mark()
+	defer r.Restore(m)
+	r.Open('{')
+	masked := false
+	n := 0
+	for r.NextKey(&n) {
+		name := r.Key
+		if !masked && e.selectorAttr(name) {
+			masked = true
+		}
+		if string(name) == "class" && r.Peek() == '"' {
+			s, end, _ := r.String()
+			if e.selectorClass(r.In[s:end]) {
+				masked = true
+			}
+			continue
+		}
+		r.Skip()
+	}
+	return masked
+}
+
+func (e *Engine) selectorAttr(name []byte) bool {
+	for _, s := range e.p.Masking.Selectors {
+		if len(s) > 2 && s[0] == '[' && s[len(s)-1] == ']' {
+			s = s[1 : len(s)-1]
+		} else if s[0] == '.' {
+			continue
+		}
+		if string(name) == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (e *Engine) selectorClass(class []byte) bool {
+	for _, s := range e.p.Masking.Selectors {
+		if s[0] != '.' {
+			continue
+		}
+		want := s[1:]
+		for i := 0; i < len(class); {
+			for i < len(class) && class[i] == ' ' {
+				i++
+			}
+			j := i
+			for j < len(class) && class[j] != ' ' {
+				j++
+			}
+			if j > i && string(class[i:j]) == want {
+				return true
+			}
+			i = j
+		}
+	}
+	return false
+}
+
+// elementAttributes walks an element's attributes and reports whether the
+// element matches a mask selector.
+func (e *Engine) elementAttributes(tag int, inherited bool) bool {
+	r := &e.r
+	if r.Peek() != '{' {
+		e.generic()
+		return false
+	}
+	masked := e.maskedBy(tag)
+	hide := masked || inherited
+	e.object(func(k string) { e.attribute(k, tag, hide, false) })
+	return masked
+}
+
+// attribute masks one attribute value by its name.
+func (e *Engine) attribute(name string, tag int, hidden, mutation bool) {
+	r := &e.r
+	strict := e.p.Masking.Strict
+	switch name {
+	case "style", "_cssText", "class", "id", "rel", "type", "media", "rr_dataURL", "integrity", "crossorigin",
+		"d", "viewBox", "points", "transform", "xmlns", "xmlns:xlink", "for", "role", "tabindex", "lang", "dir",
+		"charset", "width", "height", "target", "method", "rr_width", "rr_height", "rr_mediaState",
+		"rr_mediaCurrentTime", "rr_scrollLeft", "rr_scrollTop", "selected", "checked", "disabled", "hidden":
+		r.Copy()
+		return
+	case "value":
+		if e.p.Masking.Inputs || strict || hidden {
+			e.str(mStars)
+		} else {
+			e.str(mDetect)
+		}
+		return
+	case "title", "alt", "placeholder", "aria-label", "aria-description", "aria-valuetext", "label", "content", "summary":
+		if strict || hidden {
+			e.str(mStars)
+		} else {
+			e.str(mDetect)
+		}
+		return
+	case "href":
+		if tag == tagLink || mutation && r.Peek() == '"' && e.stylesheetURL() {
+			r.Copy() // stylesheets and icons: masking would break the page's look
+			return
+		}
+		e.str(mURL)
+		return
+	case "src", "srcset", "poster", "data", "background", "action", "formaction", "cite", "xlink:href":
+		e.str(mDetect)
+		return
+	}
+	if strings.HasPrefix(name, "on") || mask.SensitiveKey(r.Key) {
+		e.str(mStars)
+		return
+	}
+	e.str(mDetect)
+}
+
+// stylesheetURL reports, looking ahead, whether the string at the reader
+// is the URL of a stylesheet.
+func (e *Engine) stylesheetURL() bool {
+	r := &e.r
+	m := r.Mark()
+	defer r.Restore(m)
+	s, end, _ := r.String()
+	u := r.In[s:end]
+	for i := range u {
+		if u[i] == '?' || u[i] == '#' {
+			u = u[:i]
+			break
+		}
+	}
+	return len(u) >= 4 && equalFold(u[len(u)-4:], ".css")
+}
+
+// add walks one node added by a mutation.
+func (e *Engine) add() {
+	r := &e.r
+	if r.Peek() != '{' {
+		e.generic()
+		return
+	}
+	parent := e.memberInt("parentId")
+	ctx := nodeCtx{style: e.styleIDs[parent], masked: e.maskIDs[parent]}
+	e.object(func(k string) {
+		switch k {
+		case "node":
+			e.node(ctx)
+		case "parentId", "nextId", "previousId", "index":
+			r.Copy()
+		default:
+			if cssKey(k) {
+				r.Copy()
+				return
+			}
+			e.generic()
+		}
+	})
+}
+
+// textMutation walks {id, value}: a text node's new content.
+func (e *Engine) textMutation() {
+	r := &e.r
+	if r.Peek() != '{' {
+		e.generic()
+		return
+	}
+	id := e.memberInt("id")
+	// The text node may sit in a <style> this batch has not seen: text
+	// that looks like CSS is left alone unless the node is known masked.
+	m := mDetectText
+	switch {
+	case e.styleIDs[id]:
+		m = mCopy
+	case e.maskIDs[id]:
+		m = mStars
+	case e.p.Masking.Strict:
+		m = mStarsText
+	}
+	e.object(func(k string) {
+		switch k {
+		case "value":
+			e.str(m)
+		case "id":
+			r.Copy()
+		default:
+			e.generic()
+		}
+	})
+}
+
+// attributeMutation walks {id, attributes: {name: value}}.
+func (e *Engine) attributeMutation() {
+	r := &e.r
+	if r.Peek() != '{' {
+		e.generic()
+		return
+	}
+	id := e.memberInt("id")
+	hidden := e.maskIDs[id]
+	e.object(func(k string) {
+		switch k {
+		case "attributes":
+			e.object(func(name string) {
+				if r.Peek() == 'n' {
+					r.Copy() // null: the attribute was removed
+					return
+				}
+				e.attribute(name, tagOther, hidden, true)
+			})
+		case "id":
+			r.Copy()
+		default:
+			e.generic()
+		}
+	})
+}

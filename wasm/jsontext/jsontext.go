@@ -1,0 +1,472 @@
+// Package jsontext is a strict, allocation-free JSON reader that copies what
+// it reads to an output buffer. The policy engine walks a batch with it once,
+// copying most bytes verbatim and rewriting only the strings it masks, which
+// is what keeps the hot path fast under wasm, where Go's allocator and GC
+// cost several times what they cost natively.
+//
+// Syntax errors panic with a *SyntaxError; the caller recovers it at its
+// top level (see Catch), which keeps every step of a recursive walk free of
+// error plumbing.
+package jsontext
+
+import "strconv"
+
+// SyntaxError reports malformed JSON at a byte offset.
+type SyntaxError struct {
+	Offset int
+	Msg    string
+}
+
+func (e *SyntaxError) Error() string {
+	return "invalid JSON at offset " + strconv.Itoa(e.Offset) + ": " + e.Msg
+}
+
+// Catch turns a *SyntaxError panic raised while reading into an error. Use
+// it as `defer jsontext.Catch(&err)`; other panics propagate.
+func Catch(err *error) {
+	if r := recover(); r != nil {
+		se, ok := r.(*SyntaxError)
+		if !ok {
+			panic(r)
+		}
+		*err = se
+	}
+}
+
+// MaxDepth bounds nesting so that a hostile document cannot exhaust the
+// stack of a wasm instance.
+const MaxDepth = 512
+
+// Reader reads JSON from In starting at Pos and appends to Out.
+type Reader struct {
+	In    []byte
+	Pos   int
+	Out   []byte
+	depth int
+	// Key holds the last key read by NextKey, unescaped; it aliases In or
+	// an internal buffer and is valid until the next NextKey.
+	Key    []byte
+	keyBuf []byte
+}
+
+// Mark is a position to return to after looking ahead.
+type Mark struct{ pos, depth int }
+
+// Mark returns the current position.
+func (r *Reader) Mark() Mark { return Mark{r.Pos, r.depth} }
+
+// Restore returns to a position taken with Mark.
+func (r *Reader) Restore(m Mark) { r.Pos, r.depth = m.pos, m.depth }
+
+// Reset points r at a new input, keeping its buffers.
+func (r *Reader) Reset(in []byte, out []byte) {
+	r.In, r.Pos, r.Out, r.depth, r.Key = in, 0, out, 0, nil
+}
+
+// Fail panics with a syntax error at the current offset.
+func (r *Reader) Fail(msg string) {
+	panic(&SyntaxError{Offset: r.Pos, Msg: msg})
+}
+
+// WS skips whitespace.
+func (r *Reader) WS() {
+	for r.Pos < len(r.In) {
+		switch r.In[r.Pos] {
+		case ' ', '\t', '\n', '\r':
+			r.Pos++
+		default:
+			return
+		}
+	}
+}
+
+// Peek skips whitespace and returns the next byte, failing at the end.
+func (r *Reader) Peek() byte {
+	r.WS()
+	if r.Pos >= len(r.In) {
+		r.Fail("unexpected end of input")
+	}
+	return r.In[r.Pos]
+}
+
+// End fails unless only whitespace remains.
+func (r *Reader) End() {
+	r.WS()
+	if r.Pos != len(r.In) {
+		r.Fail("data after the top-level value")
+	}
+}
+
+func (r *Reader) expect(c byte) {
+	if r.Peek() != c {
+		r.Fail("expected " + strconv.QuoteRune(rune(c)))
+	}
+	r.Pos++
+}
+
+// Open consumes c ('{' or '[') and enters a level of nesting.
+func (r *Reader) Open(c byte) {
+	r.expect(c)
+	r.depth++
+	if r.depth > MaxDepth {
+		r.Fail("nesting too deep")
+	}
+}
+
+// NextKey advances to the next member of the object opened with Open('{'):
+// it consumes the separating comma, reads the key into r.Key and consumes
+// the colon. It returns false, having consumed '}', at the end. n counts the
+// members read so far and must start at 0.
+func (r *Reader) NextKey(n *int) bool {
+	c := r.Peek()
+	if c == '}' {
+		r.Pos++
+		r.depth--
+		return false
+	}
+	if *n > 0 {
+		if c != ',' {
+			r.Fail("expected ',' or '}'")
+		}
+		r.Pos++
+		c = r.Peek()
+	}
+	if c != '"' {
+		r.Fail("expected a string key")
+	}
+	*n++
+	s, e, esc := r.String()
+	if esc {
+		r.keyBuf = Unescape(r.keyBuf[:0], r.In[s:e])
+		r.Key = r.keyBuf
+	} else {
+		r.Key = r.In[s:e]
+	}
+	r.expect(':')
+	return true
+}
+
+// NextElem advances to the next element of the array opened with
+// Open('['), consuming the separating comma. It returns false, having
+// consumed ']', at the end.
+func (r *Reader) NextElem(n *int) bool {
+	c := r.Peek()
+	if c == ']' {
+		r.Pos++
+		r.depth--
+		return false
+	}
+	if *n > 0 {
+		if c != ',' {
+			r.Fail("expected ',' or ']'")
+		}
+		r.Pos++
+		r.WS()
+	}
+	*n++
+	return true
+}
+
+// String reads a string at Pos and returns the bounds of its raw content in
+// In (without quotes) and whether it holds escapes.
+func (r *Reader) String() (start, end int, escaped bool) {
+	if r.Peek() != '"' {
+		r.Fail("expected a string")
+	}
+	in := r.In
+	i := r.Pos + 1
+	start = i
+	for {
+		// The common case: plain bytes up to the closing quote.
+		for i < len(in) && safe[in[i]] {
+			i++
+		}
+		if i >= len(in) {
+			r.Pos = i
+			r.Fail("unterminated string")
+		}
+		switch c := in[i]; {
+		case c == '"':
+			r.Pos = i + 1
+			return start, i, escaped
+		case c == '\\':
+			escaped = true
+			if i+1 >= len(in) {
+				r.Pos = i
+				r.Fail("unterminated escape")
+			}
+			switch in[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if i+6 > len(in) || !isHex(in[i+2]) || !isHex(in[i+3]) || !isHex(in[i+4]) || !isHex(in[i+5]) {
+					r.Pos = i
+					r.Fail("invalid \\u escape")
+				}
+				i += 6
+			default:
+				r.Pos = i
+				r.Fail("invalid escape")
+			}
+		default: // a control character
+			r.Pos = i
+			r.Fail("control character in string")
+		}
+	}
+}
+
+// safe marks bytes that need no attention inside a string.
+var safe = func() (t [256]bool) {
+	for i := 0x20; i < 256; i++ {
+		t[i] = true
+	}
+	t['"'], t['\\'] = false, false
+	return t
+}()
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+// Skip reads and validates one value without copying it.
+func (r *Reader) Skip() {
+	switch c := r.Peek(); c {
+	case '"':
+		r.String()
+	case '{':
+		r.Open('{')
+		n := 0
+		for r.NextKey(&n) {
+			r.Skip()
+		}
+	case '[':
+		r.Open('[')
+		n := 0
+		for r.NextElem(&n) {
+			r.Skip()
+		}
+	case 't':
+		r.literal("true")
+	case 'f':
+		r.literal("false")
+	case 'n':
+		r.literal("null")
+	default:
+		r.Number()
+	}
+}
+
+// Copy reads one value and appends its bytes to Out unchanged.
+func (r *Reader) Copy() {
+	r.WS()
+	s := r.Pos
+	r.Skip()
+	r.Out = append(r.Out, r.In[s:r.Pos]...)
+}
+
+func (r *Reader) literal(lit string) {
+	if len(r.In)-r.Pos < len(lit) || string(r.In[r.Pos:r.Pos+len(lit)]) != lit {
+		r.Fail("invalid literal")
+	}
+	r.Pos += len(lit)
+}
+
+// Bool reads true or false.
+func (r *Reader) Bool() bool {
+	switch r.Peek() {
+	case 't':
+		r.literal("true")
+		return true
+	case 'f':
+		r.literal("false")
+		return false
+	}
+	r.Fail("expected a boolean")
+	return false
+}
+
+// Null consumes null if it is next and reports whether it was.
+func (r *Reader) Null() bool {
+	if r.Peek() == 'n' {
+		r.literal("null")
+		return true
+	}
+	return false
+}
+
+// Number reads a JSON number and returns its bytes.
+func (r *Reader) Number() []byte {
+	r.WS()
+	in, i := r.In, r.Pos
+	s := i
+	if i < len(in) && in[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(in) && in[i] == '0':
+		i++
+	case i < len(in) && in[i] >= '1' && in[i] <= '9':
+		for i < len(in) && in[i] >= '0' && in[i] <= '9' {
+			i++
+		}
+	default:
+		r.Pos = i
+		r.Fail("invalid value")
+	}
+	if i < len(in) && in[i] == '.' {
+		i++
+		d := i
+		for i < len(in) && in[i] >= '0' && in[i] <= '9' {
+			i++
+		}
+		if i == d {
+			r.Pos = i
+			r.Fail("invalid number")
+		}
+	}
+	if i < len(in) && (in[i] == 'e' || in[i] == 'E') {
+		i++
+		if i < len(in) && (in[i] == '+' || in[i] == '-') {
+			i++
+		}
+		d := i
+		for i < len(in) && in[i] >= '0' && in[i] <= '9' {
+			i++
+		}
+		if i == d {
+			r.Pos = i
+			r.Fail("invalid number")
+		}
+	}
+	r.Pos = i
+	return in[s:i]
+}
+
+// Int reads a number and returns it as an integer, 0 if it has a fraction
+// or does not fit.
+func (r *Reader) Int() int64 {
+	b := r.Number()
+	var v int64
+	neg := false
+	for i, c := range b {
+		switch {
+		case c == '-' && i == 0:
+			neg = true
+		case c >= '0' && c <= '9':
+			if v > (1<<62)/10 {
+				return 0
+			}
+			v = v*10 + int64(c-'0')
+		default:
+			return 0
+		}
+	}
+	if neg {
+		return -v
+	}
+	return v
+}
+
+// Unescape appends the decoded content of a valid raw JSON string to dst.
+// Invalid surrogates decode to U+FFFD like encoding/json.
+func Unescape(dst, raw []byte) []byte {
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		if c != '\\' {
+			dst = append(dst, c)
+			continue
+		}
+		i++
+		switch raw[i] {
+		case 'b':
+			dst = append(dst, '\b')
+		case 'f':
+			dst = append(dst, '\f')
+		case 'n':
+			dst = append(dst, '\n')
+		case 'r':
+			dst = append(dst, '\r')
+		case 't':
+			dst = append(dst, '\t')
+		case 'u':
+			r := hex4(raw[i+1:])
+			i += 4
+			if r >= 0xD800 && r < 0xDC00 {
+				if i+6 < len(raw) && raw[i+1] == '\\' && raw[i+2] == 'u' {
+					r2 := hex4(raw[i+3:])
+					if r2 >= 0xDC00 && r2 < 0xE000 {
+						r = (r-0xD800)<<10 | (r2 - 0xDC00) + 0x10000
+						i += 6
+						dst = appendRune(dst, r)
+						continue
+					}
+				}
+				r = 0xFFFD
+			} else if r >= 0xDC00 && r < 0xE000 {
+				r = 0xFFFD
+			}
+			dst = appendRune(dst, r)
+		default: // " \ /
+			dst = append(dst, raw[i])
+		}
+	}
+	return dst
+}
+
+func hex4(b []byte) rune {
+	var r rune
+	for _, c := range b[:4] {
+		r <<= 4
+		switch {
+		case c >= '0' && c <= '9':
+			r |= rune(c - '0')
+		case c >= 'a' && c <= 'f':
+			r |= rune(c - 'a' + 10)
+		default:
+			r |= rune(c - 'A' + 10)
+		}
+	}
+	return r
+}
+
+func appendRune(dst []byte, r rune) []byte {
+	switch {
+	case r < 0x80:
+		return append(dst, byte(r))
+	case r < 0x800:
+		return append(dst, 0xC0|byte(r>>6), 0x80|byte(r)&0x3F)
+	case r < 0x10000:
+		return append(dst, 0xE0|byte(r>>12), 0x80|byte(r>>6)&0x3F, 0x80|byte(r)&0x3F)
+	}
+	return append(dst, 0xF0|byte(r>>18), 0x80|byte(r>>12)&0x3F, 0x80|byte(r>>6)&0x3F, 0x80|byte(r)&0x3F)
+}
+
+// AppendQuoted appends s as a JSON string, escaping what JSON requires.
+func AppendQuoted(dst, s []byte) []byte {
+	dst = append(dst, '"')
+	dst = AppendEscaped(dst, s)
+	return append(dst, '"')
+}
+
+// AppendEscaped appends s escaped as the content of a JSON string.
+func AppendEscaped(dst, s []byte) []byte {
+	for _, c := range s {
+		switch {
+		case c == '"' || c == '\\':
+			dst = append(dst, '\\', c)
+		case c == '\n':
+			dst = append(dst, '\\', 'n')
+		case c == '\r':
+			dst = append(dst, '\\', 'r')
+		case c == '\t':
+			dst = append(dst, '\\', 't')
+		case c < 0x20:
+			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return dst
+}
+
+const hexDigits = "0123456789abcdef"

@@ -1,0 +1,817 @@
+// Package mask finds and masks personal data in strings without changing
+// their length in characters, so a masked replay keeps its layout and a
+// masked message keeps its shape.
+//
+// Everything here works on byte slices in place and allocates nothing: it
+// runs on the edge's hot path inside a wasm instance, where Go's allocator
+// and garbage collector cost several times what they cost natively.
+package mask
+
+import "strings"
+
+// Set selects detectors; the zero Set detects nothing.
+type Set uint16
+
+// The detectors.
+const (
+	Email  Set = 1 << iota // local@domain.tld, also with %40 for @
+	Card                   // 13–19 digit card numbers passing the Luhn check
+	IBAN                   // IBANs passing the mod-97 check
+	Phone                  // +international and North-American formats
+	SSN                    // US social security numbers
+	JWT                    // eyJ….….… tokens
+	Bearer                 // Bearer and Basic credentials
+	IP                     // IPv4 and IPv6 addresses
+	Secret                 // vendor keys (sk_live_, AKIA, ghp_, …) and password=… assignments
+
+	// All is every detector.
+	All = Email | Card | IBAN | Phone | SSN | JWT | Bearer | IP | Secret
+)
+
+var setNames = []struct {
+	name string
+	set  Set
+}{
+	{"email", Email}, {"card", Card}, {"iban", IBAN}, {"phone", Phone}, {"ssn", SSN},
+	{"jwt", JWT}, {"bearer", Bearer}, {"ip", IP}, {"secret", Secret},
+}
+
+// ParseSet turns detector names into a Set; "all" selects every detector.
+// It reports the first unknown name.
+func ParseSet(names []string) (Set, string) {
+	var s Set
+	for _, n := range names {
+		if n == "all" {
+			s |= All
+			continue
+		}
+		found := false
+		for _, sn := range setNames {
+			if sn.name == n {
+				s |= sn.set
+				found = true
+			}
+		}
+		if !found {
+			return 0, n
+		}
+	}
+	return s, ""
+}
+
+// Name returns the name of a single-detector Set.
+func (s Set) Name() string {
+	for _, sn := range setNames {
+		if sn.set == s {
+			return sn.name
+		}
+	}
+	return ""
+}
+
+// Detect masks every match of the detectors in set within b, in place,
+// and returns the number of matches. A match's bytes become '*' except
+// whitespace; detectors match only ASCII, so the length in bytes and in
+// characters is kept. Masking can expose a neighbouring match that a word
+// boundary hid, so Detect repeats until nothing more matches.
+func Detect(b []byte, set Set) int {
+	if set == 0 {
+		return 0
+	}
+	total := 0
+	for range 4 {
+		n := scan(b, set, true, nil)
+		total += n
+		if n == 0 {
+			break
+		}
+	}
+	return total
+}
+
+// Match is one detector hit.
+type Match struct {
+	Detector   Set
+	Start, End int
+}
+
+// Find returns the first match in b without masking it.
+func Find(b []byte, set Set) (Match, bool) {
+	var m Match
+	if scan(b, set, false, &m) > 0 {
+		return m, true
+	}
+	return Match{}, false
+}
+
+const (
+	cDigit = 1 << iota
+	cUpper
+	cLower
+	cHex
+	cTrigger // bytes that can start or anchor a match
+)
+
+var class = func() (t [256]uint8) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] |= cDigit | cHex | cTrigger
+	}
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c] |= cUpper | cTrigger
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] |= cLower | cTrigger
+	}
+	for c := 'a'; c <= 'f'; c++ {
+		t[c] |= cHex
+		t[c-32] |= cHex
+	}
+	for _, c := range "@%+(:=" {
+		t[c] |= cTrigger
+	}
+	return t
+}()
+
+func isDigit(c byte) bool { return class[c]&cDigit != 0 }
+func isAlnum(c byte) bool { return class[c]&(cDigit|cUpper|cLower) != 0 }
+func isAlpha(c byte) bool { return class[c]&(cUpper|cLower) != 0 }
+func isHex(c byte) bool   { return class[c]&cHex != 0 }
+
+// wordStart reports whether b[i] starts a word.
+func wordStart(b []byte, i int) bool { return i == 0 || !isAlnum(b[i-1]) }
+
+// boundary reports whether the match ending at e is not glued to a
+// following letter or digit.
+func boundary(b []byte, e int) bool { return e >= len(b) || !isAlnum(b[e]) }
+
+func scan(b []byte, set Set, mask bool, first *Match) int {
+	n := 0
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if class[c]&cTrigger == 0 {
+			continue
+		}
+		var s, e int
+		var d Set
+		switch {
+		case c == '@':
+			if set&Email != 0 {
+				s, e = email(b, i, i+1)
+				d = Email
+			}
+		case c == '%':
+			if set&Email != 0 && i+2 < len(b) && b[i+1] == '4' && b[i+2] == '0' {
+				s, e = email(b, i, i+3)
+				d = Email
+			}
+		case c == '+':
+			if set&Phone != 0 && wordStart(b, i) {
+				s, e = phoneIntl(b, i), 0
+				if s > i {
+					s, e = i, s
+				} else {
+					s = 0
+				}
+				d = Phone
+			}
+		case c == '(':
+			if set&Phone != 0 {
+				s, e, d = i, nanp(b, i), Phone
+			}
+		case c == ':' || c == '=':
+			if set&Secret != 0 {
+				s, e = assignment(b, i)
+				d = Secret
+			}
+			if e <= s && c == ':' && set&IP != 0 {
+				s, e = ipv6(b, i)
+				d = IP
+			}
+		case isDigit(c):
+			if !wordStart(b, i) {
+				continue
+			}
+			d, s, e = digits(b, i, set)
+		default: // a letter
+			if !wordStart(b, i) {
+				continue
+			}
+			d, s, e = word(b, i, set)
+		}
+		if e <= s {
+			continue
+		}
+		n++
+		if first != nil {
+			*first = Match{Detector: d, Start: s, End: e}
+			return n
+		}
+		if mask {
+			star(b[s:e])
+		}
+		i = e - 1
+	}
+	return n
+}
+
+// star replaces every byte but whitespace with '*'.
+func star(b []byte) {
+	for i, c := range b {
+		if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+			b[i] = '*'
+		}
+	}
+}
+
+func localChar(c byte) bool {
+	return isAlnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-'
+}
+
+func domainChar(c byte) bool { return isAlnum(c) || c == '.' || c == '-' }
+
+// email returns the bounds of an address whose @ spans b[at:dom].
+func email(b []byte, at, dom int) (int, int) {
+	s := at
+	for s > 0 && localChar(b[s-1]) {
+		s--
+	}
+	if s == at {
+		return 0, 0
+	}
+	e := dom
+	for e < len(b) && domainChar(b[e]) {
+		e++
+	}
+	for e > dom && (b[e-1] == '.' || b[e-1] == '-') {
+		e--
+	}
+	if e == dom || !isAlnum(b[dom]) {
+		return 0, 0
+	}
+	// The last label must be a TLD: two or more letters.
+	dot := -1
+	for j := e - 1; j >= dom; j-- {
+		if b[j] == '.' {
+			dot = j
+			break
+		}
+	}
+	if dot < 0 || e-dot-1 < 2 {
+		return 0, 0
+	}
+	for j := dot + 1; j < e; j++ {
+		if !isAlpha(b[j]) {
+			return 0, 0
+		}
+	}
+	return s, e
+}
+
+// digits tries the detectors that start with a digit.
+func digits(b []byte, i int, set Set) (Set, int, int) {
+	if i > 0 && b[i-1] == '.' && i > 1 && isDigit(b[i-2]) {
+		return 0, 0, 0 // inside a dotted number
+	}
+	if set&IP != 0 {
+		if e := ipv4(b, i); e > i {
+			return IP, i, e
+		}
+	}
+	if set&SSN != 0 {
+		if e := ssn(b, i); e > i {
+			return SSN, i, e
+		}
+	}
+	if set&Card != 0 {
+		if e := card(b, i); e > i {
+			return Card, i, e
+		}
+	}
+	if set&Phone != 0 {
+		if e := nanp(b, i); e > i {
+			return Phone, i, e
+		}
+	}
+	return 0, 0, 0
+}
+
+// num reads 1 to max digits at i and returns their value and end.
+func num(b []byte, i, max int) (int, int) {
+	v, j := 0, i
+	for j < len(b) && j-i < max && isDigit(b[j]) {
+		v = v*10 + int(b[j]-'0')
+		j++
+	}
+	return v, j
+}
+
+func ipv4(b []byte, i int) int {
+	j := i
+	for k := range 4 {
+		if k > 0 {
+			if j >= len(b) || b[j] != '.' {
+				return 0
+			}
+			j++
+		}
+		v, e := num(b, j, 3)
+		if e == j || v > 255 {
+			return 0
+		}
+		j = e
+	}
+	if j < len(b) && (isAlnum(b[j]) || b[j] == '.' && j+1 < len(b) && isDigit(b[j+1])) {
+		return 0
+	}
+	return j
+}
+
+func ssn(b []byte, i int) int {
+	if len(b)-i < 11 || b[i+3] != '-' || b[i+6] != '-' {
+		return 0
+	}
+	area, e1 := num(b, i, 3)
+	group, e2 := num(b, i+4, 2)
+	serial, e3 := num(b, i+7, 4)
+	if e1 != i+3 || e2 != i+6 || e3 != i+11 || !boundary(b, e3) {
+		return 0
+	}
+	if area == 0 || area == 666 || area >= 900 || group == 0 || serial == 0 {
+		return 0
+	}
+	return e3
+}
+
+// card finds the longest run of 13–19 digits at i, in groups separated by
+// single spaces or dashes, that passes the Luhn check.
+func card(b []byte, i int) int {
+	if b[i] < '2' || b[i] > '6' { // issuers: Mastercard 2/5, Amex 3, Visa 4, Discover 6
+		return 0
+	}
+	var ends [20]int // ends[n] = end of the group boundary after n digits
+	var nd [20]int
+	cands := 0
+	count, j := 0, i
+	for j < len(b) {
+		if isDigit(b[j]) {
+			count++
+			if count > 19 {
+				break
+			}
+			j++
+			continue
+		}
+		if count >= 13 {
+			ends[cands], nd[cands] = j, count
+			cands++
+		}
+		if (b[j] == ' ' || b[j] == '-') && j+1 < len(b) && isDigit(b[j+1]) {
+			j++
+			continue
+		}
+		break
+	}
+	if count <= 19 && count >= 13 && (j == len(b) || !isDigit(b[j])) {
+		ends[cands], nd[cands] = j, count
+		cands++
+	}
+	for k := cands - 1; k >= 0; k-- {
+		if boundary(b, ends[k]) && luhn(b[i:ends[k]]) {
+			return ends[k]
+		}
+	}
+	return 0
+}
+
+func luhn(b []byte) bool {
+	sum, dbl := 0, false
+	for k := len(b) - 1; k >= 0; k-- {
+		if !isDigit(b[k]) {
+			continue
+		}
+		d := int(b[k] - '0')
+		if dbl {
+			d *= 2
+			if d > 9 {
+				d -= 9
+			}
+		}
+		sum += d
+		dbl = !dbl
+	}
+	return sum%10 == 0
+}
+
+// nanp matches (ddd) ddd-dddd, ddd-ddd-dddd, ddd.ddd.dddd and ddd ddd dddd.
+func nanp(b []byte, i int) int {
+	j := i
+	if b[j] == '(' {
+		_, e := num(b, j+1, 3)
+		if e != j+4 || e >= len(b) || b[e] != ')' {
+			return 0
+		}
+		j = e + 1
+		if j < len(b) && b[j] == ' ' {
+			j++
+		}
+	} else {
+		_, e := num(b, j, 3)
+		if e != j+3 || e >= len(b) || (b[e] != '-' && b[e] != '.' && b[e] != ' ') {
+			return 0
+		}
+		j = e + 1
+	}
+	_, e := num(b, j, 3)
+	if e != j+3 || e >= len(b) || (b[e] != '-' && b[e] != '.' && b[e] != ' ') {
+		return 0
+	}
+	sep := b[e]
+	if b[i] != '(' && sep != b[i+3] {
+		return 0 // mixed separators: more likely a date or a version
+	}
+	j = e + 1
+	_, e = num(b, j, 4)
+	if e != j+4 || !boundary(b, e) {
+		return 0
+	}
+	return e
+}
+
+// phoneIntl matches +<7–15 digits> with spaces, dashes, dots or brackets
+// between them and returns its end.
+func phoneIntl(b []byte, i int) int {
+	count, j, last := 0, i+1, 0
+	for j < len(b) {
+		c := b[j]
+		switch {
+		case isDigit(c):
+			count++
+			last = j + 1
+		case c == ' ' || c == '-' || c == '.' || c == '(' || c == ')':
+		default:
+			goto done
+		}
+		j++
+		if j-i > 24 {
+			break
+		}
+	}
+done:
+	if count < 7 || count > 15 || !boundary(b, last) {
+		return 0
+	}
+	return last
+}
+
+// word tries the detectors that start with a letter.
+func word(b []byte, i int, set Set) (Set, int, int) {
+	c := b[i]
+	if set&JWT != 0 && c == 'e' {
+		if e := jwt(b, i); e > i {
+			return JWT, i, e
+		}
+	}
+	if set&Bearer != 0 && (c == 'b' || c == 'B') {
+		if s, e := bearer(b, i); e > s {
+			return Bearer, s, e
+		}
+	}
+	if set&Secret != 0 {
+		if e := vendorKey(b, i); e > i {
+			return Secret, i, e
+		}
+	}
+	if set&IBAN != 0 && i+4 <= len(b) && isAlpha(b[i+1]) && isDigit(b[i+2]) && isDigit(b[i+3]) {
+		if e := iban(b, i); e > i {
+			return IBAN, i, e
+		}
+	}
+	return 0, 0, 0
+}
+
+func b64url(c byte) bool { return isAlnum(c) || c == '-' || c == '_' }
+
+func jwt(b []byte, i int) int {
+	if !hasPrefix(b[i:], "eyJ") {
+		return 0
+	}
+	j := i
+	for seg := range 3 {
+		s := j
+		for j < len(b) && b64url(b[j]) {
+			j++
+		}
+		if seg < 2 && j-s < 4 {
+			return 0
+		}
+		if seg == 2 {
+			break
+		}
+		if j >= len(b) || b[j] != '.' {
+			return 0
+		}
+		j++
+	}
+	return j
+}
+
+func hasPrefix(b []byte, p string) bool {
+	return len(b) >= len(p) && string(b[:len(p)]) == p
+}
+
+func hasPrefixFold(b []byte, p string) bool {
+	if len(b) < len(p) {
+		return false
+	}
+	for k := 0; k < len(p); k++ {
+		c := b[k]
+		if c >= 'A' && c <= 'Z' {
+			c += 32
+		}
+		if c != p[k] {
+			return false
+		}
+	}
+	return true
+}
+
+func tokenChar(c byte) bool {
+	return isAlnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/' || c == '='
+}
+
+// bearer matches the credential after "Bearer " or "Basic ", not the word.
+func bearer(b []byte, i int) (int, int) {
+	var j int
+	switch {
+	case hasPrefixFold(b[i:], "bearer"):
+		j = i + 6
+	case hasPrefixFold(b[i:], "basic"):
+		j = i + 5
+	default:
+		return 0, 0
+	}
+	if j >= len(b) || b[j] != ' ' {
+		return 0, 0
+	}
+	for j < len(b) && b[j] == ' ' {
+		j++
+	}
+	s := j
+	plain := true // all letters: likely prose ("bearer of bad news")
+	for j < len(b) && tokenChar(b[j]) {
+		if !isAlpha(b[j]) {
+			plain = false
+		}
+		j++
+	}
+	if j-s < 8 || plain && j-s < 24 || !boundary(b, j) {
+		return 0, 0
+	}
+	return s, j
+}
+
+// vendorKeys are prefixes of well-known secret key formats with the least
+// length of the whole key.
+var vendorKeys = []struct {
+	prefix string
+	min    int
+}{
+	{"sk_live_", 20}, {"sk_test_", 20}, {"rk_live_", 20}, {"rk_test_", 20},
+	{"AKIA", 20}, {"ASIA", 20}, {"AIza", 39},
+	{"ghp_", 30}, {"gho_", 30}, {"ghu_", 30}, {"ghs_", 30}, {"ghr_", 30}, {"github_pat_", 40},
+	{"glpat-", 26}, {"xoxb-", 20}, {"xoxp-", 20}, {"xoxa-", 20}, {"xoxs-", 20},
+	{"npm_", 30}, {"sq0atp-", 26}, {"shpat_", 30},
+}
+
+func vendorKey(b []byte, i int) int {
+	for _, k := range vendorKeys {
+		if b[i] != k.prefix[0] || !hasPrefix(b[i:], k.prefix) {
+			continue
+		}
+		j := i + len(k.prefix)
+		for j < len(b) && b64url(b[j]) {
+			j++
+		}
+		if j-i >= k.min && boundary(b, j) {
+			return j
+		}
+	}
+	return 0
+}
+
+// iban matches CCdd followed by 11–30 letters and digits, in groups of
+// four separated by single spaces or not at all, passing the mod-97 check.
+func iban(b []byte, i int) int {
+	var ends [8]int
+	cands := 0
+	count, j := 0, i
+	for j < len(b) && count < 34 {
+		if isAlnum(b[j]) {
+			count++
+			j++
+			continue
+		}
+		if b[j] == ' ' && j+1 < len(b) && isAlnum(b[j+1]) && count >= 4 && count%4 == 0 {
+			if count >= 15 && cands < len(ends) {
+				ends[cands] = j
+				cands++
+			}
+			j++
+			continue
+		}
+		break
+	}
+	if count >= 15 && count <= 34 && cands < len(ends) {
+		ends[cands] = j
+		cands++
+	}
+	for k := cands - 1; k >= 0; k-- {
+		if boundary(b, ends[k]) && mod97(b[i:ends[k]]) {
+			return ends[k]
+		}
+	}
+	return 0
+}
+
+func mod97(b []byte) bool {
+	rem, n := 0, 0
+	add := func(c byte) bool {
+		switch {
+		case isDigit(c):
+			rem = (rem*10 + int(c-'0')) % 97
+		case c >= 'A' && c <= 'Z':
+			rem = (rem*100 + int(c-'A'+10)) % 97
+		case c >= 'a' && c <= 'z':
+			rem = (rem*100 + int(c-'a'+10)) % 97
+		default:
+			return false
+		}
+		n++
+		return true
+	}
+	// The check moves the first four characters to the end.
+	start := 0
+	for k, c := 0, 0; k < len(b) && c < 4; k++ {
+		if b[k] != ' ' {
+			c++
+		}
+		start = k + 1
+	}
+	for _, c := range b[start:] {
+		if c != ' ' && !add(c) {
+			return false
+		}
+	}
+	for _, c := range b[:start] {
+		if c != ' ' && !add(c) {
+			return false
+		}
+	}
+	return n >= 15 && rem == 1
+}
+
+// ipv6 matches an IPv6 address around the colon at i.
+func ipv6(b []byte, i int) (int, int) {
+	s := i
+	for s > 0 && (isHex(b[s-1]) || b[s-1] == ':') {
+		s--
+	}
+	e := i
+	for e < len(b) && (isHex(b[e]) || b[e] == ':') {
+		e++
+	}
+	if s > 0 && (isAlnum(b[s-1]) || b[s-1] == '.') || !boundary(b, e) {
+		return 0, 0
+	}
+	if e < len(b) && b[e] == '.' {
+		return 0, 0 // an embedded IPv4 tail is not handled; leave it to ipv4
+	}
+	groups, colons, compressed, run := 0, 0, false, 0
+	for k := s; k < e; k++ {
+		if b[k] != ':' {
+			run++
+			if run > 4 {
+				return 0, 0
+			}
+			continue
+		}
+		if run > 0 {
+			groups++
+		}
+		colons++
+		if k+1 < e && b[k+1] == ':' {
+			if compressed {
+				return 0, 0
+			}
+			compressed = true
+			colons++
+			k++
+			if k+1 < e && b[k+1] == ':' {
+				return 0, 0
+			}
+		} else if run == 0 && k == s {
+			return 0, 0 // a single leading colon
+		}
+		run = 0
+	}
+	if run > 0 {
+		groups++
+	} else if e > s && b[e-1] == ':' && !(e-2 >= s && b[e-2] == ':') {
+		return 0, 0 // a single trailing colon
+	}
+	switch {
+	case compressed && groups >= 1 && groups <= 7:
+	case !compressed && groups == 8 && colons == 7:
+	default:
+		return 0, 0
+	}
+	return s, e
+}
+
+// assignment matches the value of key=value or key: value where the key
+// names a secret (password=…, "token": "…", Authorization: Bearer …).
+func assignment(b []byte, i int) (int, int) {
+	k := i
+	for k > 0 && b[k-1] == ' ' {
+		k--
+	}
+	if k > 0 && (b[k-1] == '"' || b[k-1] == '\'') {
+		k--
+	}
+	ke := k
+	for k > 0 && (isAlnum(b[k-1]) || b[k-1] == '_' || b[k-1] == '-' || b[k-1] == '.') {
+		k--
+	}
+	if ke == k || !SensitiveKey(b[k:ke]) {
+		return 0, 0
+	}
+	j := i + 1
+	for j < len(b) && b[j] == ' ' {
+		j++
+	}
+	var q byte
+	if j < len(b) && (b[j] == '"' || b[j] == '\'') {
+		q = b[j]
+		j++
+	}
+	for _, scheme := range [...]string{"bearer ", "basic ", "token "} {
+		if hasPrefixFold(b[j:], scheme) {
+			j += len(scheme)
+			for j < len(b) && b[j] == ' ' {
+				j++
+			}
+			break
+		}
+	}
+	s := j
+	for j < len(b) {
+		c := b[j]
+		if q != 0 {
+			if c == q || c == '\\' {
+				break
+			}
+		} else if c == '&' || c == ' ' || c == ',' || c == ';' || c == '"' || c == '\'' || c == '<' || c == '>' || c == '}' || c == '{' || c == ')' || c == '\n' || c == '\r' || c == '\t' {
+			break
+		}
+		j++
+	}
+	for k := s; k < j; k++ {
+		if b[k] != '*' {
+			return s, j
+		}
+	}
+	return 0, 0 // nothing left to mask
+}
+
+// SensitiveKey reports whether a field, header, parameter or tag name
+// suggests that its value is a secret or personal data.
+func SensitiveKey(name []byte) bool {
+	if len(name) == 0 || len(name) > 64 {
+		return false
+	}
+	var buf [64]byte
+	l := buf[:len(name)]
+	for k, c := range name {
+		if c >= 'A' && c <= 'Z' {
+			c += 32
+		}
+		l[k] = c
+	}
+	s := string(l) // no allocation: the compiler keeps it on the stack for the comparisons below
+	switch s {
+	case "pwd", "pass", "auth", "sid", "key", "code", "otp", "pin", "jwt", "ssn", "cvv", "cvc", "email", "phone", "iban":
+		return true
+	}
+	for _, sub := range sensitiveParts {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+var sensitiveParts = []string{
+	"password", "passwd", "passphrase", "secret", "token", "apikey", "api_key", "api-key",
+	"accesskey", "access_key", "privatekey", "private_key", "credential", "authorization",
+	"sessionid", "session_id", "cookie", "csrf", "xsrf", "signature",
+}

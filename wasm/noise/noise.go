@@ -1,0 +1,161 @@
+// Package noise recognises events nobody can act on: errors thrown by
+// browser extensions, well-known browser noise, batches sent by bots and
+// crawlers, and pages served from localhost. Each check works on bytes and
+// allocates nothing.
+package noise
+
+// Drop reasons, as counted in outcomes.
+const (
+	ReasonExtensions  = "browser-extensions"
+	ReasonBrowser     = "browser-noise"
+	ReasonKnown       = "known-noise"
+	ReasonCrawlers    = "web-crawlers"
+	ReasonLocalhost   = "localhost"
+	ReasonRelease     = "release"
+	ReasonSampled     = "sampled"
+	ReasonInvalidJSON = "invalid"
+)
+
+// extensionSchemes are URL prefixes of code injected by browser
+// extensions or by the browser itself.
+var extensionSchemes = []string{
+	"chrome-extension:", "moz-extension:", "safari-extension:", "safari-web-extension:",
+	"ms-browser-extension:", "edge-extension:", "extension:", "webkit-masked-url:",
+	"chrome:", "resource:", "opera:", "about:",
+}
+
+// Extension reports whether a frame URL belongs to a browser extension or
+// to the browser itself.
+func Extension(url []byte) bool {
+	for _, s := range extensionSchemes {
+		if hasPrefixFold(url, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// Message reports whether an error type or message contains one of the
+// noise substrings.
+func Message(typ, value []byte, list []string) bool {
+	for _, m := range list {
+		if m == "" {
+			continue
+		}
+		if contains(value, m) || contains(typ, m) {
+			return true
+		}
+	}
+	return false
+}
+
+// Localhost reports whether a page URL is served from the local machine.
+func Localhost(url []byte) bool {
+	i := 0
+	for i+2 < len(url) && !(url[i] == ':' && url[i+1] == '/' && url[i+2] == '/') {
+		i++
+	}
+	if i+2 >= len(url) {
+		return false
+	}
+	h := url[i+3:]
+	// Drop user info, then cut at the port or path.
+	for k := 0; k < len(h); k++ {
+		if h[k] == '@' {
+			h = h[k+1:]
+			break
+		}
+		if h[k] == '/' {
+			break
+		}
+	}
+	end := 0
+	if len(h) > 0 && h[0] == '[' {
+		for end < len(h) && h[end] != ']' {
+			end++
+		}
+		if end < len(h) {
+			end++
+		}
+	} else {
+		for end < len(h) && h[end] != ':' && h[end] != '/' && h[end] != '?' && h[end] != '#' {
+			end++
+		}
+	}
+	host := h[:end]
+	switch {
+	case equalFold(host, "localhost"), equalFold(host, "[::1]"), equalFold(host, "0.0.0.0"):
+		return true
+	case hasPrefixFold(host, "127."):
+		return true
+	case len(host) > len(".localhost") && equalFold(host[len(host)-len(".localhost"):], ".localhost"):
+		return true
+	}
+	return false
+}
+
+// Release reports whether an error of release is dropped by the deny and
+// allow lists. A pattern ending in * matches a prefix.
+func Release(release []byte, deny, allow []string) bool {
+	for _, p := range deny {
+		if matchRelease(release, p) {
+			return true
+		}
+	}
+	if len(allow) == 0 {
+		return false
+	}
+	for _, p := range allow {
+		if matchRelease(release, p) {
+			return false
+		}
+	}
+	return true
+}
+
+func matchRelease(r []byte, p string) bool {
+	if n := len(p); n > 0 && p[n-1] == '*' {
+		return len(r) >= n-1 && string(r[:n-1]) == p[:n-1]
+	}
+	return string(r) == p
+}
+
+func lower(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 32
+	}
+	return c
+}
+
+func hasPrefixFold(b []byte, p string) bool {
+	if len(b) < len(p) {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		if lower(b[i]) != lower(p[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func equalFold(b []byte, s string) bool { return len(b) == len(s) && hasPrefixFold(b, s) }
+
+func contains(b []byte, s string) bool {
+	for i := 0; i+len(s) <= len(b); i++ {
+		if b[i] == s[0] && string(b[i:i+len(s)]) == s {
+			return true
+		}
+	}
+	return false
+}
+
+// containsFold reports whether b contains s, which must be lower-case.
+func containsFold(b []byte, s string) bool {
+	for i := 0; i+len(s) <= len(b); i++ {
+		if lower(b[i]) == s[0] && hasPrefixFold(b[i:], s) {
+			return true
+		}
+	}
+	return false
+}
