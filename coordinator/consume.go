@@ -11,6 +11,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/rearview-dev/rearview/coordinator/device"
 	"github.com/rearview-dev/rearview/sdkproto"
 )
 
@@ -203,13 +204,14 @@ func upsertSession(ctx context.Context, tx *sql.Tx, m *Message) error {
 	for _, ev := range b.Events {
 		last = max(last, ev.TS)
 	}
+	dev := device.Parse(b.Device.UA)
 	started := b.Session.StartedAt
 	if started == 0 {
 		started = last
 	}
 	_, err := tx.ExecContext(ctx, `
-INSERT INTO sessions (project, id, started_at, last_seen, user_id, first_url, last_url, ua, viewport_w, viewport_h, region, country, flag_error, flag_support)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO sessions (project, id, started_at, last_seen, user_id, first_url, last_url, ua, viewport_w, viewport_h, region, country, flag_error, flag_support, device_class, browser, os)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (project, id) DO UPDATE SET
 	last_seen = max(last_seen, excluded.last_seen),
 	last_url = CASE WHEN excluded.last_seen >= last_seen THEN excluded.last_url ELSE last_url END,
@@ -218,7 +220,8 @@ ON CONFLICT (project, id) DO UPDATE SET
 	flag_error = max(flag_error, excluded.flag_error),
 	flag_support = max(flag_support, excluded.flag_support)`,
 		m.Project, b.Session.ID, started, last, b.Session.UserID, b.Page.URL, b.Page.URL, b.Device.UA,
-		b.Device.Viewport.W, b.Device.Viewport.H, m.Region, m.Country, b2i(b.Session.Flags.Error), b2i(b.Session.Flags.Support))
+		b.Device.Viewport.W, b.Device.Viewport.H, m.Region, m.Country, b2i(b.Session.Flags.Error), b2i(b.Session.Flags.Support),
+		dev.Class, dev.Browser, dev.OS)
 	if err != nil {
 		return fmt.Errorf("upsert session %s: %w", b.Session.ID, err)
 	}

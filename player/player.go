@@ -104,10 +104,10 @@ func Handler() http.Handler {
 		}
 		rel = strings.TrimPrefix(path.Clean("/"+rel), "/")
 		a := assets[rel]
-		if a == nil || rel == "index.html" {
+		if a == nil {
 			// A missing file with an extension (a stale hashed asset, a
 			// typo) is a real 404; anything else is an app route.
-			if strings.HasPrefix(rel, "assets/") || path.Ext(rel) != "" && rel != "index.html" {
+			if strings.HasPrefix(rel, "assets/") || path.Ext(rel) != "" {
 				http.NotFound(w, r)
 				return
 			}

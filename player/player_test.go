@@ -29,6 +29,7 @@ import (
 	"github.com/rearview-dev/rearview/coordinator"
 	"github.com/rearview-dev/rearview/coordinator/blob"
 	"github.com/rearview-dev/rearview/coordinator/issues"
+	"github.com/rearview-dev/rearview/coordinator/live"
 	"github.com/rearview-dev/rearview/coordinator/store"
 	"github.com/rearview-dev/rearview/edge"
 	"github.com/rearview-dev/rearview/internal/testenv"
@@ -145,11 +146,16 @@ type system struct {
 	coordAPI http.Handler
 }
 
-// start runs NATS, a coordinator storing replays in real MinIO, an edge, and
-// one HTTP server with the player and the API on the same origin.
-func start(t *testing.T) *system {
+// options choose the parts a test needs beyond the core.
+type options struct {
+	minio bool // store replays in a real MinIO (else a directory)
+	live  bool // mount the live tail hub
+}
+
+// start runs NATS, a coordinator, an edge, and one HTTP server with the
+// player and the API on the same origin.
+func start(t *testing.T, o options) *system {
 	t.Helper()
-	m := testenv.StartMinIO(t)
 	ns := testenv.NATS(t)
 	nc, err := nats.Connect(ns.ClientURL())
 	if err != nil {
@@ -163,7 +169,13 @@ func start(t *testing.T) *system {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	blobs, err := blob.NewS3(ctx, blob.S3Config{Endpoint: m.Endpoint, Bucket: "player-test", AccessKey: m.AccessKey, SecretKey: m.SecretKey})
+	var blobs blob.Store
+	if o.minio {
+		m := testenv.StartMinIO(t)
+		blobs, err = blob.NewS3(ctx, blob.S3Config{Endpoint: m.Endpoint, Bucket: "player-test", AccessKey: m.AccessKey, SecretKey: m.SecretKey})
+	} else {
+		blobs, err = blob.NewDir(t.TempDir())
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +209,18 @@ func start(t *testing.T) *system {
 		return nil
 	})
 
-	s := &system{edge: es.URL, key: p.IngestKey, coordAPI: c.Handler(grouping.Mount)}
+	mounts := []func(*http.ServeMux){grouping.Mount}
+	if o.live {
+		hub, err := live.New(live.Config{Conn: nc, ListInterval: 100 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hctx, hcancel := context.WithCancel(ctx)
+		t.Cleanup(hcancel)
+		go hub.Run(hctx)
+		mounts = append(mounts, hub.Mount)
+	}
+	s := &system{edge: es.URL, key: p.IngestKey, coordAPI: c.Handler(mounts...)}
 	api := s.coordAPI
 	if !hasLogin(t, api) {
 		s.shimmed = true
@@ -270,6 +293,11 @@ const (
 // batches returns a replay batch and an error batch of one session, as the
 // SDK would send them, with the session started at start.
 func batches(start int64) (replay, errBatch []byte) {
+	return sessionBatches(session, start)
+}
+
+// sessionBatches is batches for another session id.
+func sessionBatches(session string, start int64) (replay, errBatch []byte) {
 	node := func(id int, tag string, attrs map[string]any, children ...any) map[string]any {
 		if attrs == nil {
 			attrs = map[string]any{}
@@ -349,7 +377,7 @@ func (s *system) apiStatus(path string) int {
 }
 
 func TestReplayInBrowser(t *testing.T) {
-	s := start(t)
+	s := start(t, options{minio: true})
 	startTS := time.Now().Add(-2 * time.Minute).UnixMilli()
 	replay, errBatch := batches(startTS)
 	// The edge may not have seen the project key yet; retry the first post.
@@ -495,9 +523,7 @@ func TestReplayInBrowser(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(t.TempDir(), "replay.png"), shot, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if dir := os.Getenv("REARVIEW_SCREENSHOTS"); dir != "" {
-		os.WriteFile(filepath.Join(dir, "player-replay.png"), shot, 0o644)
-	}
+	keepShot(ctx, "replay", shot)
 	assertNotBlank(t, shot)
 
 	t.Run("sessions", func(t *testing.T) {
@@ -514,6 +540,7 @@ func TestReplayInBrowser(t *testing.T) {
 		if rows != 1 {
 			t.Errorf("%d rows for has:error, want 1", rows)
 		}
+		keepShot(ctx, "sessions", nil)
 	})
 	t.Run("issues", func(t *testing.T) {
 		if err := chromedp.Do(ctx,
@@ -537,6 +564,7 @@ func TestReplayInBrowser(t *testing.T) {
 		); err != nil {
 			t.Fatalf("issue page: %v\n%s", err, pageState(ctx))
 		}
+		keepShot(ctx, "issue", nil)
 		fn, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`.stack .frame .fn`)))
 		if err != nil || fn != "pay" {
 			t.Errorf("first frame %q (%v), want pay", fn, err)
@@ -558,6 +586,103 @@ func TestReplayInBrowser(t *testing.T) {
 			t.Errorf("replay from the issue opened at the wrong moment: modal %v, text %q", st.Modal, st.Text)
 		}
 	})
+}
+
+func TestLiveInBrowser(t *testing.T) {
+	s := start(t, options{live: true})
+	ctx := testenv.Browser(t)
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(s.url+"/player/live"),
+		chromedp.WaitVisible(chromedp.CSS(`#token`)),
+		chromedp.SendKeys(chromedp.CSS(`#token`), admin),
+		chromedp.Click(chromedp.CSS(`form.signin button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.live-state[data-state="open"]`)),
+	); err != nil {
+		t.Fatalf("sign in and open live: %v\n%s", err, pageState(ctx))
+	}
+	// A tab of the shop starts sending while the viewer watches the list.
+	const tab = "s-live-tab"
+	replay, _ := sessionBatches(tab, time.Now().Add(-10*time.Second).UnixMilli())
+	testenv.Eventually(t, 10*time.Second, func() error {
+		req, _ := http.NewRequest("POST", s.edge+"/v1/ingest", bytes.NewReader(replay))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Rearview-Key", s.key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusAccepted {
+			return fmt.Errorf("ingest %d", resp.StatusCode)
+		}
+		return nil
+	})
+	row := `tr[data-href="/player/live/` + tab + `"]`
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(row))); err != nil {
+		t.Fatalf("live list never showed the session: %v\n%s", err, pageState(ctx))
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(row+" a")),
+		chromedp.WaitVisible(chromedp.CSS(`.stage[data-ready="true"]`)),
+	); err != nil {
+		t.Fatalf("open live session: %v\n%s", err, pageState(ctx))
+	}
+	text := func() string {
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => { const f = document.querySelector(".stage-frame iframe"); return f && f.contentDocument && f.contentDocument.body ? f.contentDocument.body.textContent : ""; })()`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	testenv.Eventually(t, 10*time.Second, func() error {
+		if got := text(); !strings.Contains(got, "Payment failed") || !strings.Contains(got, "Welcome back") {
+			return fmt.Errorf("live replay shows %q", got)
+		}
+		return nil
+	})
+	if strings.Contains(text(), typed) {
+		t.Error("live replay shows the typed text")
+	}
+	// What the tab does next streams in after the snapshot.
+	now := time.Now().UnixMilli()
+	next, _ := json.Marshal(map[string]any{
+		"v": 1, "sdk": map[string]any{"name": "@rearview/browser", "version": "0.1.0"},
+		"session": map[string]any{"id": tab, "seq": 3, "started_at": now - 10000},
+		"page":    map[string]any{"url": "https://shop.example.com/checkout"},
+		"device":  map[string]any{"ua": "Mozilla/5.0", "viewport": map[string]any{"w": 1024, "h": 640}},
+		"sent_at": now, "events": []any{map[string]any{"id": "rp-live-1", "ts": now, "kind": "replay", "replay": map[string]any{"segment": 1, "end_ts": now, "events": []any{
+			map[string]any{"type": 3, "timestamp": now, "data": map[string]any{"source": 0, "texts": []any{}, "attributes": []any{}, "removes": []any{}, "adds": []any{
+				map[string]any{"parentId": 6, "nextId": nil, "node": map[string]any{"type": 2, "tagName": "p", "attributes": map[string]any{"id": "coupon"}, "childNodes": []any{}, "id": 30}},
+				map[string]any{"parentId": 30, "nextId": nil, "node": map[string]any{"type": 3, "textContent": "Coupon applied", "id": 31}},
+			}}},
+		}}}},
+	})
+	s.post(t, next)
+	keepShot(ctx, "live", nil)
+	testenv.Eventually(t, 15*time.Second, func() error {
+		if got := text(); !strings.Contains(got, "Coupon applied") {
+			return fmt.Errorf("streamed mutation not shown: %q", got)
+		}
+		return nil
+	})
+}
+
+// keepShot saves a screenshot (taken now when shot is nil) under
+// $REARVIEW_SCREENSHOTS, for looking at the pages by eye.
+func keepShot(ctx context.Context, name string, shot []byte) {
+	dir := os.Getenv("REARVIEW_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	if shot == nil {
+		var err error
+		if shot, err = chromedp.Run(ctx, chromedp.FullScreenshot(100)); err != nil {
+			return
+		}
+	}
+	os.WriteFile(filepath.Join(dir, "player-"+name+".png"), shot, 0o644)
 }
 
 // pageState describes where the browser is, for failure messages.
@@ -589,5 +714,30 @@ func assertNotBlank(t *testing.T, shot []byte) {
 	}
 	if len(colors) < 8 {
 		t.Fatalf("screenshot looks blank: %d colours", len(colors))
+	}
+}
+
+// BenchmarkHandler measures serving the app shell for a client route and the
+// gzipped bundle, the two requests every page load makes.
+func BenchmarkHandler(b *testing.B) {
+	h := player.Handler()
+	idx, err := os.ReadFile("dist/index.html")
+	if err != nil {
+		b.Fatal(err)
+	}
+	js := string(regexp.MustCompile(`/player/assets/app-[A-Z0-9]+\.js`).Find(idx))
+	for _, bc := range []struct{ name, path string }{{"route", "/player/replay/s-1"}, {"bundle-gzip", js}} {
+		b.Run(bc.name, func(b *testing.B) {
+			req := httptest.NewRequest("GET", bc.path, nil)
+			req.Header.Set("Accept-Encoding", "gzip")
+			b.ReportAllocs()
+			for b.Loop() {
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				if rec.Code != 200 {
+					b.Fatalf("status %d", rec.Code)
+				}
+			}
+		})
 	}
 }

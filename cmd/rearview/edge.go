@@ -15,6 +15,7 @@ type EdgeCmd struct {
 	Listen        string `help:"Ingest address." default:"127.0.0.1:7070" env:"REARVIEW_EDGE_LISTEN"`
 	Region        string `help:"This edge's region (subject token, e.g. eu, us)." required:"" env:"REARVIEW_REGION"`
 	CountryHeader string `help:"Trusted header carrying the client's country (e.g. CF-IPCountry)." env:"REARVIEW_COUNTRY_HEADER"`
+	PolicyFlags   `embed:""`
 }
 
 // Run serves until SIGINT/SIGTERM, then finishes in-flight requests.
@@ -27,7 +28,7 @@ func (c *EdgeCmd) Run(g *Globals) error {
 		return err
 	}
 	defer nc.Close()
-	ed, err := newEdge(js, c.Region, c.CountryHeader, log)
+	ed, err := newEdge(ctx, js, c.Region, c.CountryHeader, &c.PolicyFlags, log)
 	if err != nil {
 		return err
 	}

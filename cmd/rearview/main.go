@@ -36,6 +36,7 @@ type CLI struct {
 	Edge        EdgeCmd        `cmd:"" help:"Run a regional edge: ingest, policy, publish to NATS."`
 	Coordinator CoordinatorCmd `cmd:"" help:"Run the coordinator: consume NATS, store, serve the API and player."`
 	Projects    ProjectsCmd    `cmd:"" help:"Manage projects."`
+	Filter      FilterCmd      `cmd:"" help:"Test policies with the edge policy engine; publish modules and policies."`
 	Sourcemaps  SourcemapsCmd  `cmd:"" help:"Inject Debug IDs, upload source maps for a release, resolve positions."`
 	Issues      IssuesCmd      `cmd:"" help:"List and triage issues; set grouping rules."`
 	Alerts      AlertsCmd      `cmd:"" help:"Manage alert rules and show alert history."`

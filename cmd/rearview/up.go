@@ -33,6 +33,7 @@ type UpCmd struct {
 	CountryHeader string `help:"Trusted header carrying the client's country (e.g. CF-IPCountry)." env:"REARVIEW_COUNTRY_HEADER"`
 	DemoKey       string `help:"Ingest key of the demo project created on first start." default:"rvk_demo" env:"REARVIEW_DEMO_KEY"`
 	S3Flags       `embed:""`
+	PolicyFlags   `embed:""`
 	ServeFlags    `embed:""`
 	MapFlags      `embed:""`
 	RUMFlags      `embed:""`
@@ -104,7 +105,10 @@ func (c *UpCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	ed, err := newEdge(js, c.Region, c.CountryHeader, log)
+	if c.WasmCacheDir == "" {
+		c.WasmCacheDir = filepath.Join(c.DataDir, "wasm-cache")
+	}
+	ed, err := newEdge(ctx, js, c.Region, c.CountryHeader, &c.PolicyFlags, log)
 	if err != nil {
 		return err
 	}

@@ -139,10 +139,15 @@ func coordinatorParts(ctx context.Context, dataDir string, s3 *S3Flags) (*sql.DB
 	return db, blobs, nil
 }
 
-func newEdge(js jetstream.JetStream, region, countryHeader string, log *slog.Logger) (*edge.Server, error) {
+func newEdge(ctx context.Context, js jetstream.JetStream, region, countryHeader string, pf *PolicyFlags, log *slog.Logger) (*edge.Server, error) {
+	stage, err := pf.stage(ctx, js, log)
+	if err != nil {
+		return nil, err
+	}
 	return edge.New(edge.Config{
 		Region:        region,
 		JetStream:     js,
+		Stage:         stage,
 		CountryHeader: countryHeader,
 		SDKScript:     sdkScript(),
 		Logger:        log,

@@ -197,17 +197,27 @@ type grouper struct {
 	ev    *Event
 	views []frameView
 	buf   []byte // hash input, reused
+	// Frames of one event mostly share a bundle URL: its normalised form
+	// is remembered.
+	lastURL, lastNorm string
+}
+
+func (g *grouper) normURL(u string) string {
+	if u != g.lastURL || g.lastNorm == "" && u != "" {
+		g.lastURL, g.lastNorm = u, NormalizePath(u)
+	}
+	return g.lastNorm
 }
 
 func (g *grouper) view(i int) {
 	f := &g.ev.Frames[i]
-	v := frameView{frame: f, inApp: f.InApp}
+	v := frameView{frame: f, inApp: f.InApp, g: g}
 	if f.Original != nil {
 		v.file = NormalizePath(f.Original.Source)
 		v.fn = normalizeFunction(f.Original.Function)
 		v.function = v.fn
 	} else {
-		v.file = NormalizePath(f.URL)
+		v.file = g.normURL(f.URL)
 		v.function = normalizeFunction(f.Function)
 		// A minified name (one or two characters) changes with every
 		// build; without a source map only longer names are kept.

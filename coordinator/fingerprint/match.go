@@ -1,6 +1,77 @@
 package fingerprint
 
-import "github.com/rearview-dev/rearview/coordinator/symbolicate"
+import (
+	"strings"
+
+	"github.com/rearview-dev/rearview/coordinator/symbolicate"
+)
+
+// Glob shapes with a fast path: most patterns are a literal with '*' at
+// one or both ends.
+const (
+	globGeneral = iota
+	globExact
+	globPrefix   // lit*
+	globSuffix   // *lit
+	globContains // *lit*
+)
+
+// compileGlob classifies a pattern; lit is its literal part.
+func compileGlob(pattern string) (kind int, lit string) {
+	if strings.ContainsRune(pattern, '?') {
+		return globGeneral, ""
+	}
+	lead := len(pattern) - len(strings.TrimLeft(pattern, "*"))
+	trimmed := strings.Trim(pattern, "*")
+	trail := len(pattern) - lead - len(trimmed)
+	if strings.ContainsRune(trimmed, '*') || trimmed == "" && pattern != "" {
+		return globGeneral, ""
+	}
+	switch {
+	case lead == 0 && trail == 0:
+		return globExact, trimmed
+	case lead == 0:
+		return globPrefix, trimmed
+	case trail == 0:
+		return globSuffix, trimmed
+	}
+	return globContains, trimmed
+}
+
+// match matches s against the matcher's compiled pattern.
+func (m *matcher) match(s string, fold bool) bool {
+	switch m.kind {
+	case globExact:
+		return len(s) == len(m.lit) && hasPrefix(s, m.lit, fold)
+	case globPrefix:
+		return hasPrefix(s, m.lit, fold)
+	case globSuffix:
+		return len(s) >= len(m.lit) && hasPrefix(s[len(s)-len(m.lit):], m.lit, fold)
+	case globContains:
+		for i := 0; i+len(m.lit) <= len(s); i++ {
+			if hasPrefix(s[i:], m.lit, fold) {
+				return true
+			}
+		}
+		return false
+	}
+	return globMatch(m.pattern, s, fold)
+}
+
+func hasPrefix(s, p string, fold bool) bool {
+	if len(s) < len(p) {
+		return false
+	}
+	if !fold {
+		return s[:len(p)] == p
+	}
+	for i := 0; i < len(p); i++ {
+		if s[i] != p[i] && lower(s[i]) != lower(p[i]) {
+			return false
+		}
+	}
+	return true
+}
 
 // globMatch reports whether s matches pattern, where '*' matches any run of
 // bytes and '?' one byte. fold compares ASCII letters case-insensitively.
@@ -56,6 +127,7 @@ type frameView struct {
 	module   string
 	function string // for matchers: the original or the reported name
 	inApp    bool
+	g        *grouper // for its URL memo
 	paths    []string // see pathList
 }
 
@@ -68,24 +140,24 @@ func (v *frameView) pathList() []string {
 		return v.paths
 	}
 	v.paths = make([]string, 0, 4)
-	add := func(p string) {
+	add := func(p, n string) {
 		if p == "" {
 			return
 		}
 		v.paths = append(v.paths, p)
-		if n := NormalizePath(p); n != p && n != "" {
+		if n != p && n != "" {
 			v.paths = append(v.paths, n)
 		}
 	}
 	if o := v.frame.Original; o != nil {
-		add(o.Source)
+		add(o.Source, v.file)
 	}
-	add(v.frame.URL)
+	add(v.frame.URL, v.g.normURL(v.frame.URL))
 	return v.paths
 }
 
 func (m *matcher) matchString(v string) bool {
-	return globMatch(m.pattern, v, m.fold) != m.negate
+	return m.match(v, m.fold) != m.negate
 }
 
 // matchFrame evaluates a frame matcher against f.
@@ -94,15 +166,15 @@ func (m *matcher) matchFrame(f *frameView) bool {
 	switch m.key {
 	case "stack.abs_path":
 		for _, p := range f.pathList() {
-			if globMatch(m.pattern, p, true) {
+			if m.match(p, true) {
 				ok = true
 				break
 			}
 		}
 	case "stack.module":
-		ok = globMatch(m.pattern, f.module, true)
+		ok = m.match(f.module, true)
 	case "stack.function":
-		ok = globMatch(m.pattern, f.function, false)
+		ok = m.match(f.function, false)
 	case "app":
 		ok = f.inApp == (m.pattern == "yes")
 	}

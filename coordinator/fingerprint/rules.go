@@ -58,6 +58,8 @@ type matcher struct {
 	tag     string // for key "tags"
 	pattern string // as written (unescaped)
 	fold    bool
+	kind    int    // see compileGlob
+	lit     string // the literal part for the fast paths
 }
 
 type part struct {
@@ -301,6 +303,7 @@ func (p *lineParser) parseMatcher() (matcher, error) {
 		}
 	}
 	m.pattern = v
+	m.kind, m.lit = compileGlob(v)
 	return m, nil
 }
 

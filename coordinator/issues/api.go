@@ -73,7 +73,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false) // rules contain "->"; the API is JSON, never HTML
+	_ = enc.Encode(v)
 }
 
 func writeError(w http.ResponseWriter, status int, code, detail string) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -38,6 +39,7 @@ func BenchmarkHook(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	start := cpuTime()
 	n := 0
 	for n < b.N {
 		tx, err := db.BeginTx(ctx, nil)
@@ -62,6 +64,7 @@ func BenchmarkHook(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64(b.N)/(cpuTime()-start).Seconds(), "events/cpu-s")
 }
 
 // BenchmarkPipeline measures error events end to end through real NATS and
@@ -70,6 +73,7 @@ func BenchmarkHook(b *testing.B) {
 func BenchmarkPipeline(b *testing.B) {
 	e := newEnv(b, nil)
 	b.ResetTimer()
+	start := cpuTime()
 	for n := 0; n < b.N; {
 		var evs []sdkproto.Event
 		for k := 0; k < 10 && n < b.N; k++ {
@@ -80,4 +84,13 @@ func BenchmarkPipeline(b *testing.B) {
 	}
 	e.drain(b)
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64(b.N)/(cpuTime()-start).Seconds(), "events/cpu-s")
+}
+
+// cpuTime is the process's CPU time: on a machine shared with other jobs
+// it measures the work better than wall time does.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -13,6 +13,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -49,6 +50,8 @@ type Service struct {
 
 	mu    sync.Mutex
 	rules map[string]cachedRules // by project
+
+	stmts stmts
 }
 
 type cachedRules struct {
@@ -109,7 +112,7 @@ func (s *Service) Hook(ctx context.Context, tx *sql.Tx, m *coordinator.Message, 
 	if err != nil {
 		return fmt.Errorf("encode event %s: %w", ev.ID, err)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE events SET issue_id = ?, payload = ? WHERE project = ? AND id = ?`, id, string(payload), m.Project, ev.ID); err != nil {
+	if _, err := s.exec(ctx, tx, stUpdateEvent, id, string(payload), m.Project, ev.ID); err != nil {
 		return fmt.Errorf("store event %s of issue %s: %w", ev.ID, id, err)
 	}
 	return nil
@@ -215,30 +218,26 @@ func hashID(parts ...string) string {
 func (s *Service) record(ctx context.Context, tx *sql.Tx, m *coordinator.Message, ev *sdkproto.Event, res *fingerprint.Result) (string, error) {
 	project, e := m.Project, ev.Error
 	at := m.ReceivedAt
-	id, err := findIssue(ctx, tx, project, res.Hashes)
+	id, err := s.findIssue(ctx, tx, project, res.Hashes)
 	if err != nil {
 		return "", err
 	}
 	if id == "" {
 		id = hashID(project, res.Hashes[0].Value)
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO issues (project, id, title, culprit, type, value, first_seen, last_seen, last_release, rule)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, project, id, res.Title, res.Culprit, e.Type, clip(e.Value, 1000), at, at, e.Release, res.Rule); err != nil {
+		if _, err := s.exec(ctx, tx, stCreateIssue, project, id, res.Title, res.Culprit, e.Type, clip(e.Value, 1000), at, at, e.Release, res.Rule); err != nil {
 			return "", fmt.Errorf("create issue: %w", err)
 		}
 	}
 	for _, h := range res.Hashes {
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO issue_hashes (project, hash, issue_id, variant) VALUES (?, ?, ?, ?)`, project, h.Value, id, string(h.Variant)); err != nil {
+		if _, err := s.exec(ctx, tx, stAddHash, project, h.Value, id, string(h.Variant)); err != nil {
 			return "", fmt.Errorf("issue hash: %w", err)
 		}
 	}
 	if e.Release != "" {
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO project_releases (project, release, first_seen, seq)
-SELECT ?, ?, ?, coalesce(max(seq), 0) + 1 FROM project_releases WHERE project = ?`, project, e.Release, at, project); err != nil {
+		if _, err := s.exec(ctx, tx, stProjectRelease, project, e.Release, at); err != nil {
 			return "", fmt.Errorf("project release: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO issue_releases (project, issue_id, release, first_seen, last_seen, count) VALUES (?, ?, ?, ?, ?, 1)
-ON CONFLICT (project, issue_id, release) DO UPDATE SET count = count + 1, first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)`,
-			project, id, e.Release, at, at); err != nil {
+		if _, err := s.exec(ctx, tx, stIssueRelease, project, id, e.Release, at); err != nil {
 			return "", fmt.Errorf("issue release: %w", err)
 		}
 	}
@@ -246,33 +245,26 @@ ON CONFLICT (project, issue_id, release) DO UPDATE SET count = count + 1, first_
 	if m.Batch.Session.UserID != "" {
 		user = "u:" + m.Batch.Session.UserID
 	}
-	r, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO issue_users (project, issue_id, user_key) VALUES (?, ?, ?)`, project, id, hashID(project, user))
+	r, err := s.exec(ctx, tx, stIssueUser, project, id, hashID(project, user))
 	if err != nil {
 		return "", fmt.Errorf("issue user: %w", err)
 	}
 	newUser, _ := r.RowsAffected()
-	hour := at - at%3_600_000
-	if _, err := tx.ExecContext(ctx, `INSERT INTO issue_hourly (project, issue_id, hour, count) VALUES (?, ?, ?, 1)
-ON CONFLICT (project, issue_id, hour) DO UPDATE SET count = count + 1`, project, id, hour); err != nil {
+	if _, err := s.exec(ctx, tx, stHourly, project, id, at-at%3_600_000); err != nil {
 		return "", fmt.Errorf("issue trend: %w", err)
 	}
 	var status, resolvedIn string
 	var resolvedAt sql.NullInt64
-	err = tx.QueryRowContext(ctx, `UPDATE issues SET count = count + 1, users = users + ?,
-	last_release = CASE WHEN ? != '' AND ? >= last_seen THEN ? ELSE last_release END,
-	first_seen = min(first_seen, ?), last_seen = max(last_seen, ?)
-WHERE project = ? AND id = ? RETURNING status, resolved_in, resolved_at`,
-		newUser, e.Release, at, e.Release, at, at, project, id).Scan(&status, &resolvedIn, &resolvedAt)
-	if err != nil {
+	if err := s.queryRow(ctx, tx, stUpdateIssue, project, id, newUser, e.Release, at).Scan(&status, &resolvedIn, &resolvedAt); err != nil {
 		return "", fmt.Errorf("update issue %s: %w", id, err)
 	}
 	if status == StatusResolved && at >= resolvedAt.Int64 {
-		newer, err := isNewer(ctx, tx, project, e.Release, resolvedIn)
+		newer, err := s.isNewer(ctx, tx, project, e.Release, resolvedIn)
 		if err != nil {
 			return "", err
 		}
 		if newer {
-			if _, err := tx.ExecContext(ctx, `UPDATE issues SET status = 'unresolved', substatus = 'regressed', regressed_at = ? WHERE project = ? AND id = ?`, at, project, id); err != nil {
+			if _, err := s.exec(ctx, tx, stRegress, at, project, id); err != nil {
 				return "", fmt.Errorf("reopen issue %s: %w", id, err)
 			}
 			s.log.Info("issue regressed", "project", project, "issue", id, "release", e.Release, "resolved_in", resolvedIn)
@@ -282,32 +274,15 @@ WHERE project = ? AND id = ? RETURNING status, resolved_in, resolved_at`,
 }
 
 // findIssue returns the issue owning the first of hashes that has one.
-func findIssue(ctx context.Context, tx *sql.Tx, project string, hashes []fingerprint.Hash) (string, error) {
-	q := `SELECT hash, issue_id FROM issue_hashes WHERE project = ? AND hash IN (?` + strings.Repeat(", ?", len(hashes)-1) + `)`
-	args := make([]any, 0, len(hashes)+1)
-	args = append(args, project)
+func (s *Service) findIssue(ctx context.Context, tx *sql.Tx, project string, hashes []fingerprint.Hash) (string, error) {
 	for _, h := range hashes {
-		args = append(args, h.Value)
-	}
-	rows, err := tx.QueryContext(ctx, q, args...)
-	if err != nil {
-		return "", fmt.Errorf("find issue: %w", err)
-	}
-	defer rows.Close()
-	owners := map[string]string{}
-	for rows.Next() {
-		var h, id string
-		if err := rows.Scan(&h, &id); err != nil {
-			return "", fmt.Errorf("find issue: %w", err)
-		}
-		owners[h] = id
-	}
-	if err := rows.Err(); err != nil {
-		return "", fmt.Errorf("find issue: %w", err)
-	}
-	for _, h := range hashes {
-		if id, ok := owners[h.Value]; ok {
+		var id string
+		err := s.queryRow(ctx, tx, stFindHash, project, h.Value).Scan(&id)
+		if err == nil {
 			return id, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return "", fmt.Errorf("find issue: %w", err)
 		}
 	}
 	return "", nil
@@ -317,7 +292,7 @@ func findIssue(ctx context.Context, tx *sql.Tx, project string, hashes []fingerp
 // resolvedIn: any event does when the issue was resolved without a release;
 // otherwise only a release first seen after resolvedIn. An event without a
 // release cannot prove it is newer and does not reopen.
-func isNewer(ctx context.Context, tx *sql.Tx, project, release, resolvedIn string) (bool, error) {
+func (s *Service) isNewer(ctx context.Context, tx *sql.Tx, project, release, resolvedIn string) (bool, error) {
 	if resolvedIn == "" {
 		return true, nil
 	}
@@ -325,9 +300,7 @@ func isNewer(ctx context.Context, tx *sql.Tx, project, release, resolvedIn strin
 		return false, nil
 	}
 	var newer bool
-	err := tx.QueryRowContext(ctx, `SELECT coalesce((SELECT seq FROM project_releases WHERE project = ?1 AND release = ?2), 0) >
-	coalesce((SELECT seq FROM project_releases WHERE project = ?1 AND release = ?3), 0)`, project, release, resolvedIn).Scan(&newer)
-	if err != nil {
+	if err := s.queryRow(ctx, tx, stCompareReleases, project, release, resolvedIn).Scan(&newer); err != nil {
 		return false, fmt.Errorf("compare releases: %w", err)
 	}
 	return newer, nil

@@ -58,7 +58,7 @@ type env struct {
 	seq      int
 }
 
-func newEnv(t *testing.T, sym issues.Symbolicator) *env {
+func newEnv(t testing.TB, sym issues.Symbolicator) *env {
 	t.Helper()
 	ns := testenv.NATS(t)
 	nc, err := nats.Connect(ns.ClientURL())
@@ -463,5 +463,49 @@ func TestAPI(t *testing.T) {
 	var got issues.Rules
 	if st := e.do(t, http.MethodGet, e.tokens[0], "/api/v1/projects/"+p0+"/grouping", nil, &got); resp.StatusCode != 200 || st != 200 || got.StackRules != 1 || got.Version != 1 || !strings.Contains(got.Rules, "vendor/*") {
 		t.Errorf("text/plain rules: %d, then %d %+v", resp.StatusCode, st, got)
+	}
+}
+
+type failingSymbolicator struct{}
+
+func (failingSymbolicator) Symbolicate(context.Context, string, *sdkproto.Error) ([]symbolicate.Frame, error) {
+	return nil, fmt.Errorf("object store unavailable")
+}
+
+// TestRulesChangeKeepsIssues: a stack rule that changes which frames are
+// in-app does not split an existing issue (its system hash still matches),
+// and a failing symbolicator never drops an event.
+func TestRulesChangeKeepsIssues(t *testing.T) {
+	e := newEnv(t, failingSymbolicator{})
+	e.publish(t, e.projects[0], "s-1", "", errorEvent("a", "r1", "main.js", "loadCart", "onClick", "dispatch"))
+	e.drain(t)
+	var set issues.Rules
+	if st := e.do(t, http.MethodPut, e.tokens[0], "/api/v1/projects/"+e.projects[0]+"/grouping", map[string]string{"rules": `stack.function:loadCart -app`}, &set); st != 200 {
+		t.Fatalf("set rules: %d", st)
+	}
+	e.publish(t, e.projects[0], "s-2", "", errorEvent("b", "r1", "main.js", "loadCart", "onClick", "dispatch"))
+	e.drain(t)
+	list := e.issues(t, 0, "")
+	if len(list) != 1 || list[0].Count != 2 || list[0].Users != 2 {
+		t.Fatalf("after a stack rule change: %+v", list)
+	}
+	var evs struct{ Events []issues.Event }
+	e.do(t, http.MethodGet, e.tokens[0], "/api/v1/issues/"+list[0].ID+"/events", nil, &evs)
+	if len(evs.Events) != 2 {
+		t.Fatalf("%d events", len(evs.Events))
+	}
+	var newest struct {
+		Error    struct{ Stack []symbolicate.Frame }
+		Grouping struct {
+			Hashes []struct{ Variant string }
+		}
+	}
+	json.Unmarshal(evs.Events[0].Payload, &newest)
+	st := newest.Error.Stack
+	if len(st) != 3 || st[0].InApp || !st[1].InApp || !strings.Contains(st[0].UnresolvedReason, "object store unavailable") {
+		t.Errorf("stored stack: %s", evs.Events[0].Payload)
+	}
+	if len(newest.Grouping.Hashes) != 2 {
+		t.Errorf("grouping hashes: %s", evs.Events[0].Payload)
 	}
 }

@@ -9,16 +9,11 @@ import (
 	"github.com/rearview-dev/rearview/coordinator/fingerprint"
 )
 
-// querier is what *sql.DB and *sql.Tx share.
-type querier interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
 // projectRules returns the project's parsed grouping rules, parsing only
 // when they changed (the version is one primary-key read per event).
-func (s *Service) projectRules(ctx context.Context, q querier, project string) (*fingerprint.Rules, error) {
+func (s *Service) projectRules(ctx context.Context, tx *sql.Tx, project string) (*fingerprint.Rules, error) {
 	var version int64
-	err := q.QueryRowContext(ctx, `SELECT version FROM grouping_rules WHERE project = ?`, project).Scan(&version)
+	err := s.queryRow(ctx, tx, stRulesVersion, project).Scan(&version)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -32,7 +27,7 @@ func (s *Service) projectRules(ctx context.Context, q querier, project string) (
 		return c.rules, nil
 	}
 	var text string
-	if err := q.QueryRowContext(ctx, `SELECT rules FROM grouping_rules WHERE project = ?`, project).Scan(&text); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT rules FROM grouping_rules WHERE project = ?`, project).Scan(&text); err != nil {
 		return nil, fmt.Errorf("grouping rules of %s: %w", project, err)
 	}
 	rules, err := fingerprint.Parse(text)

@@ -269,7 +269,9 @@ func (s *Store) Read(ctx context.Context, m Map) ([]byte, error) {
 		return nil, fmt.Errorf("read source map %s: %w", m.ID, err)
 	}
 	defer rc.Close()
-	data, err := io.ReadAll(io.LimitReader(rc, s.maxBytes+1))
+	buf := bytes.NewBuffer(make([]byte, 0, min(m.Size, s.maxBytes)+1))
+	_, err = buf.ReadFrom(io.LimitReader(rc, s.maxBytes+1))
+	data := buf.Bytes()
 	if err != nil {
 		return nil, fmt.Errorf("read source map %s: %w", m.ID, err)
 	}

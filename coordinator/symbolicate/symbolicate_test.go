@@ -257,6 +257,17 @@ func TestResolutionPaths(t *testing.T) {
 			reason: "invalid source map main.js.map: parse source map: unexpected end of JSON input",
 		},
 		{
+			// Bypasses upload validation: go-sourcemap would index out of
+			// range; the frame must say so and the process live on.
+			name:    "hostile map in storage",
+			upload:  &sourcemap.Upload{Release: "r1", Name: "main.js.map", URL: "~/static/js/main.js", Data: data},
+			corrupt: []byte(`{"version":3,"sources":["a.js"],"mappings":"AAAA,AgBAA"}`),
+			event: func(f sdkproto.Frame) *sdkproto.Error {
+				return &sdkproto.Error{Release: "r1", Stack: []sdkproto.Frame{f}}
+			},
+			reason: "corrupt source map: runtime error: index out of range [16] with length 1",
+		},
+		{
 			name:       "map blob missing from storage",
 			upload:     &sourcemap.Upload{Release: "r1", Name: "main.js.map", URL: "~/static/js/main.js", Data: data},
 			deleteBlob: true,

@@ -134,3 +134,16 @@ export function startOffset(t: number | null, start: number, end: number, leadIn
 export function mergeSegments(segments: RREvent[][]): RREvent[] {
   return segments.flat().sort((a, b) => a.timestamp - b.timestamp);
 }
+
+/**
+ * liveBaseline picks the rrweb live-mode baseline for a snapshot whose last
+ * event is at lastTS, when the viewer's clock reads now. Events before the
+ * baseline are applied at once (the snapshot renders immediately however old
+ * it is); later events play `buffer` ms behind real time, keeping their
+ * recorded spacing across the SDK's batches. Using the recorded first event
+ * as the baseline instead (rrweb's example) would make a session that was
+ * idle for minutes play minutes behind.
+ */
+export function liveBaseline(lastTS: number, now: number, buffer = 3000): number {
+  return Math.max(now - buffer, lastTS + 1);
+}

@@ -131,7 +131,20 @@ func startEdge(t *testing.T) (jetstream.JetStream, string) {
 	rctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	go srv.Run(rctx)
-	hs := httptest.NewServer(srv.Handler())
+	h := srv.Handler()
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		if r.URL.Path == "/v1/ingest" {
+			// Shown when a test fails: what the SDK sent and the edge said.
+			t.Logf("ingest: %d bytes %q -> %d %s", r.ContentLength, r.Header.Get("Content-Type"), rec.Code, strings.TrimSpace(rec.Body.String()))
+		}
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		w.Write(rec.Body.Bytes())
+	}))
 	t.Cleanup(hs.Close)
 	testenv.Eventually(t, 10*time.Second, func() error {
 		if !srv.Ready() {
@@ -416,6 +429,8 @@ window.step = async function () {
     x.onloadend = resolve;
     x.send();
   });
+  // The SDK's own loadend listener runs after the page's.
+  await new Promise(function (r) { setTimeout(r, 0); });
   console.error('payment widget broke');
   // A huge DOM change at once: the recorder must stop, not freeze the page.
   var list = document.getElementById('list');

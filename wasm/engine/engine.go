@@ -160,6 +160,7 @@ func (e *Engine) key(n int) {
 		e.r.Out = append(e.r.Out, ',')
 	}
 	e.r.Out = jsontext.AppendQuoted(e.r.Out, e.r.Key)
+	e.r.Out = append(e.r.Out, ':')
 }
 
 func (e *Engine) batch() {
@@ -177,15 +178,15 @@ func (e *Engine) batch() {
 			e.decide()
 			e.events()
 		default:
-			e.envelopeMember(string(r.Key))
+			e.envelopeMember(r.Key)
 		}
 	}
 	e.out('}')
 }
 
 // envelopeMember handles a top-level member other than events.
-func (e *Engine) envelopeMember(k string) {
-	switch k {
+func (e *Engine) envelopeMember(k []byte) {
+	switch string(k) {
 	case "session":
 		e.seenSession = true
 		e.sessionObj()
@@ -194,8 +195,8 @@ func (e *Engine) envelopeMember(k string) {
 		e.object(e.pageMember)
 	case "device":
 		e.seenDevice = true
-		e.object(func(k string) {
-			if k == "ua" && e.r.Peek() == '"' {
+		e.object(func(k []byte) {
+			if string(k) == "ua" && e.r.Peek() == '"' {
 				s, end, _ := e.r.String()
 				e.deviceUA = e.r.In[s:end]
 				e.out('"')
@@ -226,7 +227,7 @@ func (e *Engine) lookahead() {
 			r.Skip()
 			continue
 		}
-		e.envelopeMember(string(r.Key))
+		e.envelopeMember(r.Key)
 	}
 	r.Restore(m)
 	r.Out, e.masked = r.Out[:outLen], masked
@@ -234,9 +235,9 @@ func (e *Engine) lookahead() {
 }
 
 func (e *Engine) sessionObj() {
-	e.object(func(k string) {
+	e.object(func(k []byte) {
 		r := &e.r
-		switch k {
+		switch string(k) {
 		case "id":
 			if r.Peek() == '"' {
 				s, end, _ := r.String()
@@ -256,10 +257,10 @@ func (e *Engine) sessionObj() {
 			}
 			e.str(mDetect)
 		case "flags":
-			e.object(func(k string) {
-				if (k == "error" || k == "support") && (r.Peek() == 't' || r.Peek() == 'f') {
+			e.object(func(k []byte) {
+				if (string(k) == "error" || string(k) == "support") && (r.Peek() == 't' || r.Peek() == 'f') {
 					v := r.Bool()
-					if k == "error" {
+					if string(k) == "error" {
 						e.session.Error = v
 					} else {
 						e.session.Support = v
@@ -281,9 +282,9 @@ func (e *Engine) sessionObj() {
 	})
 }
 
-func (e *Engine) pageMember(k string) {
+func (e *Engine) pageMember(k []byte) {
 	r := &e.r
-	switch k {
+	switch string(k) {
 	case "url":
 		if r.Peek() == '"' {
 			m := r.Mark()
@@ -317,7 +318,7 @@ func (e *Engine) decide() {
 
 // object walks an object, writing it out, calling member for each member
 // with the value not yet read; member must read the value and write it.
-func (e *Engine) object(member func(k string)) {
+func (e *Engine) object(member func(k []byte)) {
 	r := &e.r
 	if r.Peek() != '{' {
 		e.generic()
@@ -328,7 +329,7 @@ func (e *Engine) object(member func(k string)) {
 	n := 0
 	for r.NextKey(&n) {
 		e.key(n)
-		member(string(r.Key))
+		member(r.Key)
 	}
 	e.out('}')
 }
@@ -399,8 +400,8 @@ func (e *Engine) event() {
 	n := 0
 	for r.NextKey(&n) {
 		e.key(n)
-		k := string(r.Key)
-		switch k {
+		k := r.Key
+		switch string(k) {
 		case "id", "kind":
 			if r.Peek() != '"' {
 				e.generic()
@@ -410,7 +411,7 @@ func (e *Engine) event() {
 			e.out('"')
 			e.out(r.In[s:end]...)
 			e.out('"')
-			if k == "id" {
+			if string(k) == "id" {
 				ev.id = [2]int{s, end}
 			} else {
 				ev.kind = [2]int{s, end}
@@ -426,7 +427,7 @@ func (e *Engine) event() {
 			r.Skip()
 			continue
 		}
-		switch k {
+		switch string(k) {
 		case "error":
 			e.errorObj(&ev)
 		case "vital":
@@ -436,8 +437,8 @@ func (e *Engine) event() {
 		case "breadcrumb":
 			e.breadcrumb()
 		case "session":
-			e.object(func(k string) {
-				if k == "url" {
+			e.object(func(k []byte) {
+				if string(k) == "url" {
 					e.str(mURL)
 					return
 				}
@@ -552,8 +553,8 @@ func Fingerprint(dst, typ, value []byte) []byte {
 
 func (e *Engine) errorObj(ev *eventState) {
 	r := &e.r
-	e.object(func(k string) {
-		switch k {
+	e.object(func(k []byte) {
+		switch string(k) {
 		case "type", "value", "release":
 			if r.Peek() != '"' {
 				e.generic()
@@ -561,7 +562,7 @@ func (e *Engine) errorObj(ev *eventState) {
 			}
 			m := r.Mark()
 			s, end, esc := r.String()
-			switch k {
+			switch string(k) {
 			case "type":
 				ev.typ, ev.typEsc = [2]int{s, end}, esc
 				e.out('"')
@@ -579,8 +580,8 @@ func (e *Engine) errorObj(ev *eventState) {
 			}
 		case "stack":
 			e.array(func() {
-				e.object(func(k string) {
-					switch k {
+				e.object(func(k []byte) {
+					switch string(k) {
 					case "url":
 						if r.Peek() == '"' {
 							m := r.Mark()
@@ -633,8 +634,8 @@ func (e *Engine) errorObj(ev *eventState) {
 	})
 }
 
-func (e *Engine) vitalMember(k string) {
-	switch k {
+func (e *Engine) vitalMember(k []byte) {
+	switch string(k) {
 	case "url":
 		e.str(mURL)
 	case "attribution":
@@ -648,8 +649,8 @@ func (e *Engine) vitalMember(k string) {
 
 func (e *Engine) breadcrumb() { e.object(e.breadcrumbMember) }
 
-func (e *Engine) breadcrumbMember(k string) {
-	switch k {
+func (e *Engine) breadcrumbMember(k []byte) {
+	switch string(k) {
 	case "message", "selector":
 		e.str(mDetect)
 	case "url":
@@ -657,8 +658,8 @@ func (e *Engine) breadcrumbMember(k string) {
 	case "data":
 		e.stringMap(false)
 	case "http":
-		e.object(func(k string) {
-			switch k {
+		e.object(func(k []byte) {
+			switch string(k) {
 			case "url":
 				e.str(mURL)
 			case "request_headers", "response_headers":
@@ -681,7 +682,7 @@ func (e *Engine) breadcrumbMember(k string) {
 // stringMap walks {name: value}: values of sensitive names (or denied
 // headers) are masked whole, the others run through the detectors.
 func (e *Engine) stringMap(headers bool) {
-	e.object(func(k string) {
+	e.object(func(k []byte) {
 		whole := mask.SensitiveKey(e.r.Key)
 		if headers {
 			whole = mask.Header(e.r.Key, e.p.Masking.DenyHeaders)
@@ -695,8 +696,8 @@ func (e *Engine) stringMap(headers bool) {
 }
 
 // cssKeys hold CSS, which masking must never touch.
-func cssKey(k string) bool {
-	switch k {
+func cssKey(k []byte) bool {
+	switch string(k) {
 	case "style", "styles", "_cssText", "cssText", "css", "rule", "rules", "set", "replace", "replaceSync":
 		return true
 	}
@@ -717,7 +718,7 @@ func (e *Engine) generic() {
 		for r.NextKey(&n) {
 			e.key(n)
 			switch {
-			case cssKey(string(r.Key)):
+			case cssKey(r.Key):
 				r.Copy()
 			case mask.SensitiveKey(r.Key) && r.Peek() == '"':
 				e.str(mStars)

@@ -83,7 +83,7 @@ func (e *Engine) parseContext(b []byte) (ctx Context, err error) {
 	n := 0
 	for r.NextKey(&n) {
 		k := string(r.Key)
-		if k == "now" {
+		if string(k) == "now" {
 			ctx.Now = r.Int()
 			continue
 		}
@@ -96,7 +96,7 @@ func (e *Engine) parseContext(b []byte) (ctx Context, err error) {
 		if esc {
 			v = jsontext.Unescape(nil, v)
 		}
-		switch k {
+		switch string(k) {
 		case "project":
 			ctx.Project = string(v)
 		case "region":
@@ -284,4 +284,16 @@ func (r Response) ParseReport() (Report, error) {
 		return Report{}, fmt.Errorf("response: report: %w", err)
 	}
 	return rep, nil
+}
+
+// Clone returns a copy of r that does not alias the engine's buffers.
+func (r Response) Clone() Response {
+	buf := make([]byte, len(r.Batch)+len(r.Report))
+	n := copy(buf, r.Batch)
+	copy(buf[n:], r.Report)
+	c := Response{Report: buf[n:]}
+	if len(r.Batch) > 0 {
+		c.Batch = buf[:n:n]
+	}
+	return c
 }

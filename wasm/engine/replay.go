@@ -1,7 +1,7 @@
 package engine
 
 import (
-	"strings"
+	"bytes"
 
 	"github.com/rearview-dev/rearview/wasm/mask"
 )
@@ -20,8 +20,8 @@ const (
 	nodeText = 3
 )
 
-func (e *Engine) replayMember(k string) {
-	switch k {
+func (e *Engine) replayMember(k []byte) {
+	switch string(k) {
 	case "events":
 		e.array(e.rrEvent)
 	case "segment", "from_buffer", "end_ts":
@@ -58,8 +58,8 @@ func (e *Engine) rrEvent() {
 		return
 	}
 	typ := e.memberInt("type")
-	e.object(func(k string) {
-		switch k {
+	e.object(func(k []byte) {
+		switch string(k) {
 		case "data":
 			e.rrData(typ)
 		case "type", "timestamp", "delay":
@@ -74,8 +74,8 @@ func (e *Engine) rrData(typ int64) {
 	r := &e.r
 	switch typ {
 	case rrFullSnapshot:
-		e.object(func(k string) {
-			switch k {
+		e.object(func(k []byte) {
+			switch string(k) {
 			case "node":
 				e.node(nodeCtx{})
 			case "initialOffset":
@@ -87,8 +87,8 @@ func (e *Engine) rrData(typ int64) {
 	case rrIncremental:
 		e.object(e.incrementalMember)
 	case rrMeta:
-		e.object(func(k string) {
-			switch k {
+		e.object(func(k []byte) {
+			switch string(k) {
 			case "href":
 				e.str(mURL)
 			case "width", "height":
@@ -98,8 +98,8 @@ func (e *Engine) rrData(typ int64) {
 			}
 		})
 	case rrCustom, rrPlugin:
-		e.object(func(k string) {
-			switch k {
+		e.object(func(k []byte) {
+			switch string(k) {
 			case "tag", "plugin":
 				r.Copy()
 			default:
@@ -115,9 +115,9 @@ func (e *Engine) rrData(typ int64) {
 
 // incrementalMember handles a member of an incremental snapshot's data by
 // its name, which says what it is whatever the source.
-func (e *Engine) incrementalMember(k string) {
+func (e *Engine) incrementalMember(k []byte) {
 	r := &e.r
-	switch k {
+	switch string(k) {
 	case "adds":
 		e.array(e.add)
 	case "texts":
@@ -209,8 +209,8 @@ func (e *Engine) node(ctx nodeCtx) {
 		return
 	}
 	var st nodeState
-	e.object(func(k string) {
-		switch k {
+	e.object(func(k []byte) {
+		switch string(k) {
 		case "type":
 			if c := r.Peek(); c >= '0' && c <= '9' {
 				s := r.Pos
@@ -398,15 +398,15 @@ func (e *Engine) elementAttributes(tag int, inherited bool) bool {
 	}
 	masked := e.maskedBy(tag)
 	hide := masked || inherited
-	e.object(func(k string) { e.attribute(k, tag, hide, false) })
+	e.object(func(k []byte) { e.attribute(k, tag, hide, false) })
 	return masked
 }
 
 // attribute masks one attribute value by its name.
-func (e *Engine) attribute(name string, tag int, hidden, mutation bool) {
+func (e *Engine) attribute(name []byte, tag int, hidden, mutation bool) {
 	r := &e.r
 	strict := e.p.Masking.Strict
-	switch name {
+	switch string(name) {
 	case "style", "_cssText", "class", "id", "rel", "type", "media", "rr_dataURL", "integrity", "crossorigin",
 		"d", "viewBox", "points", "transform", "xmlns", "xmlns:xlink", "for", "role", "tabindex", "lang", "dir",
 		"charset", "width", "height", "target", "method", "rr_width", "rr_height", "rr_mediaState",
@@ -438,7 +438,7 @@ func (e *Engine) attribute(name string, tag int, hidden, mutation bool) {
 		e.str(mDetect)
 		return
 	}
-	if strings.HasPrefix(name, "on") || mask.SensitiveKey(r.Key) {
+	if bytes.HasPrefix(name, []byte("on")) || mask.SensitiveKey(r.Key) {
 		e.str(mStars)
 		return
 	}
@@ -471,8 +471,8 @@ func (e *Engine) add() {
 	}
 	parent := e.memberInt("parentId")
 	ctx := nodeCtx{style: e.styleIDs[parent], masked: e.maskIDs[parent]}
-	e.object(func(k string) {
-		switch k {
+	e.object(func(k []byte) {
+		switch string(k) {
 		case "node":
 			e.node(ctx)
 		case "parentId", "nextId", "previousId", "index":
@@ -506,8 +506,8 @@ func (e *Engine) textMutation() {
 	case e.p.Masking.Strict:
 		m = mStarsText
 	}
-	e.object(func(k string) {
-		switch k {
+	e.object(func(k []byte) {
+		switch string(k) {
 		case "value":
 			e.str(m)
 		case "id":
@@ -527,10 +527,10 @@ func (e *Engine) attributeMutation() {
 	}
 	id := e.memberInt("id")
 	hidden := e.maskIDs[id]
-	e.object(func(k string) {
-		switch k {
+	e.object(func(k []byte) {
+		switch string(k) {
 		case "attributes":
-			e.object(func(name string) {
+			e.object(func(name []byte) {
 				if r.Peek() == 'n' {
 					r.Copy() // null: the attribute was removed
 					return

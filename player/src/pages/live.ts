@@ -2,6 +2,7 @@ import { Replayer } from "rrweb";
 import { liveURL } from "../api";
 import { h, mount } from "../dom";
 import { ago, pathOf } from "../format";
+import { liveBaseline } from "../timeline";
 import { empty, header, table, type Page } from "../ui";
 
 interface LiveSession {
@@ -125,7 +126,8 @@ export function liveSessionPage(p: Page): void {
   const frame = h("div", { class: "stage-frame" });
   stage.appendChild(frame);
   const waiting = empty("Waiting for the first snapshot…");
-  const errors = h("ol", { class: "event-list" });
+  const noErrors = h("li", { class: "muted small" }, "No errors so far.");
+  const errors = h("ol", { class: "event-list" }, noErrors);
   mount(
     p.root,
     h("nav", { class: "crumbs" }, h("a", { href: "/player/live" }, "Live"), " / ", h("span", { class: "mono" }, id)),
@@ -156,15 +158,17 @@ export function liveSessionPage(p: Page): void {
     }
     if (!events.length) return;
     waiting.remove();
-    // Live mode: start from the snapshot and apply events as they arrive;
-    // a short buffer smooths out batching at the SDK.
-    replayer = new Replayer([], { root: frame, liveMode: true, showWarning: false, triggerFocus: false, mouseTail: false });
+    // Live mode: the snapshot applies at once, later events play a few
+    // seconds behind real time so batching at the SDK does not show.
+    // No virtual DOM: rrweb flushes it only after a bulk seek, so events
+    // applied one by one in live mode would never reach the page.
+    replayer = new Replayer([], { root: frame, liveMode: true, useVirtualDom: false, showWarning: false, triggerFocus: false, mouseTail: false });
     replayer.on("resize", (d: any) => {
       vw = d.width;
       vh = d.height;
       fit();
     });
-    replayer.startLive(events[0].timestamp - 1000);
+    replayer.startLive(liveBaseline(Math.max(...events.map((e) => e.timestamp)), Date.now()));
     for (const e of events) replayer.addEvent(e);
     stage.dataset.ready = "true";
     fit();
@@ -189,6 +193,7 @@ export function liveSessionPage(p: Page): void {
           break;
         case "error": {
           const err = m.event?.error ?? m.event?.event?.error ?? m.event?.payload?.error ?? {};
+          noErrors.remove();
           errors.prepend(h("li", { class: "ev ev-error" }, h("span", { class: "icon marker-error" }, "✖"), h("span", { class: "what" }, [err.type, err.value].filter(Boolean).join(": ") || "Error")));
           break;
         }

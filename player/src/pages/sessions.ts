@@ -80,14 +80,14 @@ export async function sessionsPage(p: Page): Promise<void> {
     }
     mount(
       body,
-      h("p", { class: "muted small" }, `${rows.length}${rows.length === 100 ? "+" : ""} sessions`),
+      h("p", { class: "muted small" }, `${rows.length}${rows.length === 100 ? "+" : ""} session${rows.length === 1 ? "" : "s"}`),
       table<Session>(
         [
           { title: "Started", cell: (s) => h("time", { title: new Date(s.started_at).toLocaleString() }, ago(s.started_at)), class: "nowrap" },
           { title: "Duration", cell: (s) => duration(s.duration_ms ?? s.last_seen - s.started_at), class: "num nowrap" },
           { title: "User", cell: (s) => h("span", { class: "mono small" }, s.user_id || "anonymous") },
           { title: "Pages", cell: (s) => h("div", { class: "url-cell" }, h("span", { class: "mono small", title: s.first_url }, pathOf(s.first_url)), s.pages > 1 ? h("span", { class: "muted small" }, ` +${s.pages - 1}`) : null) },
-          { title: "Where", cell: (s) => [s.country ?? "", s.device_class ? ` · ${s.device_class}` : "", s.browser ? ` · ${s.browser}` : ""].join("") },
+          { title: "Where", cell: (s) => [s.country, s.device_class, s.browser].filter(Boolean).join(" · ") || "—" },
           { title: "Errors", cell: (s) => (s.errors ? badge(String(s.errors), "danger") : "0"), class: "num" },
           { title: "Clicks", cell: (s) => [String(s.clicks ?? 0), s.rage_clicks ? badge(`${s.rage_clicks} rage`, "warn") : null], class: "num nowrap" },
           { title: "Replay", cell: (s) => (s.segments ? h("a", { href: `/player/replay/${encodeURIComponent(s.id)}` }, `▶ ${bytes(s.replay_bytes)}`) : h("span", { class: "muted" }, "—")), class: "nowrap" },

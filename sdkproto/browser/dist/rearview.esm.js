@@ -258,6 +258,13 @@ var Transport = class {
   constructor(deps) {
     this.deps = deps;
     this.blockedUntil = 0;
+    /**
+     * Bodies queued or compressing or waiting to retry: not yet in the
+     * browser's hands. A page that goes away hands them over with rescue.
+     */
+    this.unsent = /* @__PURE__ */ new Set();
+    /** Bodies rescue sent: a send still waiting for them has nothing to do. */
+    this.rescued = /* @__PURE__ */ new Set();
     this.sleep = deps.sleep || ((ms) => new Promise((r2) => setTimeout(r2, ms)));
     this.now = deps.now || Date.now;
   }
@@ -268,6 +275,8 @@ var Transport = class {
    * final: retrying the same bytes cannot succeed.
    */
   async send(body) {
+    if (this.rescued.delete(body)) return "sent";
+    this.unsent.add(body);
     const gz = await gzip(body);
     const payload = gz ? new Blob([gz]) : body;
     const size = gz ? gz.byteLength : body.length;
@@ -275,6 +284,9 @@ var Transport = class {
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       const wait = this.blockedUntil - this.now();
       if (attempt === 1 && wait > 0) await this.sleep(wait);
+      if (this.rescued.delete(body)) return "sent";
+      const keepalive = size <= KEEPALIVE_MAX;
+      if (keepalive) this.unsent.delete(body);
       let status = 0;
       let retryAfter;
       try {
@@ -283,25 +295,40 @@ var Transport = class {
           body: payload,
           headers: { "Content-Type": "text/plain" },
           credentials: "omit",
-          keepalive: size <= KEEPALIVE_MAX
+          keepalive
         });
         status = res.status;
         retryAfter = retryAfterMs(res.headers.get("Retry-After"), this.now());
       } catch (err) {
         this.deps.log("send failed", err);
       }
-      if (status >= 200 && status < 300) return "sent";
-      if (status >= 400 && status < 500 && status !== 429 && status !== 408) {
-        this.deps.log("batch rejected with " + status);
-        return "dropped";
+      if (status >= 200 && status < 300 || status >= 400 && status < 500 && status !== 429 && status !== 408) {
+        this.unsent.delete(body);
+        if (status >= 400) this.deps.log("batch rejected with " + status);
+        return status < 300 ? "sent" : "dropped";
       }
+      this.unsent.add(body);
       const delay = retryAfter ?? backoff * (0.5 + Math.random() / 2);
       if (status === 429 || status === 503) this.blockedUntil = this.now() + delay;
       if (attempt < MAX_ATTEMPTS) await this.sleep(delay);
       backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
     }
+    this.unsent.delete(body);
     this.deps.log("batch dropped after " + MAX_ATTEMPTS + " attempts");
     return "dropped";
+  }
+  /** track marks a body that a later send will post as not yet sent. */
+  track(body) {
+    this.unsent.add(body);
+  }
+  /** rescue hands every body not yet sent to sendNow (the page is going away). */
+  rescue() {
+    for (const b2 of Array.from(this.unsent)) {
+      if (this.sendNow(b2)) {
+        this.unsent.delete(b2);
+        this.rescued.add(b2);
+      }
+    }
   }
   /**
    * sendNow hands a small uncompressed body to the browser to deliver even
@@ -650,6 +677,7 @@ var Client = class {
     }
     this.guard(() => this.replay?.cut());
     const bodies = this.takeBatches();
+    for (const b2 of bodies) this.transport.track(b2);
     this.sending = this.sending.then(async () => {
       for (const b2 of bodies) await this.transport.send(b2);
     }).catch((err) => this.log("flush", err));
@@ -665,6 +693,7 @@ var Client = class {
       clearTimeout(this.timer);
       this.timer = void 0;
     }
+    this.transport.rescue();
     for (const b2 of this.takeBatches(KEEPALIVE_MAX - 2048)) {
       if (!this.transport.sendNow(b2)) {
         this.sending = this.sending.then(() => this.transport.send(b2)).then(() => {

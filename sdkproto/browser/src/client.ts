@@ -323,6 +323,7 @@ export class Client {
     }
     this.guard(() => this.replay?.cut());
     const bodies = this.takeBatches();
+    for (const b of bodies) this.transport.track(b);
     // Batches go one at a time, in order, so that seq order is send order.
     this.sending = this.sending.then(async () => {
       for (const b of bodies) await this.transport.send(b);
@@ -340,6 +341,7 @@ export class Client {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
+    this.transport.rescue();
     // The envelope takes about 1 KB of the beacon's room.
     for (const b of this.takeBatches(KEEPALIVE_MAX - 2048)) {
       if (!this.transport.sendNow(b)) {

@@ -43,6 +43,13 @@ export function retryAfterMs(h: string | null, now: number): number | undefined 
 
 export class Transport {
   private blockedUntil = 0;
+  /**
+   * Bodies queued or compressing or waiting to retry: not yet in the
+   * browser's hands. A page that goes away hands them over with rescue.
+   */
+  private unsent = new Set<string>();
+  /** Bodies rescue sent: a send still waiting for them has nothing to do. */
+  private rescued = new Set<string>();
   private sleep: (ms: number) => Promise<void>;
   private now: () => number;
 
@@ -58,6 +65,8 @@ export class Transport {
    * final: retrying the same bytes cannot succeed.
    */
   async send(body: string): Promise<SendResult> {
+    if (this.rescued.delete(body)) return 'sent';
+    this.unsent.add(body);
     const gz = await gzip(body);
     const payload: BodyInit = gz ? new Blob([gz as BlobPart]) : body;
     const size = gz ? gz.byteLength : body.length;
@@ -66,6 +75,11 @@ export class Transport {
       // Another batch's 429/503 holds every send until its Retry-After.
       const wait = this.blockedUntil - this.now();
       if (attempt === 1 && wait > 0) await this.sleep(wait);
+      // rescue may have sent it meanwhile.
+      if (this.rescued.delete(body)) return 'sent';
+      const keepalive = size <= KEEPALIVE_MAX;
+      // A keepalive request outlives the page: it is no longer ours to rescue.
+      if (keepalive) this.unsent.delete(body);
       let status = 0;
       let retryAfter: number | undefined;
       try {
@@ -74,25 +88,42 @@ export class Transport {
           body: payload,
           headers: { 'Content-Type': 'text/plain' },
           credentials: 'omit',
-          keepalive: size <= KEEPALIVE_MAX,
+          keepalive,
         });
         status = res.status;
         retryAfter = retryAfterMs(res.headers.get('Retry-After'), this.now());
       } catch (err) {
         this.deps.log('send failed', err);
       }
-      if (status >= 200 && status < 300) return 'sent';
-      if (status >= 400 && status < 500 && status !== 429 && status !== 408) {
-        this.deps.log('batch rejected with ' + status);
-        return 'dropped';
+      if (status >= 200 && status < 300 || status >= 400 && status < 500 && status !== 429 && status !== 408) {
+        this.unsent.delete(body);
+        if (status >= 400) this.deps.log('batch rejected with ' + status);
+        return status < 300 ? 'sent' : 'dropped';
       }
+      this.unsent.add(body);
       const delay = retryAfter ?? backoff * (0.5 + Math.random() / 2);
       if (status === 429 || status === 503) this.blockedUntil = this.now() + delay;
       if (attempt < MAX_ATTEMPTS) await this.sleep(delay);
       backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
     }
+    this.unsent.delete(body);
     this.deps.log('batch dropped after ' + MAX_ATTEMPTS + ' attempts');
     return 'dropped';
+  }
+
+  /** track marks a body that a later send will post as not yet sent. */
+  track(body: string): void {
+    this.unsent.add(body);
+  }
+
+  /** rescue hands every body not yet sent to sendNow (the page is going away). */
+  rescue(): void {
+    for (const b of Array.from(this.unsent)) {
+      if (this.sendNow(b)) {
+        this.unsent.delete(b);
+        this.rescued.add(b);
+      }
+    }
   }
 
   /**

@@ -61,3 +61,17 @@ describe('retryAfterMs', () => {
     expect(retryAfterMs(null, 0)).toBeUndefined();
   });
 });
+
+describe('Transport.rescue', () => {
+  it('hands unsent bodies to sendBeacon once, and the pending send skips them', async () => {
+    const beacons: string[] = [];
+    Object.defineProperty(globalThis, 'navigator', { value: { sendBeacon: (_u: string, b: string) => (beacons.push(b), true) }, configurable: true });
+    const { t, calls } = fake([202]);
+    t.track('{"a":1}');
+    t.rescue();
+    t.rescue();
+    expect(beacons).toEqual(['{"a":1}']);
+    expect(await t.send('{"a":1}')).toBe('sent');
+    expect(calls).toHaveLength(0);
+  });
+});

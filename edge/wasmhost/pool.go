@@ -1,0 +1,198 @@
+package wasmhost
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/sys"
+)
+
+// module is one compiled module version and its pool of instances.
+type module struct {
+	rt       wazero.Runtime
+	compiled wazero.CompiledModule
+	digest   string
+	idle     chan *instance
+	slots    chan struct{} // one token per live instance
+
+	mu      sync.Mutex
+	refs    int
+	retired bool
+}
+
+type instance struct {
+	mod          api.Module
+	alloc, apply api.Function
+	mem          api.Memory
+}
+
+func newModule(rt wazero.Runtime, compiled wazero.CompiledModule, digest string, n int) *module {
+	return &module{
+		rt:       rt,
+		compiled: compiled,
+		digest:   digest,
+		idle:     make(chan *instance, n),
+		slots:    make(chan struct{}, n),
+	}
+}
+
+// hold counts a call in flight; false when the module is retired.
+func (m *module) hold() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.retired {
+		return false
+	}
+	m.refs++
+	return true
+}
+
+func (m *module) release() {
+	m.mu.Lock()
+	m.refs--
+	done := m.retired && m.refs == 0
+	m.mu.Unlock()
+	if done {
+		m.close()
+	}
+}
+
+// retire stops new calls; the module is closed when the last call ends.
+func (m *module) retire() {
+	m.mu.Lock()
+	m.retired = true
+	done := m.refs == 0
+	m.mu.Unlock()
+	if done {
+		m.close()
+	}
+}
+
+func (m *module) close() {
+	ctx := context.Background()
+	for {
+		select {
+		case in := <-m.idle:
+			in.mod.Close(ctx)
+		default:
+			m.compiled.Close(ctx)
+			return
+		}
+	}
+}
+
+func (m *module) instantiate(ctx context.Context) (*instance, error) {
+	cfg := wazero.NewModuleConfig().WithName("").WithStartFunctions("_initialize")
+	mod, err := m.rt.InstantiateModule(ctx, m.compiled, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("instantiate: %w", err)
+	}
+	in := &instance{mod: mod, alloc: mod.ExportedFunction("alloc"), apply: mod.ExportedFunction("apply"), mem: mod.Memory()}
+	if in.alloc == nil || in.apply == nil || in.mem == nil {
+		mod.Close(ctx)
+		return nil, errors.New("instantiate: the module must export alloc, apply and memory")
+	}
+	return in, nil
+}
+
+// get returns an idle instance or creates one while the pool has room,
+// else waits for one.
+func (m *module) get(ctx context.Context) (*instance, error) {
+	select {
+	case in := <-m.idle:
+		return in, nil
+	default:
+	}
+	select {
+	case in := <-m.idle:
+		return in, nil
+	case m.slots <- struct{}{}:
+		in, err := m.instantiate(ctx)
+		if err != nil {
+			<-m.slots
+			return nil, err
+		}
+		return in, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("wait for an instance: %w", ctx.Err())
+	}
+}
+
+func (m *module) put(in *instance) {
+	m.mu.Lock()
+	retired := m.retired
+	m.mu.Unlock()
+	if retired {
+		m.discard(in)
+		return
+	}
+	m.idle <- in
+}
+
+func (m *module) discard(in *instance) {
+	in.mod.Close(context.Background())
+	<-m.slots
+}
+
+// raw runs one request envelope in an instance and returns a copy of the
+// response envelope. A failing instance is discarded.
+func (m *module) raw(ctx context.Context, req []byte, timeout time.Duration) ([]byte, error) {
+	in, err := m.get(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("policy module: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	start := time.Now()
+	out, err := in.call(ctx, req)
+	if err != nil {
+		m.discard(in)
+		var exit *sys.ExitError
+		if errors.As(err, &exit) && exit.ExitCode() == sys.ExitCodeDeadlineExceeded {
+			return nil, fmt.Errorf("policy module: ran past its %v deadline (instance replaced)", time.Since(start).Round(time.Millisecond))
+		}
+		return nil, fmt.Errorf("policy module: %w (instance replaced)", err)
+	}
+	m.put(in)
+	return out, nil
+}
+
+func (in *instance) call(ctx context.Context, req []byte) ([]byte, error) {
+	stack := [2]uint64{uint64(len(req))}
+	if err := in.alloc.CallWithStack(ctx, stack[:]); err != nil {
+		return nil, fmt.Errorf("alloc: %w", err)
+	}
+	ptr := uint32(stack[0])
+	if !in.mem.Write(ptr, req) {
+		return nil, fmt.Errorf("alloc returned %d, outside memory of %d bytes", ptr, in.mem.Size())
+	}
+	stack[0], stack[1] = uint64(ptr), uint64(len(req))
+	if err := in.apply.CallWithStack(ctx, stack[:]); err != nil {
+		return nil, fmt.Errorf("apply: %w", err)
+	}
+	rp, rl := uint32(stack[0]>>32), uint32(stack[0])
+	view, ok := in.mem.Read(rp, rl)
+	if !ok {
+		return nil, fmt.Errorf("apply returned %d bytes at %d, outside memory of %d bytes", rl, rp, in.mem.Size())
+	}
+	return append([]byte(nil), view...), nil
+}
+
+func (m *module) stats() Stats {
+	st := Stats{Digest: m.digest, Instances: len(m.slots)}
+	for {
+		select {
+		case in := <-m.idle:
+			st.MemoryBytes = append(st.MemoryBytes, in.mem.Size())
+			defer func() { m.idle <- in }()
+			continue
+		default:
+		}
+		return st
+	}
+}

@@ -1,0 +1,359 @@
+// Package wasmhost runs the edge policy engine (filter.wasm, package
+// wasm) under wazero as the edge's Stage.
+//
+// The module is compiled once (with an on-disk compilation cache when
+// configured) and run in a pool of instances, each used by one call at a
+// time, with a memory limit per instance and a deadline per call. An
+// instance that traps or runs past its deadline is thrown away and
+// replaced: only its batch fails.
+//
+// Policies come from the NATS KV bucket rv_policy (one key per project,
+// per-region overrides inside the document) and modules from the object
+// store rv_modules; both are watched and swapped in live. A new module is
+// verified (checksum, then a self-test on golden vectors) before it
+// serves a request; a failing one is refused and the old one kept.
+//
+// Native mode runs the same engine as Go code, without wasm.
+package wasmhost
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+
+	"github.com/rearview-dev/rearview/edge"
+	"github.com/rearview-dev/rearview/wasm"
+	"github.com/rearview-dev/rearview/wasm/engine"
+	"github.com/rearview-dev/rearview/wasm/policy"
+)
+
+// ModuleObject is the name under which filter modules are published in
+// the rv_modules object store.
+const ModuleObject = "filter.wasm"
+
+// MetaSHA256 is the object metadata key holding the hex SHA-256 of a
+// published module, checked in addition to NATS's own digest.
+const MetaSHA256 = "rv-sha256"
+
+// Config configures a Stage.
+type Config struct {
+	// JetStream, when set, is watched for policies (rv_policy) and modules
+	// (rv_modules) by Run.
+	JetStream jetstream.JetStream
+	// Module is the wasm module to start with; nil means the embedded
+	// filter.wasm.
+	Module []byte
+	// Native runs the engine as Go code instead of wasm.
+	Native bool
+	// CacheDir keeps compiled modules between runs; "" keeps them in memory.
+	CacheDir string
+	// Instances bounds the instance pool; 0 means GOMAXPROCS.
+	Instances int
+	// MemoryLimit bounds each instance's memory in bytes; 0 means 64 MiB.
+	MemoryLimit int
+	// Timeout is the deadline of one call into the module; 0 means 2s.
+	Timeout time.Duration
+	// Policies are initial policy documents by project, before the KV
+	// bucket is read; "" (the key) is the policy of projects without one.
+	Policies map[string][]byte
+	Logger   *slog.Logger
+}
+
+// Stage is the wasm policy stage. It is safe for concurrent use.
+type Stage struct {
+	cfg     Config
+	log     *slog.Logger
+	rt      wazero.Runtime
+	cache   wazero.CompilationCache
+	active  atomic.Pointer[module]
+	engines sync.Pool
+	bufs    sync.Pool
+	// loadMu serialises module loads.
+	loadMu sync.Mutex
+
+	polMu    sync.RWMutex
+	policies map[string][]byte
+	ready    chan struct{}
+}
+
+// New compiles the initial module, checks it with the self-test and
+// returns the Stage. Close releases it.
+func New(ctx context.Context, cfg Config) (*Stage, error) {
+	if cfg.Instances <= 0 {
+		cfg.Instances = runtime.GOMAXPROCS(0)
+	}
+	if cfg.MemoryLimit <= 0 {
+		cfg.MemoryLimit = 64 << 20
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 2 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	s := &Stage{
+		cfg:      cfg,
+		log:      cfg.Logger.With("component", "wasmhost"),
+		policies: map[string][]byte{},
+		ready:    make(chan struct{}),
+	}
+	s.engines.New = func() any { return engine.New() }
+	for p, doc := range cfg.Policies {
+		if err := policy.Check(doc); err != nil {
+			return nil, fmt.Errorf("policy of project %q: %w", p, err)
+		}
+		s.policies[p] = doc
+	}
+	if cfg.Native {
+		return s, nil
+	}
+	var err error
+	if cfg.CacheDir != "" {
+		if s.cache, err = wazero.NewCompilationCacheWithDir(cfg.CacheDir); err != nil {
+			return nil, fmt.Errorf("compilation cache %s: %w", cfg.CacheDir, err)
+		}
+	} else {
+		s.cache = wazero.NewCompilationCache()
+	}
+	if s.rt, err = runtimeWith(ctx, s.cache, cfg.MemoryLimit); err != nil {
+		return nil, err
+	}
+	bin := cfg.Module
+	if bin == nil {
+		bin = wasm.Module()
+	}
+	if err := s.LoadModule(ctx, bin); err != nil {
+		s.rt.Close(ctx)
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close releases the runtime and its instances.
+func (s *Stage) Close(ctx context.Context) error {
+	if s.rt == nil {
+		return nil
+	}
+	if m := s.active.Swap(nil); m != nil {
+		m.retire()
+	}
+	err := s.rt.Close(ctx)
+	if s.cache != nil {
+		s.cache.Close(ctx)
+	}
+	return err
+}
+
+// ModuleDigest returns the hex SHA-256 of the module serving requests, or
+// "native".
+func (s *Stage) ModuleDigest() string {
+	if s.cfg.Native {
+		return "native"
+	}
+	if m := s.active.Load(); m != nil {
+		return m.digest
+	}
+	return ""
+}
+
+// SetPolicy makes doc the policy of project (after checking it); "" is
+// the policy of projects without one. A nil doc removes the project's
+// policy.
+func (s *Stage) SetPolicy(project string, doc []byte) error {
+	if doc == nil {
+		s.polMu.Lock()
+		delete(s.policies, project)
+		s.polMu.Unlock()
+		return nil
+	}
+	if err := policy.Check(doc); err != nil {
+		return fmt.Errorf("policy of project %q: %w", project, err)
+	}
+	doc = append([]byte(nil), doc...)
+	s.polMu.Lock()
+	s.policies[project] = doc
+	s.polMu.Unlock()
+	return nil
+}
+
+func (s *Stage) policy(project string) []byte {
+	s.polMu.RLock()
+	defer s.polMu.RUnlock()
+	if d, ok := s.policies[project]; ok {
+		return d
+	}
+	return s.policies[""]
+}
+
+// Result is everything the engine said about one batch.
+type Result struct {
+	// Batch is the batch to forward; nil when every event was dropped.
+	Batch  []byte
+	Report engine.Report
+}
+
+// Apply implements edge.Stage.
+func (s *Stage) Apply(ctx context.Context, in edge.StageInput) (edge.StageOutput, error) {
+	res, err := s.Filter(ctx, in)
+	if err != nil {
+		return edge.StageOutput{}, err
+	}
+	return edge.StageOutput{Batch: res.Batch, Dropped: res.Report.Dropped, Masked: res.Report.Masked}, nil
+}
+
+// Filter runs the project's policy over one batch.
+func (s *Stage) Filter(ctx context.Context, in edge.StageInput) (Result, error) {
+	return s.FilterWith(ctx, s.policy(in.Project), in)
+}
+
+// FilterWith runs policy doc (nil: the default policy) over one batch.
+func (s *Stage) FilterWith(ctx context.Context, doc []byte, in edge.StageInput) (Result, error) {
+	bp, _ := s.bufs.Get().(*[]byte)
+	if bp == nil {
+		bp = new([]byte)
+	}
+	defer s.bufs.Put(bp)
+	req := engine.AppendRequest((*bp)[:0], doc, engine.Context{
+		Project: in.Project, Region: in.Region, Country: in.Country, UA: in.UserAgent, Now: in.Now.UnixMilli(),
+	}, in.Batch)
+	*bp = req
+	var resp engine.Response
+	var err error
+	if s.cfg.Native {
+		eng := s.engines.Get().(*engine.Engine)
+		resp, err = engine.ParseResponse(eng.Handle(req))
+		if err == nil {
+			resp = resp.Clone()
+		}
+		s.engines.Put(eng)
+	} else {
+		resp, err = s.call(ctx, req)
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	rep, err := resp.ParseReport()
+	if err != nil {
+		return Result{}, fmt.Errorf("policy module: %w", err)
+	}
+	return Result{Batch: resp.Batch, Report: rep}, nil
+}
+
+// Raw runs a request envelope through the active module (or natively) and
+// returns the response envelope, for byte-for-byte comparisons.
+func (s *Stage) Raw(ctx context.Context, req []byte) ([]byte, error) {
+	if s.cfg.Native {
+		eng := s.engines.Get().(*engine.Engine)
+		defer s.engines.Put(eng)
+		return append([]byte(nil), eng.Handle(req)...), nil
+	}
+	m, err := s.acquire()
+	if err != nil {
+		return nil, err
+	}
+	defer m.release()
+	return m.raw(ctx, req, s.cfg.Timeout)
+}
+
+func (s *Stage) acquire() (*module, error) {
+	for range 100 {
+		m := s.active.Load()
+		if m == nil {
+			return nil, errors.New("policy module: stage closed")
+		}
+		if m.hold() {
+			return m, nil
+		}
+	}
+	return nil, errors.New("policy module: no module to run")
+}
+
+func (s *Stage) call(ctx context.Context, req []byte) (engine.Response, error) {
+	m, err := s.acquire()
+	if err != nil {
+		return engine.Response{}, err
+	}
+	defer m.release()
+	out, err := m.raw(ctx, req, s.cfg.Timeout)
+	if err != nil {
+		return engine.Response{}, err
+	}
+	return engine.ParseResponse(out)
+}
+
+// LoadModule verifies bin (it compiles, instantiates within the limits and
+// passes the self-test) and makes it the active module. On error the
+// active module is kept.
+func (s *Stage) LoadModule(ctx context.Context, bin []byte) error {
+	if s.cfg.Native {
+		return errors.New("load module: the stage runs natively")
+	}
+	s.loadMu.Lock()
+	defer s.loadMu.Unlock()
+	sum := sha256.Sum256(bin)
+	digest := hex.EncodeToString(sum[:])
+	if cur := s.active.Load(); cur != nil && cur.digest == digest {
+		return nil
+	}
+	start := time.Now()
+	compiled, err := s.rt.CompileModule(ctx, bin)
+	if err != nil {
+		return fmt.Errorf("load module %.12s: compile: %w", digest, err)
+	}
+	m := newModule(s.rt, compiled, digest, s.cfg.Instances)
+	compileTime := time.Since(start)
+	if err := selfTest(ctx, m, s.cfg.Timeout); err != nil {
+		m.retire()
+		return fmt.Errorf("load module %.12s: self-test: %w", digest, err)
+	}
+	if old := s.active.Swap(m); old != nil {
+		old.retire()
+	}
+	s.log.Info("policy module active", "sha256", digest, "bytes", len(bin), "compile", compileTime)
+	return nil
+}
+
+// Stats describes the instance pool.
+type Stats struct {
+	Digest    string
+	Instances int
+	// MemoryBytes is the linear memory of each idle instance.
+	MemoryBytes []uint32
+}
+
+// Stats reports on the active module's pool.
+func (s *Stage) Stats() Stats {
+	m := s.active.Load()
+	if m == nil {
+		return Stats{Digest: s.ModuleDigest()}
+	}
+	return m.stats()
+}
+
+// runtimeWith returns a runtime that closes a module whose call outlives
+// its context and caps each memory at memLimit bytes, with WASI.
+func runtimeWith(ctx context.Context, cache wazero.CompilationCache, memLimit int) (wazero.Runtime, error) {
+	rc := wazero.NewRuntimeConfig().
+		WithCloseOnContextDone(true).
+		WithMemoryLimitPages(uint32(memLimit / 65536))
+	if cache != nil {
+		rc = rc.WithCompilationCache(cache)
+	}
+	rt := wazero.NewRuntimeWithConfig(ctx, rc)
+	if _, err := wasi_snapshot_preview1.Instantiate(ctx, rt); err != nil {
+		rt.Close(ctx)
+		return nil, fmt.Errorf("instantiate wasi: %w", err)
+	}
+	return rt, nil
+}

@@ -1,0 +1,195 @@
+package wasmhost
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/rearview-dev/rearview/sdkproto"
+)
+
+// Run watches the policy bucket and, unless the stage is native, the
+// module store until ctx ends, creating them when missing. It retries
+// when NATS is away.
+func (s *Stage) Run(ctx context.Context) error {
+	if s.cfg.JetStream == nil {
+		<-ctx.Done()
+		return nil
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.retry(ctx, "watch policies", s.watchPolicies)
+	}()
+	if !s.cfg.Native {
+		s.retry(ctx, "watch modules", s.watchModules)
+	}
+	<-done
+	return nil
+}
+
+func (s *Stage) retry(ctx context.Context, what string, fn func(context.Context) error) {
+	for {
+		err := fn(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		s.log.Warn(what, "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// Ready is closed once the policies in the bucket have been loaded.
+func (s *Stage) Ready() <-chan struct{} { return s.ready }
+
+func (s *Stage) watchPolicies(ctx context.Context) error {
+	js := s.cfg.JetStream
+	kv, err := js.KeyValue(ctx, sdkproto.PolicyBucket)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		kv, err = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: sdkproto.PolicyBucket, Description: "Rearview edge policy per project"})
+		if errors.Is(err, jetstream.ErrBucketExists) {
+			kv, err = js.KeyValue(ctx, sdkproto.PolicyBucket)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("open bucket %s: %w", sdkproto.PolicyBucket, err)
+	}
+	w, err := kv.WatchAll(ctx)
+	if err != nil {
+		return fmt.Errorf("watch bucket %s: %w", sdkproto.PolicyBucket, err)
+	}
+	defer w.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case e, ok := <-w.Updates():
+			if !ok {
+				return errors.New("policy watch closed")
+			}
+			if e == nil {
+				select {
+				case <-s.ready:
+				default:
+					close(s.ready)
+				}
+				continue
+			}
+			project := e.Key()
+			if project == "default" {
+				project = ""
+			}
+			if e.Operation() != jetstream.KeyValuePut {
+				s.SetPolicy(project, nil)
+				s.log.Info("policy removed", "project", e.Key())
+				continue
+			}
+			if err := s.SetPolicy(project, e.Value()); err != nil {
+				// Keep the previous policy: a typo must not open the gates.
+				s.log.Warn("policy refused, keeping the previous one", "project", e.Key(), "revision", e.Revision(), "err", err)
+				continue
+			}
+			s.log.Info("policy updated", "project", e.Key(), "revision", e.Revision())
+		}
+	}
+}
+
+// openModules opens the module store, creating it when missing.
+func openModules(ctx context.Context, js jetstream.JetStream) (jetstream.ObjectStore, error) {
+	obs, err := js.ObjectStore(ctx, sdkproto.ModulesBucket)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		obs, err = js.CreateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: sdkproto.ModulesBucket, Description: "Rearview edge filter modules"})
+		if errors.Is(err, jetstream.ErrBucketExists) {
+			obs, err = js.ObjectStore(ctx, sdkproto.ModulesBucket)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open object store %s: %w", sdkproto.ModulesBucket, err)
+	}
+	return obs, nil
+}
+
+func (s *Stage) watchModules(ctx context.Context) error {
+	obs, err := openModules(ctx, s.cfg.JetStream)
+	if err != nil {
+		return err
+	}
+	w, err := obs.Watch(ctx)
+	if err != nil {
+		return fmt.Errorf("watch object store %s: %w", sdkproto.ModulesBucket, err)
+	}
+	defer w.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case info, ok := <-w.Updates():
+			if !ok {
+				return errors.New("module watch closed")
+			}
+			if info == nil || info.Deleted || info.Name != ModuleObject {
+				continue
+			}
+			if err := s.fetchModule(ctx, obs, info); err != nil {
+				s.log.Error("module refused, keeping the active one", "active", s.ModuleDigest(), "err", err)
+			}
+		}
+	}
+}
+
+func (s *Stage) fetchModule(ctx context.Context, obs jetstream.ObjectStore, info *jetstream.ObjectInfo) error {
+	// GetBytes checks NATS's own SHA-256 digest of the object.
+	bin, err := obs.GetBytes(ctx, info.Name)
+	if err != nil {
+		return fmt.Errorf("fetch %s: %w", info.Name, err)
+	}
+	sum := sha256.Sum256(bin)
+	digest := hex.EncodeToString(sum[:])
+	if want := info.Metadata[MetaSHA256]; want != "" && want != digest {
+		return fmt.Errorf("module %s: checksum %s does not match the published %s", info.Name, digest, want)
+	}
+	if digest == s.ModuleDigest() {
+		return nil
+	}
+	return s.LoadModule(ctx, bin)
+}
+
+// PublishModule stores bin as the module every edge runs, with its
+// checksum in the metadata.
+func PublishModule(ctx context.Context, js jetstream.JetStream, bin []byte) (string, error) {
+	obs, err := openModules(ctx, js)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(bin)
+	digest := hex.EncodeToString(sum[:])
+	meta := jetstream.ObjectMeta{Name: ModuleObject, Description: "Rearview edge filter module", Metadata: map[string]string{MetaSHA256: digest}}
+	if _, err := obs.Put(ctx, meta, bytes.NewReader(bin)); err != nil {
+		return "", fmt.Errorf("publish module: %w", err)
+	}
+	return digest, nil
+}
+
+// SetPolicyKV stores a policy document for project in the rv_policy
+// bucket, creating it when missing.
+func SetPolicyKV(ctx context.Context, js jetstream.JetStream, project string, doc []byte) (uint64, error) {
+	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: sdkproto.PolicyBucket, Description: "Rearview edge policy per project"})
+	if err != nil {
+		return 0, fmt.Errorf("open bucket %s: %w", sdkproto.PolicyBucket, err)
+	}
+	rev, err := kv.Put(ctx, project, doc)
+	if err != nil {
+		return 0, fmt.Errorf("put policy of %s: %w", project, err)
+	}
+	return rev, nil
+}
