@@ -170,7 +170,7 @@ func batch(session string, seq int) []byte {
 		evs = append(evs, fmt.Sprintf(`{"id":"%s-%d","ts":%d,"kind":"error","error":{"type":"TypeError","value":"boom %d","mechanism":"onerror","stack":[{"url":"https://shop.example.com/app.js","function":"f","line":1,"column":%d}]}}`,
 			session, i, time.Now().UnixMilli(), i, 10+i))
 	}
-	return []byte(fmt.Sprintf(`{"v":1,"sdk":{"name":"e2e","version":"1"},"session":{"id":"%s","seq":%d,"started_at":%d,"flags":{}},"page":{"url":"https://shop.example.com/"},"device":{"ua":"Mozilla/5.0","viewport":{"w":1280,"h":800}},"sent_at":%d,"events":[%s]}`,
+	return []byte(fmt.Sprintf(`{"v":1,"sdk":{"name":"e2e","version":"1"},"session":{"id":"%s","seq":%d,"started_at":%d,"flags":{}},"page":{"url":"https://shop.example.com/"},"device":{"ua":"`+userUA+`","viewport":{"w":1280,"h":800}},"sent_at":%d,"events":[%s]}`,
 		session, seq, time.Now().UnixMilli(), time.Now().UnixMilli(), strings.Join(evs, ",")))
 }
 
@@ -178,6 +178,8 @@ func post(url, key string, body []byte) (int, error) {
 	req, _ := http.NewRequest(http.MethodPost, url+"/v1/ingest", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Rearview-Key", key)
+	// A browser's User-Agent: the edge drops scripted clients as bots.
+	req.Header.Set("User-Agent", userUA)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return 0, err

@@ -21,11 +21,12 @@ import (
 
 // PolicyFlags select and tune an edge's policy stage.
 type PolicyFlags struct {
-	PolicyEngine  string        `help:"Policy stage: wasm (filter.wasm under wazero), native (the same engine as Go code) or off (forward everything unmasked)." enum:"wasm,native,off" default:"wasm" env:"REARVIEW_POLICY_ENGINE"`
-	WasmInstances int           `help:"Instances of the policy module (0: one per CPU)." env:"REARVIEW_WASM_INSTANCES"`
-	WasmMemoryMB  int           `name:"wasm-memory-mb" help:"Memory limit of each policy module instance, MiB." default:"64" env:"REARVIEW_WASM_MEMORY_MB"`
-	WasmTimeout   time.Duration `help:"Deadline of one call into the policy module." default:"2s" env:"REARVIEW_WASM_TIMEOUT"`
-	WasmCacheDir  string        `help:"Directory caching the compiled policy module (default: the user cache dir)." env:"REARVIEW_WASM_CACHE_DIR" type:"path"`
+	PolicyEngine     string        `help:"Policy stage: wasm (filter.wasm under wazero), native (the same engine as Go code) or off (forward everything unmasked)." enum:"wasm,native,off" default:"wasm" env:"REARVIEW_POLICY_ENGINE"`
+	WasmInstances    int           `help:"Instances of the policy module (0: one per CPU)." env:"REARVIEW_WASM_INSTANCES"`
+	WasmMemoryMB     int           `name:"wasm-memory-mb" help:"Memory limit of each policy module instance, MiB." default:"64" env:"REARVIEW_WASM_MEMORY_MB"`
+	WasmTimeout      time.Duration `help:"Deadline of one call into the policy module." default:"2s" env:"REARVIEW_WASM_TIMEOUT"`
+	WasmCacheDir     string        `help:"Directory caching the compiled policy module (default: the user cache dir)." env:"REARVIEW_WASM_CACHE_DIR" type:"path"`
+	WasmHardDeadline bool          `help:"Interrupt a policy module call at its deadline (about 6x slower); otherwise a late call fails its batch and is abandoned." env:"REARVIEW_WASM_HARD_DEADLINE"`
 }
 
 // stage builds the policy stage and starts its policy and module watch,
@@ -42,13 +43,14 @@ func (f *PolicyFlags) stage(ctx context.Context, js jetstream.JetStream, log *sl
 		}
 	}
 	st, err := wasmhost.New(ctx, wasmhost.Config{
-		JetStream:   js,
-		Native:      f.PolicyEngine == "native",
-		CacheDir:    cache,
-		Instances:   f.WasmInstances,
-		MemoryLimit: f.WasmMemoryMB << 20,
-		Timeout:     f.WasmTimeout,
-		Logger:      log,
+		JetStream:    js,
+		Native:       f.PolicyEngine == "native",
+		CacheDir:     cache,
+		Instances:    f.WasmInstances,
+		MemoryLimit:  f.WasmMemoryMB << 20,
+		Timeout:      f.WasmTimeout,
+		HardDeadline: f.WasmHardDeadline,
+		Logger:       log,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("policy stage: %w", err)

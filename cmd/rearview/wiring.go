@@ -28,12 +28,12 @@ import (
 
 // S3Flags select MinIO/S3 for object storage instead of the filesystem.
 type S3Flags struct {
-	S3Endpoint  string `help:"MinIO/S3 endpoint host:port; empty stores blobs on the filesystem." env:"REARVIEW_S3_ENDPOINT"`
-	S3Bucket    string `help:"Bucket for replays and source maps." default:"rearview" env:"REARVIEW_S3_BUCKET"`
-	S3AccessKey string `help:"S3 access key." env:"REARVIEW_S3_ACCESS_KEY"`
-	S3SecretKey string `help:"S3 secret key." env:"REARVIEW_S3_SECRET_KEY"`
-	S3Region    string `help:"S3 region." env:"REARVIEW_S3_REGION"`
-	S3Secure    bool   `help:"Use HTTPS for S3." env:"REARVIEW_S3_SECURE"`
+	S3Endpoint  string `name:"s3-endpoint" help:"MinIO/S3 endpoint host:port; empty stores blobs on the filesystem." env:"REARVIEW_S3_ENDPOINT"`
+	S3Bucket    string `name:"s3-bucket" help:"Bucket for replays and source maps." default:"rearview" env:"REARVIEW_S3_BUCKET"`
+	S3AccessKey string `name:"s3-access-key" help:"S3 access key." env:"REARVIEW_S3_ACCESS_KEY"`
+	S3SecretKey string `name:"s3-secret-key" help:"S3 secret key." env:"REARVIEW_S3_SECRET_KEY"`
+	S3Region    string `name:"s3-region" help:"S3 region." env:"REARVIEW_S3_REGION"`
+	S3Secure    bool   `name:"s3-secure" help:"Use HTTPS for S3." env:"REARVIEW_S3_SECURE"`
 }
 
 func (f *S3Flags) open(ctx context.Context, dataDir string) (blob.Store, error) {

@@ -269,7 +269,9 @@ func (s *Store) Read(ctx context.Context, m Map) ([]byte, error) {
 		return nil, fmt.Errorf("read source map %s: %w", m.ID, err)
 	}
 	defer rc.Close()
-	buf := bytes.NewBuffer(make([]byte, 0, min(m.Size, s.maxBytes)+1))
+	// ReadFrom grows the buffer unless MinRead bytes are free after the
+	// content: room for them saves a copy of a multi-megabyte map.
+	buf := bytes.NewBuffer(make([]byte, 0, min(m.Size, s.maxBytes)+bytes.MinRead))
 	_, err = buf.ReadFrom(io.LimitReader(rc, s.maxBytes+1))
 	data := buf.Bytes()
 	if err != nil {

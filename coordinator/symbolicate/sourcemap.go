@@ -14,8 +14,11 @@ import (
 // Map is a parsed source map ready for lookups. It is safe for concurrent
 // use.
 type Map struct {
-	c    *gosourcemap.Consumer
-	size int64
+	// flat serves regular maps; index maps ("sections", rare in the wild)
+	// go through go-sourcemap's consumer.
+	flat  *flatMap
+	index *gosourcemap.Consumer
+	size  int64
 
 	mu       sync.Mutex
 	sources  map[string]*sourceText
@@ -47,17 +50,31 @@ type sourceText struct {
 }
 
 // ParseMap parses a source map. Callers should validate untrusted maps
-// with sourcemap.Validate first: go-sourcemap trusts the indices in the
-// mappings.
+// with sourcemap.Validate first; a map that slipped past validation fails
+// the frames it cannot serve, never the process.
+//
+// Parsing is lazy: the mappings of a generated line are decoded when a
+// frame first asks for that line, and an original source is unquoted when a
+// frame first resolves into it. ParseMap itself only splits the JSON and
+// indexes the line boundaries of the mappings.
 func ParseMap(data []byte) (*Map, error) {
-	c, err := gosourcemap.Parse("", data)
-	if err != nil {
+	m := &Map{sources: map[string]*sourceText{}, funcs: map[funcKey]string{}, resolved: map[genPos]resolved{}}
+	fm, index, err := parseFlat(data)
+	switch {
+	case index:
+		if m.index, err = gosourcemap.Parse("", data); err != nil {
+			return nil, fmt.Errorf("parse source map: %w", err)
+		}
+	case err != nil:
 		return nil, fmt.Errorf("parse source map: %w", err)
+	default:
+		m.flat = fm
 	}
-	// The parsed form holds sourcesContent and names (about the raw size)
-	// plus 24 bytes per mapping segment.
+	// The decoded form holds sourcesContent and names (about the raw size)
+	// plus 24 bytes per mapping segment once every line has been asked for.
 	segs := bytes.Count(data, []byte{','}) + bytes.Count(data, []byte{';'})
-	return &Map{c: c, size: int64(len(data)) + 24*int64(segs) + 512, sources: map[string]*sourceText{}, funcs: map[funcKey]string{}, resolved: map[genPos]resolved{}}, nil
+	m.size = int64(len(data)) + 24*int64(segs) + 512
+	return m, nil
 }
 
 // Size is the approximate memory the parsed map holds, in bytes.
@@ -88,23 +105,45 @@ func (m *Map) Resolve(line, column, contextLines int) (Position, *Context, error
 	return pos, ctx, err
 }
 
+// lookup returns the original source name, its index in the flat map (-1
+// for index maps), the segment's name and the 1-based line and 0-based
+// column.
+func (m *Map) lookup(line, column int) (src string, srcIndex int, name string, oline, ocol int, err error) {
+	if m.flat == nil {
+		src, name, oline, ocol, ok := m.index.Source(line, column)
+		if !ok {
+			return "", 0, "", 0, 0, ErrNoMapping
+		}
+		return src, -1, name, oline, ocol, nil
+	}
+	s, ok, err := m.flat.lookup(line, column)
+	if err != nil {
+		return "", 0, "", 0, 0, fmt.Errorf("corrupt source map: %w", err)
+	}
+	if !ok {
+		return "", 0, "", 0, 0, ErrNoMapping
+	}
+	return m.flat.sources[s.src], int(s.src), m.flat.name(int(s.name)), int(s.line) + 1, int(s.col), nil
+}
+
 func (m *Map) resolve(line, column, contextLines int) (pos Position, ctx *Context, err error) {
 	if line <= 0 {
 		return Position{}, nil, fmt.Errorf("no line number")
 	}
 	defer func() {
-		// go-sourcemap indexes slices with values from the map; a map that
-		// slipped past validation must cost one frame, not the process.
+		// go-sourcemap (index maps) indexes slices with values from the
+		// map; a map that slipped past validation must cost one frame, not
+		// the process.
 		if r := recover(); r != nil {
 			err = fmt.Errorf("corrupt source map: %v", r)
 		}
 	}()
-	src, name, oline, ocol, ok := m.c.Source(line, max(column-1, 0))
-	if !ok {
-		return Position{}, nil, ErrNoMapping
+	src, srcIndex, name, oline, ocol, err := m.lookup(line, max(column-1, 0))
+	if err != nil {
+		return Position{}, nil, err
 	}
 	pos = Position{Source: src, Line: oline, Column: ocol + 1}
-	st := m.source(src)
+	st := m.source(src, srcIndex)
 	if st != nil {
 		pos.Function = m.function(st, src, oline, ocol)
 		ctx = st.context(oline, ocol, contextLines)
@@ -115,14 +154,19 @@ func (m *Map) resolve(line, column, contextLines int) (pos Position, ctx *Contex
 	return pos, ctx, nil
 }
 
-func (m *Map) source(src string) *sourceText {
+func (m *Map) source(src string, index int) *sourceText {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	st, ok := m.sources[src]
 	if ok {
 		return st
 	}
-	text := m.c.SourceContent(src)
+	var text string
+	if m.flat != nil {
+		text = m.flat.content(index)
+	} else {
+		text = m.index.SourceContent(src)
+	}
 	if text != "" {
 		st = &sourceText{text: text, starts: lineStarts(text)}
 	}

@@ -257,7 +257,7 @@ func TestResolutionPaths(t *testing.T) {
 			reason: "invalid source map main.js.map: parse source map: unexpected end of JSON input",
 		},
 		{
-			// Bypasses upload validation: go-sourcemap would index out of
+			// Bypasses upload validation: the source index is out of
 			// range; the frame must say so and the process live on.
 			name:    "hostile map in storage",
 			upload:  &sourcemap.Upload{Release: "r1", Name: "main.js.map", URL: "~/static/js/main.js", Data: data},
@@ -265,7 +265,7 @@ func TestResolutionPaths(t *testing.T) {
 			event: func(f sdkproto.Frame) *sdkproto.Error {
 				return &sdkproto.Error{Release: "r1", Stack: []sdkproto.Frame{f}}
 			},
-			reason: "corrupt source map: runtime error: index out of range [16] with length 1",
+			reason: "corrupt source map: source index 16 out of range (1 sources)",
 		},
 		{
 			name:       "map blob missing from storage",

@@ -71,7 +71,7 @@ func BenchmarkStartup(b *testing.B) {
 	bin := wasm.Module()
 	b.Run("compile", func(b *testing.B) {
 		for b.Loop() {
-			rt, err := runtimeWith(ctx, nil, 64<<20)
+			rt, err := runtimeWith(ctx, nil, 64<<20, false)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -82,7 +82,7 @@ func BenchmarkStartup(b *testing.B) {
 		}
 	})
 	b.Run("instantiate", func(b *testing.B) {
-		rt, err := runtimeWith(ctx, nil, 64<<20)
+		rt, err := runtimeWith(ctx, nil, 64<<20, false)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -91,7 +91,7 @@ func BenchmarkStartup(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		m := newModule(rt, c, "x", 1)
+		m := newModule(rt, c, "x", 1, false, nil)
 		for b.Loop() {
 			in, err := m.instantiate(ctx)
 			if err != nil {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tetratelabs/wazero"
@@ -14,11 +16,14 @@ import (
 
 // module is one compiled module version and its pool of instances.
 type module struct {
-	rt       wazero.Runtime
-	compiled wazero.CompiledModule
-	digest   string
-	idle     chan *instance
-	slots    chan struct{} // one token per live instance
+	rt        wazero.Runtime
+	compiled  wazero.CompiledModule
+	digest    string
+	idle      chan *instance
+	slots     chan struct{} // one token per live instance
+	hard      bool          // the runtime interrupts calls at their deadline
+	log       *slog.Logger
+	abandoned atomic.Int64
 
 	mu      sync.Mutex
 	refs    int
@@ -31,8 +36,10 @@ type instance struct {
 	mem          api.Memory
 }
 
-func newModule(rt wazero.Runtime, compiled wazero.CompiledModule, digest string, n int) *module {
+func newModule(rt wazero.Runtime, compiled wazero.CompiledModule, digest string, n int, hard bool, log *slog.Logger) *module {
 	return &module{
+		hard:     hard,
+		log:      log,
 		rt:       rt,
 		compiled: compiled,
 		digest:   digest,
@@ -146,6 +153,9 @@ func (m *module) raw(ctx context.Context, req []byte, timeout time.Duration) ([]
 	if err != nil {
 		return nil, fmt.Errorf("policy module: %w", err)
 	}
+	if !m.hard {
+		return m.soft(in, req, timeout)
+	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	start := time.Now()
@@ -160,6 +170,42 @@ func (m *module) raw(ctx context.Context, req []byte, timeout time.Duration) ([]
 	}
 	m.put(in)
 	return out, nil
+}
+
+type result struct {
+	out []byte
+	err error
+}
+
+// soft runs a call on its own goroutine and gives up on it at the
+// deadline: the batch fails, the instance leaves the pool (a new one takes
+// its place) and is closed whenever the abandoned call returns.
+func (m *module) soft(in *instance, req []byte, timeout time.Duration) ([]byte, error) {
+	done := make(chan result, 1)
+	go func() {
+		out, err := in.call(context.Background(), req)
+		done <- result{out, err}
+	}()
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case r := <-done:
+		if r.err != nil {
+			m.discard(in)
+			return nil, fmt.Errorf("policy module: %w (instance replaced)", r.err)
+		}
+		m.put(in)
+		return r.out, nil
+	case <-t.C:
+		m.abandoned.Add(1)
+		<-m.slots // a replacement may start now
+		m.log.Error("policy module call ran past its deadline: instance abandoned and replaced", "deadline", timeout, "sha256", m.digest)
+		go func() {
+			<-done
+			in.mod.Close(context.Background())
+		}()
+		return nil, fmt.Errorf("policy module: ran past its %v deadline (instance replaced)", timeout)
+	}
 }
 
 func (in *instance) call(ctx context.Context, req []byte) ([]byte, error) {
@@ -184,7 +230,7 @@ func (in *instance) call(ctx context.Context, req []byte) ([]byte, error) {
 }
 
 func (m *module) stats() Stats {
-	st := Stats{Digest: m.digest, Instances: len(m.slots)}
+	st := Stats{Digest: m.digest, Instances: len(m.slots), Abandoned: m.abandoned.Load()}
 	for {
 		select {
 		case in := <-m.idle:

@@ -3,6 +3,7 @@ package wasmhost
 import (
 	"bytes"
 	"context"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -43,6 +44,42 @@ func TestNativeMatchesWasm(t *testing.T) {
 					t.Fatalf("wasm and native differ:\nwasm:   %q\nnative: %q", got, want)
 				}
 			})
+		}
+	}
+}
+
+// TestNativeMatchesWasmOnMutations mutates the corpus (flipped bytes,
+// cuts, inserted escapes and detector bait, valid or not): wasm and native
+// must still answer with the same bytes, refusals included.
+func TestNativeMatchesWasmOnMutations(t *testing.T) {
+	ctx := context.Background()
+	w := newStage(t, Config{Instances: 1})
+	n := newStage(t, Config{Native: true})
+	r := rand.New(rand.NewPCG(7, 8))
+	vs := wasm.Corpus()
+	bait := []string{`\u0040`, `4111 1111 1111 1111`, `"`, `{`, `]`, `jane@example.com`, `\ud83d\ude00`, `::1`, `,"x":{"y":[1]}`}
+	for i := range 300 {
+		b := append([]byte(nil), vs[r.IntN(len(vs))].Batch...)
+		for range 1 + r.IntN(3) {
+			p := r.IntN(len(b))
+			switch r.IntN(3) {
+			case 0:
+				b[p] = byte(r.IntN(256))
+			case 1:
+				b = append(b[:p], b[min(len(b), p+r.IntN(16)):]...)
+			default:
+				b = append(b[:p], append([]byte(bait[r.IntN(len(bait))]), b[p:]...)...)
+			}
+		}
+		p := testPolicies[i%len(testPolicies)]
+		req := engine.AppendRequest(nil, []byte(p.doc), engine.Context{Project: "p", Region: "eu", UA: selfTestUA}, b)
+		got, err := w.Raw(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := n.Raw(ctx, req)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("mutation %d: wasm and native differ on %q", i, b)
 		}
 	}
 }

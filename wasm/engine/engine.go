@@ -159,8 +159,14 @@ func (e *Engine) key(n int) {
 	if n > 1 {
 		e.r.Out = append(e.r.Out, ',')
 	}
-	e.r.Out = jsontext.AppendQuoted(e.r.Out, e.r.Key)
-	e.r.Out = append(e.r.Out, ':')
+	if e.r.KeyEscaped {
+		e.r.Out = jsontext.AppendQuoted(e.r.Out, e.r.Key)
+		e.r.Out = append(e.r.Out, ':')
+		return
+	}
+	e.r.Out = append(e.r.Out, '"')
+	e.r.Out = append(e.r.Out, e.r.Key...)
+	e.r.Out = append(e.r.Out, '"', ':')
 }
 
 func (e *Engine) batch() {

@@ -137,6 +137,15 @@ func isAlnum(c byte) bool { return class[c]&(cDigit|cUpper|cLower) != 0 }
 func isAlpha(c byte) bool { return class[c]&(cUpper|cLower) != 0 }
 func isHex(c byte) bool   { return class[c]&cHex != 0 }
 
+// letterTrigger marks the letters a word-anchored detector starts with
+// (IBANs, which start with any two letters, are checked apart).
+var letterTrigger = func() (t [256]bool) {
+	for _, c := range "ebBsrAgxnG" {
+		t[c] = true
+	}
+	return t
+}()
+
 // wordStart reports whether b[i] starts a word.
 func wordStart(b []byte, i int) bool { return i == 0 || !isAlnum(b[i-1]) }
 
@@ -148,58 +157,68 @@ func scan(b []byte, set Set, mask bool, first *Match) int {
 	n := 0
 	for i := 0; i < len(b); i++ {
 		c := b[i]
-		if class[c]&cTrigger == 0 {
+		cl := class[c]
+		if cl&cTrigger == 0 {
 			continue
 		}
 		var s, e int
 		var d Set
-		switch {
-		case c == '@':
-			if set&Email != 0 {
-				s, e = email(b, i, i+1)
-				d = Email
+		if cl&(cUpper|cLower) != 0 {
+			// Letters are most of any text: handle a word at once. Under
+			// wasm every branch costs a jump through the function's
+			// dispatch loop, so the common path must stay short.
+			if i > 0 && class[b[i-1]]&(cDigit|cUpper|cLower) != 0 {
+				continue
 			}
-		case c == '%':
-			if set&Email != 0 && i+2 < len(b) && b[i+1] == '4' && b[i+2] == '0' {
-				s, e = email(b, i, i+3)
-				d = Email
+			if letterTrigger[c] || i+3 < len(b) && class[b[i+1]]&(cUpper|cLower) != 0 && class[b[i+2]]&cDigit != 0 && class[b[i+3]]&cDigit != 0 {
+				d, s, e = word(b, i, set)
 			}
-		case c == '+':
-			if set&Phone != 0 && wordStart(b, i) {
-				s, e = phoneIntl(b, i), 0
-				if s > i {
-					s, e = i, s
-				} else {
-					s = 0
+			if e <= s {
+				for i+1 < len(b) && class[b[i+1]]&(cUpper|cLower) != 0 {
+					i++
 				}
-				d = Phone
-			}
-		case c == '(':
-			if set&Phone != 0 {
-				s, e, d = i, nanp(b, i), Phone
-			}
-		case c == ':' || c == '=':
-			if set&Secret != 0 {
-				s, e = assignment(b, i)
-				d = Secret
-			}
-			if e <= s && c == ':' && set&IP != 0 {
-				s, e = ipv6(b, i)
-				d = IP
-			}
-		case isDigit(c):
-			if !wordStart(b, i) {
 				continue
 			}
-			d, s, e = digits(b, i, set)
-		default: // a letter
-			if !wordStart(b, i) {
+		} else {
+			switch {
+			case c == '@':
+				if set&Email != 0 {
+					s, e = email(b, i, i+1)
+					d = Email
+				}
+			case c == '%':
+				if set&Email != 0 && i+2 < len(b) && b[i+1] == '4' && b[i+2] == '0' {
+					s, e = email(b, i, i+3)
+					d = Email
+				}
+			case c == '+':
+				if set&Phone != 0 && wordStart(b, i) {
+					if end := phoneIntl(b, i); end > i {
+						s, e, d = i, end, Phone
+					}
+				}
+			case c == '(':
+				if set&Phone != 0 {
+					s, e, d = i, nanp(b, i), Phone
+				}
+			case c == ':' || c == '=':
+				if set&Secret != 0 {
+					s, e = assignment(b, i)
+					d = Secret
+				}
+				if e <= s && c == ':' && set&IP != 0 {
+					s, e = ipv6(b, i)
+					d = IP
+				}
+			default: // a digit
+				if !wordStart(b, i) {
+					continue
+				}
+				d, s, e = digits(b, i, set)
+			}
+			if e <= s {
 				continue
 			}
-			d, s, e = word(b, i, set)
-		}
-		if e <= s {
-			continue
 		}
 		n++
 		if first != nil {
@@ -584,6 +603,9 @@ var vendorKeys = []struct {
 }
 
 func vendorKey(b []byte, i int) int {
+	if !letterTrigger[b[i]] {
+		return 0
+	}
 	for _, k := range vendorKeys {
 		if b[i] != k.prefix[0] || !hasPrefix(b[i:], k.prefix) {
 			continue

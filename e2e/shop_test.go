@@ -1,0 +1,772 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"image"
+	_ "image/png" // screenshots
+	"io"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/andybalholm/brotli"
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+	"github.com/gorilla/websocket"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/rearview-dev/rearview/coordinator/blob"
+	"github.com/rearview-dev/rearview/e2e/demo"
+	"github.com/rearview-dev/rearview/internal/testenv"
+	"github.com/rearview-dev/rearview/sdkproto"
+)
+
+// A desktop Chrome without "Headless" in it: the edge rightly drops
+// headless browsers as bots, and these sessions play real users.
+const (
+	userUA    = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+	crawlerUA = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
+	release   = "e2e-3f9c2a1"
+)
+
+var buildDemoshop = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "rearview-e2e-demoshop")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "demoshop")
+	cmd := exec.Command("go", "build", "-o", bin, "./e2e/demo/cmd/demoshop")
+	cmd.Dir = testenv.RepoRoot()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build demoshop: %v: %s", err, out)
+	}
+	return bin, nil
+})
+
+// deployment is everything TestDemoShop runs, each its own process.
+type deployment struct {
+	bin, logDir      string
+	natsURL, natsDir string
+	dataDir          string
+	minio            *testenv.MinIO
+	bucket           string
+	api              string
+	admin            string
+	project          string
+	key              string
+	edges            map[string]string // region → URL
+	shop             string
+	spans            string
+}
+
+func (d *deployment) cli(t *testing.T, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(d.bin, args...)
+	cmd.Env = append(os.Environ(), "REARVIEW_URL="+d.api, "REARVIEW_TOKEN="+d.admin, "REARVIEW_PROJECT="+d.project, "REARVIEW_NATS_URL="+d.natsURL)
+	out, err := cmd.CombinedOutput()
+	// CLI output is part of "every process's log" for the privacy proof.
+	os.WriteFile(filepath.Join(d.logDir, fmt.Sprintf("cli-%d.log", time.Now().UnixNano())), out, 0o644)
+	if err != nil {
+		t.Fatalf("rearview %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+func startDeployment(t *testing.T) *deployment {
+	t.Helper()
+	d := &deployment{bin: rearviewBin(t), logDir: t.TempDir(), dataDir: t.TempDir(), admin: "rva_e2e_shop_admin", bucket: "rearview-e2e", edges: map[string]string{}}
+	t.Cleanup(func() {
+		if !t.Failed() {
+			return
+		}
+		logs, _ := filepath.Glob(filepath.Join(d.logDir, "*.log"))
+		for _, l := range logs {
+			b, _ := os.ReadFile(l)
+			if len(b) > 3000 {
+				b = b[len(b)-3000:]
+			}
+			t.Logf("--- %s (tail) ---\n%s", filepath.Base(l), b)
+		}
+	})
+	d.natsURL, d.natsDir = natsServer(t, d.logDir)
+	d.minio = testenv.StartMinIO(t)
+	apiAddr := addr(t)
+	startProc(t, d.logDir, "coordinator", d.bin, nil, "coordinator", "--nats-url", d.natsURL, "--listen", apiAddr,
+		"--data-dir", d.dataDir, "--admin-token", d.admin, "--trace-url", "https://traces.example.com/trace/{trace_id}",
+		"--s3-endpoint", d.minio.Endpoint, "--s3-bucket", d.bucket, "--s3-access-key", d.minio.AccessKey, "--s3-secret-key", d.minio.SecretKey)
+	d.api = "http://" + apiAddr
+	waitHTTP(t, d.api+"/readyz")
+
+	var proj struct {
+		ID        string `json:"id"`
+		IngestKey string `json:"ingest_key"`
+	}
+	if st := api(t, "POST", d.api+"/api/v1/projects", d.admin, map[string]string{"name": "Shop"}, &proj); st != 201 {
+		t.Fatalf("create project: %d", st)
+	}
+	d.project, d.key = proj.ID, proj.IngestKey
+
+	// Policy: every session's replay kept (the default samples 10%), and
+	// region eu strict: all text masked before it leaves the region.
+	policy := filepath.Join(t.TempDir(), "policy.json")
+	os.WriteFile(policy, []byte(`{"sampling":{"rate":1},"regions":{"eu":{"masking":{"strict":true}}}}`), 0o644)
+	d.cli(t, "filter", "set-policy", d.project, policy)
+
+	for _, region := range []string{"eu", "us"} {
+		a := addr(t)
+		startProc(t, d.logDir, "edge-"+region, d.bin, nil, "edge", "--region", region, "--nats-url", d.natsURL, "--listen", a, "--country-header", "CF-IPCountry")
+		waitHTTP(t, "http://"+a+"/readyz")
+		// Browsers reach each edge through a CDN that names the client's
+		// country in a trusted header, as Cloudflare's CF-IPCountry does.
+		d.edges[region] = cdn(t, "http://"+a, map[string]string{"eu": "DE", "us": "US"}[region])
+	}
+
+	// The shop's source maps go up like a CI step would send them, from a
+	// copy of the build, stripped afterwards.
+	build := t.TempDir()
+	copyDir(t, filepath.Join(testenv.RepoRoot(), "e2e/demo/maps"), build)
+	d.cli(t, "sourcemaps", "upload", "--release", release, "--url-prefix", "~/assets", "--strip", build)
+	if left, _ := filepath.Glob(filepath.Join(build, "*.map")); len(left) != 0 {
+		t.Fatalf("--strip left %v", left)
+	}
+	rules := filepath.Join(t.TempDir(), "rules.txt")
+	os.WriteFile(rules, []byte(`error.type:"TypeError" error.value:"*reading 'map'*" -> checkout-map-undefined`+"\n"), 0o644)
+	d.cli(t, "issues", "rules", "set", rules)
+
+	shopBin, err := buildDemoshop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.spans = filepath.Join(t.TempDir(), "spans.jsonl")
+	shop := startProc(t, d.logDir, "demoshop", shopBin, nil, "--addr", "127.0.0.1:0", "--edge", d.edges["us"], "--key", d.key,
+		"--release", release, "--spans", d.spans, "--region-edge", "eu="+d.edges["eu"], "--region-edge", "us="+d.edges["us"])
+	re := regexp.MustCompile(`demoshop listening on (http://\S+)`)
+	testenv.Eventually(t, 20*time.Second, func() error {
+		b, _ := os.ReadFile(shop.log)
+		if m := re.FindSubmatch(b); m != nil {
+			d.shop = string(m[1])
+			return nil
+		}
+		return fmt.Errorf("demoshop not listening yet")
+	})
+	return d
+}
+
+func copyDir(t *testing.T, from, to string) {
+	t.Helper()
+	err := filepath.WalkDir(from, func(p string, e fs.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(from, p)
+		os.MkdirAll(filepath.Dir(filepath.Join(to, rel)), 0o755)
+		return os.WriteFile(filepath.Join(to, rel), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// cdn is a reverse proxy in front of an edge that adds the client's
+// country the way a CDN does.
+func cdn(t *testing.T, edge, country string) string {
+	t.Helper()
+	u, _ := url.Parse(edge)
+	rp := httputil.NewSingleHostReverseProxy(u)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Header.Set("CF-IPCountry", country)
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// tab opens a browser tab that presents ua.
+func tab(t *testing.T, browser context.Context, ua string) context.Context {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(browser)
+	t.Cleanup(cancel)
+	err := chromedp.Do(ctx, func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		_, err := cdp.Call(ctx, tg, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: ua})
+		return chromedp.Void{}, err
+	})
+	if err != nil {
+		t.Fatalf("open tab: %v", err)
+	}
+	return ctx
+}
+
+// shopSession browses the shop like a customer through one region: the
+// home page (slow hero image, a long task), then checkout, typing personal
+// data and placing an order that breaks.
+func shopSession(t *testing.T, ctx context.Context, d *deployment, region string) {
+	t.Helper()
+	q := "?region=" + region
+	step := func(what string, a ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		if err := chromedp.Do(sctx, a...); err != nil {
+			t.Fatalf("%s session: %s: %v", region, what, err)
+		}
+	}
+	step("open the shop", chromedp.Navigate(d.shop+"/"+q), chromedp.WaitVisible(`body[data-ready="true"]`))
+	step("show recommendations", chromedp.Click(`#recommend`), chromedp.WaitVisible(`#recommended li`))
+	step("go to checkout", chromedp.Click(`#to-checkout`), chromedp.WaitVisible(`body[data-ready="true"]`))
+	step("type personal data",
+		chromedp.SendKeys(`#email`, demo.SampleEmail),
+		chromedp.SendKeys(`#card`, demo.SampleCard),
+		chromedp.SendKeys(`#address`, demo.SampleAddress))
+	// The control for the privacy proof: the data really was on the page.
+	typed, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('#email').value + '|' + document.querySelector('#card').value`))
+	if err != nil || typed != demo.SampleEmail+"|"+demo.SampleCard {
+		t.Fatalf("typed %q (%v)", typed, err)
+	}
+	step("place the order", chromedp.Click(`#place-order`), chromedp.WaitVisible(`#checkout-status`))
+	time.Sleep(500 * time.Millisecond) // let the three components throw
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`Rearview.flush().then(() => true)`, chromedp.EvalAwaitPromise)); err != nil {
+		t.Fatalf("%s session: flush: %v", region, err)
+	}
+	// Leaving the page reports the last vitals (LCP, INP, CLS) on pagehide.
+	step("leave", chromedp.Navigate("about:blank"))
+}
+
+func TestDemoShop(t *testing.T) {
+	d := startDeployment(t)
+
+	// Watch the stream and the live tail from the start: the live list
+	// must show a session within 1 s of its first event on NATS.
+	nc, err := nats.Connect(d.natsURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	var mu sync.Mutex
+	firstOnNATS, firstLive := map[string]time.Time{}, map[string]time.Time{}
+	sub, err := nc.Subscribe(sdkproto.SubjectAll, func(m *nats.Msg) {
+		var b struct {
+			Session struct{ ID string } `json:"session"`
+		}
+		if json.Unmarshal(m.Data, &b) == nil && b.Session.ID != "" {
+			mu.Lock()
+			if _, ok := firstOnNATS[b.Session.ID]; !ok {
+				firstOnNATS[b.Session.ID] = time.Now()
+			}
+			mu.Unlock()
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(d.api, "http")+"/api/v1/live?project="+d.project, http.Header{"Authorization": {"Bearer " + d.admin}})
+	if err != nil {
+		t.Fatalf("live tail: %v", err)
+	}
+	defer ws.Close()
+	go func() {
+		for {
+			var m struct {
+				Type     string `json:"type"`
+				Sessions []struct {
+					ID string `json:"id"`
+				} `json:"sessions"`
+			}
+			if err := ws.ReadJSON(&m); err != nil {
+				return
+			}
+			now := time.Now()
+			mu.Lock()
+			for _, s := range m.Sessions {
+				if _, ok := firstLive[s.ID]; !ok {
+					firstLive[s.ID] = now
+				}
+			}
+			mu.Unlock()
+		}
+	}()
+
+	browser := testenv.Browser(t)
+	shopSession(t, tab(t, browser, userUA), d, "us")
+	shopSession(t, tab(t, browser, userUA), d, "eu")
+	crawler := tab(t, browser, crawlerUA)
+	if err := chromedp.Do(crawler, chromedp.Navigate(d.shop+"/?region=us"), chromedp.WaitVisible(`body[data-ready="true"]`)); err != nil {
+		t.Fatalf("crawler: %v", err)
+	}
+	chromedp.Run(crawler, chromedp.Evaluate[bool](`Rearview.flush().then(() => true)`, chromedp.EvalAwaitPromise))
+
+	// Sessions by region, as the coordinator indexed them.
+	type session struct {
+		ID          string `json:"id"`
+		Region      string `json:"region"`
+		Country     string `json:"country"`
+		DeviceClass string `json:"device_class"`
+		Segments    int    `json:"segments"`
+		Errors      int    `json:"errors"`
+	}
+	byRegion := map[string]session{}
+	testenv.Eventually(t, 60*time.Second, func() error {
+		var out struct{ Sessions []session }
+		if st := api(t, "GET", d.api+"/api/v1/sessions?project="+d.project, d.admin, nil, &out); st != 200 {
+			return fmt.Errorf("sessions: %d", st)
+		}
+		for _, s := range out.Sessions {
+			byRegion[s.Region] = s
+		}
+		for _, r := range []string{"eu", "us"} {
+			if s := byRegion[r]; s.Segments == 0 || s.Errors == 0 {
+				return fmt.Errorf("region %s: %+v, want replay segments and errors", r, s)
+			}
+		}
+		if len(out.Sessions) != 2 {
+			return fmt.Errorf("%d sessions, want 2 (the crawler's is dropped)", len(out.Sessions))
+		}
+		return nil
+	})
+	us, eu := byRegion["us"], byRegion["eu"]
+	if us.Country != "US" || eu.Country != "DE" || us.DeviceClass != "desktop" {
+		t.Errorf("sessions: us %+v, eu %+v", us, eu)
+	}
+
+	t.Run("live tail within 1 s", func(t *testing.T) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, s := range []session{us, eu} {
+			first, live := firstOnNATS[s.ID], firstLive[s.ID]
+			if first.IsZero() || live.IsZero() {
+				t.Fatalf("session %s: first on NATS %v, in the live list %v", s.ID, first, live)
+			}
+			if lag := live.Sub(first); lag > time.Second {
+				t.Errorf("session %s showed in the live list %v after its first event", s.ID, lag)
+			}
+		}
+	})
+
+	var issue struct {
+		Issue struct {
+			ID     string `json:"id"`
+			Title  string `json:"title"`
+			Count  int    `json:"count"`
+			Status string `json:"status"`
+		} `json:"issue"`
+		LatestEvent struct {
+			ID      string          `json:"id"`
+			TraceID string          `json:"trace_id"`
+			Payload json.RawMessage `json:"payload"`
+		} `json:"latest_event"`
+	}
+	t.Run("checkout error is one symbolicated issue", func(t *testing.T) {
+		var list struct {
+			Issues []struct {
+				ID    string `json:"id"`
+				Title string `json:"title"`
+				Count int    `json:"count"`
+			} `json:"issues"`
+		}
+		testenv.Eventually(t, 30*time.Second, func() error {
+			if st := api(t, "GET", d.api+"/api/v1/issues?project="+d.project, d.admin, nil, &list); st != 200 {
+				return fmt.Errorf("issues: %d", st)
+			}
+			n := 0
+			for _, is := range list.Issues {
+				if strings.Contains(is.Title, "reading 'map'") {
+					n++
+				}
+			}
+			if n != 1 {
+				return fmt.Errorf("%d checkout issues, want 1: %+v", n, list.Issues)
+			}
+			return nil
+		})
+		for _, is := range list.Issues {
+			if strings.Contains(is.Title, "chrome-extension") {
+				t.Errorf("the extension's error became an issue: %+v", is)
+			}
+			if strings.Contains(is.Title, "reading 'map'") {
+				if is.Count < 6 {
+					t.Errorf("checkout issue counts %d events, want the 3 components × 2 sessions", is.Count)
+				}
+				if st := api(t, "GET", d.api+"/api/v1/issues/"+is.ID+"?project="+d.project, d.admin, nil, &issue); st != 200 {
+					t.Fatalf("issue: %d", st)
+				}
+			}
+		}
+		var ev struct {
+			Error struct {
+				Stack []struct {
+					URL      string `json:"url"`
+					InApp    bool   `json:"in_app"`
+					Original *struct {
+						Source   string `json:"source"`
+						Function string `json:"function"`
+						Line     int    `json:"line"`
+					} `json:"original"`
+					UnresolvedReason string `json:"unresolved_reason"`
+				} `json:"stack"`
+			} `json:"error"`
+		}
+		if err := json.Unmarshal(issue.LatestEvent.Payload, &ev); err != nil || len(ev.Error.Stack) == 0 {
+			t.Fatalf("latest event payload: %v: %s", err, issue.LatestEvent.Payload)
+		}
+		top := ev.Error.Stack[0]
+		if top.Original == nil {
+			t.Fatalf("top frame unresolved: %+v", top)
+		}
+		// The line in the TypeScript source that reads cart.items.map(.
+		src := filepath.Join(testenv.RepoRoot(), "e2e/demo/web", strings.TrimLeft(strings.ReplaceAll(top.Original.Source, "../", ""), "/"))
+		want := lineOf(t, src, "items.map(")
+		if !strings.HasPrefix(top.Original.Source, "src/components/") && !strings.Contains(top.Original.Source, "/components/") {
+			t.Errorf("top frame source %q, want a component's TypeScript file", top.Original.Source)
+		}
+		if top.Original.Line != want || top.Original.Function == "" {
+			t.Errorf("top frame %s:%d %s, want line %d with its function", top.Original.Source, top.Original.Line, top.Original.Function, want)
+		}
+	})
+
+	t.Run("trace id joins browser and backend", func(t *testing.T) {
+		tid := issue.LatestEvent.TraceID
+		if len(tid) != 32 {
+			t.Fatalf("error event trace id %q", tid)
+		}
+		spans, err := os.ReadFile(d.spans)
+		if err != nil || !bytes.Contains(spans, []byte(tid)) {
+			t.Fatalf("the backend recorded no span with trace id %s (%v)", tid, err)
+		}
+		var found struct {
+			Events []struct {
+				ID string `json:"id"`
+			} `json:"events"`
+		}
+		if st := api(t, "GET", d.api+"/api/v1/events?project="+d.project+"&trace_id="+tid, d.admin, nil, &found); st != 200 || len(found.Events) == 0 {
+			t.Fatalf("events by trace id: %d %+v", st, found)
+		}
+	})
+
+	t.Run("noise dropped and counted by reason", func(t *testing.T) {
+		testenv.Eventually(t, 20*time.Second, func() error {
+			var out struct {
+				Outcomes []struct {
+					Reason string `json:"reason"`
+					Count  int    `json:"count"`
+				} `json:"outcomes"`
+			}
+			api(t, "GET", d.api+"/api/v1/outcomes?project="+d.project, d.admin, nil, &out)
+			got := map[string]int{}
+			for _, o := range out.Outcomes {
+				got[o.Reason] += o.Count
+			}
+			if got["browser-extensions"] == 0 || got["web-crawlers"] == 0 {
+				return fmt.Errorf("outcomes %v, want browser-extensions and web-crawlers", got)
+			}
+			return nil
+		})
+	})
+
+	s3, err := blob.NewS3(context.Background(), blob.S3Config{Endpoint: d.minio.Endpoint, Bucket: d.bucket, AccessKey: d.minio.AccessKey, SecretKey: d.minio.SecretKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("replays in MinIO; eu masked whole", func(t *testing.T) {
+		for _, s := range []session{us, eu} {
+			text := replayText(t, d, s.ID)
+			n := 0
+			s3.List(context.Background(), "replays/"+d.project+"/", func(i blob.Info) bool {
+				if strings.Contains(i.Key, "/"+s.ID+"/") {
+					n++
+				}
+				return true
+			})
+			if n == 0 {
+				t.Errorf("no replay object of session %s in MinIO", s.ID)
+			}
+			hasWords := regexp.MustCompile(`[A-Za-z]{3,}`).MatchString(text)
+			switch s.Region {
+			case "us":
+				if !strings.Contains(text, "Rearview Outfitters") {
+					t.Errorf("us replay does not show the shop's text")
+				}
+			case "eu":
+				if hasWords {
+					t.Errorf("eu replay (strict) shows words: %.200q", text)
+				}
+			}
+		}
+	})
+
+	t.Run("replay plays in the player", func(t *testing.T) {
+		ctx := tab(t, browser, userUA)
+		sctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+		defer cancel()
+		err := chromedp.Do(sctx,
+			chromedp.Navigate(d.api+"/player/replay/"+us.ID+"?project="+d.project),
+			chromedp.WaitVisible(`#token`),
+			chromedp.SendKeys(`#token`, d.admin),
+			chromedp.Click(`form.signin button[type=submit]`),
+			chromedp.WaitVisible(`.stage[data-ready="true"]`),
+		)
+		if err != nil {
+			t.Fatalf("open replay: %v", err)
+		}
+		// The replayed checkout form: layout there, typed values masked.
+		var state struct {
+			Inputs []string `json:"inputs"`
+			Text   string   `json:"text"`
+		}
+		testenv.Eventually(t, 20*time.Second, func() error {
+			chromedp.Do(sctx, chromedp.KeyEvent("→"))
+			st, err := chromedp.Run(sctx, chromedp.Evaluate[json.RawMessage](`(() => {
+				const f = document.querySelector('.stage iframe'); const doc = f && f.contentDocument;
+				if (!doc || !doc.body) return {inputs: [], text: ''};
+				return {inputs: [...doc.querySelectorAll('input')].map(i => i.value), text: doc.body.textContent};
+			})()`))
+			if err != nil {
+				return err
+			}
+			json.Unmarshal(st, &state)
+			if !strings.Contains(state.Text, "Rearview Outfitters") {
+				return fmt.Errorf("replayed page text %.100q", state.Text)
+			}
+			return nil
+		})
+		all := strings.Join(state.Inputs, "|") + state.Text
+		for _, pii := range piiStrings() {
+			if strings.Contains(all, pii) {
+				t.Errorf("the replay shows %q", pii)
+			}
+		}
+		shot, err := chromedp.Run(sctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Join(testenv.RepoRoot(), "e2e/screenshots"), 0o755); err == nil {
+			os.WriteFile(filepath.Join(testenv.RepoRoot(), "e2e/screenshots/replay.png"), shot, 0o644)
+		}
+		if colours := distinctColours(t, shot); colours < 8 {
+			t.Errorf("replay screenshot has %d colours: blank", colours)
+		}
+	})
+
+	t.Run("vitals by device class", func(t *testing.T) {
+		testenv.Eventually(t, 20*time.Second, func() error {
+			var v struct {
+				Count int     `json:"count"`
+				P75   float64 `json:"p75"`
+			}
+			if st := api(t, "GET", d.api+"/api/v1/vitals?project="+d.project+"&metric=LCP&device=desktop", d.admin, nil, &v); st != 200 || v.Count == 0 {
+				return fmt.Errorf("LCP for desktop: %d %+v", st, v)
+			}
+			var mobile struct {
+				Count int `json:"count"`
+			}
+			api(t, "GET", d.api+"/api/v1/vitals?project="+d.project+"&metric=LCP&device=mobile", d.admin, nil, &mobile)
+			if mobile.Count != 0 {
+				return fmt.Errorf("%d mobile LCP samples from desktop sessions", mobile.Count)
+			}
+			return nil
+		})
+	})
+
+	t.Run("privacy proof", func(t *testing.T) {
+		pii := piiStrings()
+		check := func(where string, b []byte) {
+			for _, p := range pii {
+				if bytes.Contains(b, []byte(p)) {
+					t.Errorf("%q found in %s", p, where)
+				}
+			}
+		}
+		// The NATS stream, read back raw: every message and its headers.
+		js, _ := jetstream.New(nc)
+		cons, err := js.OrderedConsumer(context.Background(), sdkproto.StreamName, jetstream.OrderedConsumerConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, _ := js.Stream(context.Background(), sdkproto.StreamName)
+		total := info.CachedInfo().State.Msgs
+		read := uint64(0)
+		for read < total {
+			batch, err := cons.Fetch(500, jetstream.FetchMaxWait(2*time.Second))
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for m := range batch.Messages() {
+				n++
+				check("NATS message "+m.Subject(), m.Data())
+				for k, v := range m.Headers() {
+					check("NATS header "+k, []byte(strings.Join(v, ",")))
+				}
+			}
+			if n == 0 {
+				break
+			}
+			read += uint64(n)
+		}
+		if read == 0 || read < total {
+			t.Fatalf("read %d of %d stream messages", read, total)
+		}
+		walkFiles(t, d.natsDir, check)
+
+		// Every MinIO object, decompressed.
+		objects := 0
+		s3.List(context.Background(), "", func(i blob.Info) bool {
+			rc, err := s3.Get(context.Background(), i.Key)
+			if err != nil {
+				t.Errorf("get %s: %v", i.Key, err)
+				return true
+			}
+			b, _ := io.ReadAll(rc)
+			rc.Close()
+			check("MinIO "+i.Key, b)
+			if strings.HasSuffix(i.Key, ".br") {
+				raw, err := io.ReadAll(brotli.NewReader(bytes.NewReader(b)))
+				if err != nil {
+					t.Errorf("decompress %s: %v", i.Key, err)
+				}
+				check("MinIO "+i.Key+" (decompressed)", raw)
+			}
+			objects++
+			return true
+		})
+		if objects == 0 {
+			t.Fatal("no objects in MinIO to check")
+		}
+		// The SQLite file (and its WAL) and every process's log.
+		walkFiles(t, d.dataDir, check)
+		walkFiles(t, d.logDir, check)
+	})
+}
+
+func piiStrings() []string {
+	return append([]string{
+		demo.SampleEmail, demo.SampleCard, strings.ReplaceAll(demo.SampleCard, " ", ""), demo.SampleAddress, "Rue des Lilas",
+	}, demo.DisplayedPII()...)
+}
+
+func walkFiles(t *testing.T, dir string, check func(string, []byte)) {
+	t.Helper()
+	n := 0
+	filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err == nil {
+			check(p, b)
+			n++
+		}
+		return nil
+	})
+	if n == 0 {
+		t.Errorf("no files under %s to check", dir)
+	}
+}
+
+// replayText returns the text nodes of a session's stored replay (not CSS),
+// read back through the API.
+func replayText(t *testing.T, d *deployment, session string) string {
+	t.Helper()
+	var segs struct {
+		Segments []struct {
+			Segment int `json:"segment"`
+		} `json:"segments"`
+	}
+	if st := api(t, "GET", d.api+"/api/v1/sessions/"+session+"/segments?project="+d.project, d.admin, nil, &segs); st != 200 || len(segs.Segments) == 0 {
+		t.Fatalf("segments of %s: %d", session, st)
+	}
+	var text strings.Builder
+	for _, s := range segs.Segments {
+		var evs []json.RawMessage
+		api(t, "GET", fmt.Sprintf("%s/api/v1/sessions/%s/segments/%d?project=%s", d.api, session, s.Segment, d.project), d.admin, nil, &evs)
+		for _, e := range evs {
+			collectText(e, &text)
+		}
+	}
+	return text.String()
+}
+
+// collectText walks an rrweb event's snapshot nodes and mutation adds and
+// collects text outside <style> and <script>.
+func collectText(raw json.RawMessage, out *strings.Builder) {
+	var walk func(v any, inStyle bool)
+	walk = func(v any, inStyle bool) {
+		switch n := v.(type) {
+		case map[string]any:
+			tag, _ := n["tagName"].(string)
+			style := inStyle || tag == "style" || tag == "script"
+			if tc, ok := n["textContent"].(string); ok && !style {
+				if isStyle, _ := n["isStyle"].(bool); !isStyle {
+					out.WriteString(tc)
+					out.WriteByte(' ')
+				}
+			}
+			for k, c := range n {
+				if k != "attributes" {
+					walk(c, style)
+				}
+			}
+		case []any:
+			for _, c := range n {
+				walk(c, inStyle)
+			}
+		}
+	}
+	var v any
+	if json.Unmarshal(raw, &v) == nil {
+		walk(v, false)
+	}
+}
+
+func lineOf(t *testing.T, path, marker string) int {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatalf("source of the top frame: %v", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		if strings.Contains(sc.Text(), marker) {
+			return n
+		}
+	}
+	t.Fatalf("%s has no line with %q", path, marker)
+	return 0
+}
+
+func distinctColours(t *testing.T, png []byte) int {
+	t.Helper()
+	img, _, err := image.Decode(bytes.NewReader(png))
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	seen := map[[3]uint32]bool{}
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y += 4 {
+		for x := b.Min.X; x < b.Max.X; x += 4 {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			seen[[3]uint32{r >> 12, g >> 12, bl >> 12}] = true
+		}
+	}
+	return len(seen)
+}

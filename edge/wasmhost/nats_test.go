@@ -1,0 +1,268 @@
+package wasmhost
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/rearview-dev/rearview/edge"
+	"github.com/rearview-dev/rearview/internal/testenv"
+	"github.com/rearview-dev/rearview/sdkproto"
+	"github.com/rearview-dev/rearview/wasm"
+)
+
+const ingestKey = "rvk_wasmhost"
+
+type harness struct {
+	js    jetstream.JetStream
+	stage *Stage
+	url   string
+}
+
+// newHarness starts a real NATS with the stream and keys bucket the
+// coordinator creates, a wasm stage watching it, and an edge using the
+// stage in region eu.
+func newHarness(t *testing.T, cfg Config) *harness {
+	t.Helper()
+	ns := testenv.NATS(t)
+	nc, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: sdkproto.StreamName, Subjects: []string{sdkproto.SubjectAll}, Duplicates: time.Minute, MaxMsgSize: 8 << 20}); err != nil {
+		t.Fatal(err)
+	}
+	kv, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: sdkproto.KeysBucket})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _ := json.Marshal(sdkproto.ProjectKey{Project: "shop", Name: "Shop", RateLimit: 1e6})
+	if _, err := kv.Put(ctx, ingestKey, v); err != nil {
+		t.Fatal(err)
+	}
+	cfg.JetStream = js
+	st := newStage(t, cfg)
+	go st.Run(ctx)
+	select {
+	case <-st.Ready():
+	case <-time.After(10 * time.Second):
+		t.Fatal("policies not loaded")
+	}
+	ed, err := edge.New(edge.Config{Region: "eu", JetStream: js, Stage: st, CountryHeader: "CF-IPCountry"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ed.Run(ctx)
+	srv := httptest.NewServer(ed.Handler())
+	t.Cleanup(srv.Close)
+	testenv.Eventually(t, 10*time.Second, func() error {
+		if !ed.Ready() {
+			return fmt.Errorf("edge not ready")
+		}
+		return nil
+	})
+	return &harness{js: js, stage: st, url: srv.URL}
+}
+
+type answer struct {
+	status int
+	body   string
+}
+
+func (h *harness) post(t testing.TB, body []byte) answer {
+	req, _ := http.NewRequest("POST", h.url+"/v1/ingest", bytes.NewReader(body))
+	req.Header.Set("X-Rearview-Key", ingestKey)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", selfTestUA)
+	req.Header.Set("CF-IPCountry", "DE")
+	req.Header.Set("X-Forwarded-For", "198.51.100.23")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var b bytes.Buffer
+	b.ReadFrom(resp.Body)
+	return answer{resp.StatusCode, b.String()}
+}
+
+// published returns every message in the stream, headers and data.
+func (h *harness) published(t *testing.T) [][]byte {
+	t.Helper()
+	ctx := context.Background()
+	c, err := h.js.OrderedConsumer(ctx, sdkproto.StreamName, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out [][]byte
+	for {
+		batch, err := c.FetchNoWait(100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for m := range batch.Messages() {
+			n++
+			var all bytes.Buffer
+			all.WriteString(m.Subject())
+			for k, vs := range m.Headers() {
+				all.WriteString("\n" + k + ": " + strings.Join(vs, ","))
+			}
+			all.WriteString("\n")
+			all.Write(m.Data())
+			out = append(out, all.Bytes())
+		}
+		if n == 0 {
+			return out
+		}
+	}
+}
+
+func corpusBatch(t testing.TB, name string) []byte {
+	for _, v := range wasm.Corpus() {
+		if v.Name == name {
+			return v.Batch
+		}
+	}
+	t.Fatalf("no vector %s", name)
+	return nil
+}
+
+// TestNothingPersonalReachesNATS posts a batch with personal data in every
+// field, under the default and a strict policy: not one byte published to
+// NATS may carry it, nor the client's IP.
+func TestNothingPersonalReachesNATS(t *testing.T) {
+	for _, native := range []bool{false, true} {
+		t.Run(fmt.Sprintf("native=%v", native), func(t *testing.T) {
+			h := newHarness(t, Config{Native: native})
+			if a := h.post(t, corpusBatch(t, "pii-batch")); a.status != http.StatusAccepted || !strings.Contains(a.body, `"accepted":4`) {
+				t.Fatalf("post: %+v", a)
+			}
+			msgs := h.published(t)
+			if len(msgs) < 4 {
+				t.Fatalf("%d messages published, want one per kind", len(msgs))
+			}
+			for _, m := range msgs {
+				for _, c := range append(wasm.Canaries(), "198.51.100.23", "127.0.0.1") {
+					if bytes.Contains(m, []byte(c)) {
+						t.Fatalf("published message carries %q:\n%s", c, m)
+					}
+				}
+				if !bytes.Contains(m, []byte("Rv-Country: DE")) && !bytes.Contains(m, []byte(".outcome")) {
+					t.Fatalf("message lacks the country:\n%.300s", m)
+				}
+			}
+		})
+	}
+}
+
+// TestPolicySwapFromKV changes a project's policy in KV under way: the
+// next batches follow it within a second; a broken policy is refused and
+// the previous one kept; the region override of the edge applies.
+func TestPolicySwapFromKV(t *testing.T) {
+	h := newHarness(t, Config{})
+	ctx := context.Background()
+	noise := corpusBatch(t, "noise-batch")
+	accepted := func() string {
+		a := h.post(t, noise)
+		if a.status != http.StatusAccepted {
+			t.Fatalf("post: %+v", a)
+		}
+		return a.body
+	}
+	if got := accepted(); !strings.Contains(got, `"accepted":2`) { // the real error and the vital
+		t.Fatalf("default policy: %s", got)
+	}
+	steps := []struct {
+		name, doc, want string
+	}{
+		{"sample everything", `{"sampling":{"rate":1}}`, `"accepted":4`},
+		{"broken policy keeps the last", `{"sampling":{"rate":7}}`, `"accepted":4`},
+		{"region override", `{"sampling":{"rate":1},"regions":{"eu":{"noise":{"deny_releases":["1.4.*"]}}}}`, `"accepted":3`},
+		{"other region's override", `{"sampling":{"rate":1},"regions":{"us":{"noise":{"deny_releases":["1.4.*"]}}}}`, `"accepted":4`},
+	}
+	for _, s := range steps {
+		t.Run(s.name, func(t *testing.T) {
+			start := time.Now()
+			if _, err := SetPolicyKV(ctx, h.js, "shop", []byte(s.doc)); err != nil {
+				t.Fatal(err)
+			}
+			testenv.Eventually(t, time.Second, func() error {
+				if got := accepted(); !strings.Contains(got, s.want) {
+					return fmt.Errorf("answer %s, want %s", got, s.want)
+				}
+				return nil
+			})
+			t.Logf("took effect within %v", time.Since(start).Round(time.Millisecond))
+		})
+	}
+}
+
+// TestModuleSwapUnderLoad publishes a new module while batches keep
+// coming: it is verified and swapped in, and no request fails. A broken
+// module published next is refused and the good one keeps serving.
+func TestModuleSwapUnderLoad(t *testing.T) {
+	h := newHarness(t, Config{Instances: 2})
+	ctx := context.Background()
+	first := h.stage.ModuleDigest()
+	batch := corpusBatch(t, "error-batch")
+
+	var stop atomic.Bool
+	var sent, failed atomic.Int64
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for !stop.Load() {
+				if a := h.post(t, batch); a.status != http.StatusAccepted {
+					failed.Add(1)
+					t.Errorf("request failed during the swap: %+v", a)
+				}
+				sent.Add(1)
+			}
+		}()
+	}
+	next := withCustomSection(wasm.Module(), "v2")
+	digest, err := PublishModule(ctx, h.js, next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 30*time.Second, func() error {
+		if got := h.stage.ModuleDigest(); got != digest {
+			return fmt.Errorf("active module %.12s, want %.12s", got, digest)
+		}
+		return nil
+	})
+	if _, err := PublishModule(ctx, h.js, loopModule(1)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	stop.Store(true)
+	wg.Wait()
+	if h.stage.ModuleDigest() != digest {
+		t.Fatalf("the broken module replaced the good one")
+	}
+	if failed.Load() > 0 || sent.Load() == 0 {
+		t.Fatalf("%d of %d requests failed", failed.Load(), sent.Load())
+	}
+	t.Logf("%d requests during the swaps, none failed; modules %.12s → %.12s", sent.Load(), first, digest)
+}

@@ -1,0 +1,134 @@
+package mask
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestDetect(t *testing.T) {
+	// Each case lists the secrets in the input; the want is the input with
+	// those masked, whitespace kept.
+	tests := []struct {
+		name, in string
+		secrets  []string
+	}{
+		{"email", "write to jane.doe+x@mail.example.com now", []string{"jane.doe+x@mail.example.com"}},
+		{"email percent", "to=jane%40example.com", []string{"jane%40example.com"}},
+		{"not email", "a@b and @handle and x@localhost", nil},
+		{"card spaced", "card 4111 1111 1111 1111.", []string{"4111 1111 1111 1111"}},
+		{"card dashed", "4111-1111-1111-1111", []string{"4111-1111-1111-1111"}},
+		{"card plain", "n=4111111111111111;", []string{"4111111111111111"}},
+		{"card bad luhn", "4111111111111112", nil},
+		{"card then year", "4111 1111 1111 1111 2024", []string{"4111 1111 1111 1111"}},
+		{"timestamp", "at 1764028812000 ms", nil},
+		{"iban", "IBAN DE89 3704 0044 0532 0130 00 ok", []string{"DE89 3704 0044 0532 0130 00"}},
+		{"iban compact", "GB82WEST12345698765432", []string{"GB82WEST12345698765432"}},
+		{"iban bad checksum", "GB82 WEST 1234 5698 7654 33", nil},
+		{"phone intl", "call +1 (415) 555-0132 today", []string{"+1 (415) 555-0132"}},
+		{"phone nanp", "call (415) 555-0132", []string{"(415) 555-0132"}},
+		{"phone dashed", "415-555-0132", []string{"415-555-0132"}},
+		{"date not phone", "2024-01-15", nil},
+		{"ssn", "ssn 078-05-1120", []string{"078-05-1120"}},
+		{"ssn invalid area", "666-05-1120", nil},
+		{"jwt", "t=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln", []string{"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln"}},
+		{"bearer", "Authorization: Bearer abc.DEF-123_xyz", []string{"abc.DEF-123_xyz"}},
+		{"bearer prose", "the bearer of bad news", nil},
+		{"ipv4", "from 203.0.113.42:8080", []string{"203.0.113.42"}},
+		{"version not ip", "v1.2.3.4.5", nil},
+		{"ipv6", "addr 2001:db8::7334 end", []string{"2001:db8::7334"}},
+		{"ipv6 full", "fe80:0:0:0:200:f8ff:fe21:67cf", []string{"fe80:0:0:0:200:f8ff:fe21:67cf"}},
+		{"cpp scope", "std::vector and Foo::bar", nil},
+		{"time", "12:30:45", nil},
+		{"stripe key", "key sk_live_4eC39HqLyjWDarjtT1zdp7dc", []string{"sk_live_4eC39HqLyjWDarjtT1zdp7dc"}},
+		{"aws key", "AKIAIOSFODNN7EXAMPLE", []string{"AKIAIOSFODNN7EXAMPLE"}},
+		{"password assignment", "password=hunter2&x=1", []string{"hunter2"}},
+		{"json secret", `{"token": "abc", "name": "x"}`, []string{"abc"}},
+		{"plain text", "Cannot read properties of undefined (reading 'map')", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			want := tt.in
+			for _, s := range tt.secrets {
+				b := []byte(s)
+				star(b)
+				want = strings.Replace(want, s, string(b), 1)
+			}
+			b := []byte(tt.in)
+			n := Detect(b, All)
+			if string(b) != want || n < len(tt.secrets) {
+				t.Fatalf("Detect(%q) = %d\n got %q\nwant %q", tt.in, n, b, want)
+			}
+			if m, ok := Find(b, All); ok {
+				t.Fatalf("a match survives masking: %+v in %q", m, b)
+			}
+		})
+	}
+}
+
+func TestDetectOnlySelected(t *testing.T) {
+	b := []byte("jane@example.com 4111111111111111")
+	Detect(b, Card)
+	if string(b) != "jane@example.com ****************" {
+		t.Fatalf("got %q", b)
+	}
+	if s, bad := ParseSet([]string{"email", "nope"}); bad != "nope" || s != 0 {
+		t.Fatalf("ParseSet: %v %q", s, bad)
+	}
+}
+
+func TestAppendStars(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{`Hello world`, `***** *****`},
+		{`line\nbreak`, `****\n*****`},
+		{`caf\u00e9 ✓`, `**** *`},
+		{`emoji \ud83d\ude00!`, `***** **`},
+		{`***`, `***`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, _ := AppendStars(nil, []byte(tt.in))
+			if string(got) != tt.want {
+				t.Fatalf("got %q want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestQuery(t *testing.T) {
+	tests := []struct {
+		in, want string
+		all      bool
+		n        int
+	}{
+		{"https://x.com/a?step=2&token=abc&email=x#top", "https://x.com/a?step=2&token=***&email=*#top", false, 2},
+		{"https://x.com/a?step=2&q=shoes", "https://x.com/a?step=*&q=*****", true, 2},
+		{"https://x.com/cb#access_token=abc&state=1", "https://x.com/cb#access_token=***&state=1", false, 1},
+		{"https://x.com/plain", "https://x.com/plain", true, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			b := []byte(tt.in)
+			if n := Query(b, tt.all, nil); n != tt.n || string(b) != tt.want {
+				t.Fatalf("got %q (%d) want %q (%d)", b, n, tt.want, tt.n)
+			}
+		})
+	}
+}
+
+func TestHeader(t *testing.T) {
+	for name, want := range map[string]bool{"Authorization": true, "COOKIE": true, "X-Api-Key": true, "Content-Type": false, "X-Custom-Token": true, "Accept": false} {
+		if got := Header([]byte(name), DefaultDenyHeaders()); got != want {
+			t.Errorf("Header(%q) = %v", name, got)
+		}
+	}
+}
+
+func BenchmarkDetect(b *testing.B) {
+	text := []byte(strings.Repeat("The quick brown fox jumps over the lazy dog; order 1234 shipped. ", 64))
+	buf := make([]byte, len(text))
+	b.SetBytes(int64(len(text)))
+	for b.Loop() {
+		copy(buf, text)
+		Detect(buf, All)
+	}
+}
