@@ -88,4 +88,3 @@ setInterval(() => {
 }, 250);
 document.addEventListener('mousemove', () => {});
 </script></body></html>`
-

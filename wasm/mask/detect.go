@@ -7,7 +7,10 @@
 // and garbage collector cost several times what they cost natively.
 package mask
 
-import "strings"
+import (
+	"encoding/binary"
+	"strings"
+)
 
 // Set selects detectors; the zero Set detects nothing.
 type Set uint16
@@ -140,11 +143,42 @@ func isHex(c byte) bool   { return class[c]&cHex != 0 }
 // letterTrigger marks the letters a word-anchored detector starts with
 // (IBANs, which start with any two letters, are checked apart).
 var letterTrigger = func() (t [256]bool) {
-	for _, c := range "ebBsrAgxnG" {
+	for _, c := range "ebBsrAgxn" {
 		t[c] = true
 	}
 	return t
 }()
+
+// wordMayMatch is a cheap test, on a word's first four bytes, of whether
+// any word-anchored detector could match there: most words are rejected
+// without a call.
+func wordMayMatch(c0, c1, c2, c3 byte) bool {
+	if class[c1]&(cUpper|cLower) != 0 && class[c2]&cDigit != 0 && class[c3]&cDigit != 0 {
+		return true // CCdd: an IBAN
+	}
+	if !letterTrigger[c0] {
+		return false
+	}
+	switch c0 {
+	case 'e':
+		return c1 == 'y' && c2 == 'J'
+	case 'b', 'B':
+		return c1|0x20 == 'e' && c2|0x20 == 'a' || c1|0x20 == 'a' && c2|0x20 == 's'
+	case 's':
+		return c1 == 'k' || c1 == 'q' || c1 == 'h'
+	case 'r':
+		return c1 == 'k'
+	case 'n':
+		return c1 == 'p'
+	case 'g':
+		return c1 == 'h' || c1 == 'i' || c1 == 'l'
+	case 'x':
+		return c1 == 'o'
+	case 'A':
+		return c1 == 'K' || c1 == 'S' || c1 == 'I'
+	}
+	return false
+}
 
 // wordStart reports whether b[i] starts a word.
 func wordStart(b []byte, i int) bool { return i == 0 || !isAlnum(b[i-1]) }
@@ -154,6 +188,9 @@ func wordStart(b []byte, i int) bool { return i == 0 || !isAlnum(b[i-1]) }
 func boundary(b []byte, e int) bool { return e >= len(b) || !isAlnum(b[e]) }
 
 func scan(b []byte, set Set, mask bool, first *Match) int {
+	if !mayMatch(b) {
+		return 0
+	}
 	n := 0
 	for i := 0; i < len(b); i++ {
 		c := b[i]
@@ -170,7 +207,7 @@ func scan(b []byte, set Set, mask bool, first *Match) int {
 			if i > 0 && class[b[i-1]]&(cDigit|cUpper|cLower) != 0 {
 				continue
 			}
-			if letterTrigger[c] || i+3 < len(b) && class[b[i+1]]&(cUpper|cLower) != 0 && class[b[i+2]]&cDigit != 0 && class[b[i+3]]&cDigit != 0 {
+			if i+3 < len(b) && wordMayMatch(c, b[i+1], b[i+2], b[i+3]) {
 				d, s, e = word(b, i, set)
 			}
 			if e <= s {
@@ -576,14 +613,14 @@ func bearer(b []byte, i int) (int, int) {
 		j++
 	}
 	s := j
-	plain := true // all letters: likely prose ("bearer of bad news")
+	plain := true // all letters: prose ("bearer of bad news"), not a credential
 	for j < len(b) && tokenChar(b[j]) {
 		if !isAlpha(b[j]) {
 			plain = false
 		}
 		j++
 	}
-	if j-s < 8 || plain && j-s < 24 || !boundary(b, j) {
+	if j-s < 8 || plain || !boundary(b, j) {
 		return 0, 0
 	}
 	return s, j
@@ -837,3 +874,49 @@ var sensitiveParts = []string{
 	"accesskey", "access_key", "privatekey", "private_key", "credential", "authorization",
 	"sessionid", "session_id", "cookie", "csrf", "xsrf", "signature",
 }
+
+const (
+	lo8 = 0x0101010101010101
+	hi8 = 0x8080808080808080
+	lo7 = 0x7f7f7f7f7f7f7f7f
+)
+
+// anchor marks the bytes at least one of which every match holds: digits
+// and + , - . / : ; < = > ? @ (0x2B–0x40), %, _, ~, and the A and J of
+// AKIA… keys and eyJ… tokens.
+var anchor = func() (t [256]bool) {
+	for c := 0x2B; c <= 0x40; c++ {
+		t[c] = true
+	}
+	for _, c := range "%_~AJ" {
+		t[c] = true
+	}
+	return t
+}()
+
+// mayMatch reports whether b holds an anchor byte; text without one (most
+// words of a page) cannot match and skips the scan. It tests eight bytes
+// at a time without branching: under wasm a branch per byte is what costs.
+func mayMatch(b []byte) bool {
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		v := binary.LittleEndian.Uint64(b[i:])
+		x := v & lo7
+		// Bytes strictly between 0x2A and 0x41, ASCII only.
+		between := (lo8*(127+0x41) - x) & ^v & (x + lo8*(127-0x2A))
+		eq := zero(v^(lo8*'%')) | zero(v^(lo8*'_')) | zero(v^(lo8*'~')) | zero(v^(lo8*'A')) | zero(v^(lo8*'J'))
+		if (between|eq)&hi8 != 0 {
+			return true
+		}
+	}
+	for ; i < len(b); i++ {
+		if anchor[b[i]] {
+			return true
+		}
+	}
+	return false
+}
+
+// zero sets the high bit of each zero byte of v (and maybe of bytes above
+// a zero byte: callers only test for any).
+func zero(v uint64) uint64 { return (v - lo8) & ^v & hi8 }

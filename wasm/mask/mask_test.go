@@ -132,3 +132,17 @@ func BenchmarkDetect(b *testing.B) {
 		Detect(buf, All)
 	}
 }
+
+// TestMayMatchIsNecessary checks the prefilter against a byte-by-byte
+// definition on every single byte and on shifted positions.
+func TestMayMatchIsNecessary(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		for pos := 0; pos < 17; pos++ {
+			b := []byte(strings.Repeat("x", 17))
+			b[pos] = byte(c)
+			if got := mayMatch(b); got != anchor[c] {
+				t.Fatalf("mayMatch with %#x at %d = %v", c, pos, got)
+			}
+		}
+	}
+}
