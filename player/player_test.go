@@ -31,9 +31,11 @@ import (
 	"github.com/rearview-dev/rearview/coordinator/issues"
 	"github.com/rearview-dev/rearview/coordinator/live"
 	"github.com/rearview-dev/rearview/coordinator/store"
+	"github.com/rearview-dev/rearview/coordinator/vitals"
 	"github.com/rearview-dev/rearview/edge"
 	"github.com/rearview-dev/rearview/internal/testenv"
 	"github.com/rearview-dev/rearview/player"
+	"github.com/rearview-dev/rearview/sdkproto/browser"
 )
 
 func get(t *testing.T, h http.Handler, method, path string, hdr map[string]string) *http.Response {
@@ -148,8 +150,10 @@ type system struct {
 
 // options choose the parts a test needs beyond the core.
 type options struct {
-	minio bool // store replays in a real MinIO (else a directory)
-	live  bool // mount the live tail hub
+	minio  bool // store replays in a real MinIO (else a directory)
+	live   bool // mount the live tail hub
+	vitals bool // aggregate vitals and mount their API
+	sdk    bool // the edge serves the real SDK bundle at /sdk/v1.js
 }
 
 // start runs NATS, a coordinator, an edge, and one HTTP server with the
@@ -185,6 +189,15 @@ func start(t *testing.T, o options) *system {
 	}
 	// Group errors into issues, unsymbolicated (no source maps here).
 	grouping := issues.Register(c, nil, issues.Options{})
+	mounts := []func(*http.ServeMux){grouping.Mount}
+	if o.vitals {
+		v, err := vitals.Register(c, vitals.Options{FoldInterval: 100 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { v.Close() })
+		mounts = append(mounts, v.Mount)
+	}
 	cctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { c.Run(cctx); close(done) }()
@@ -193,7 +206,11 @@ func start(t *testing.T, o options) *system {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ed, err := edge.New(edge.Config{Region: "eu", JetStream: js})
+	ecfg := edge.Config{Region: "eu", JetStream: js}
+	if o.sdk {
+		ecfg.SDKScript = browser.Script()
+	}
+	ed, err := edge.New(ecfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +226,6 @@ func start(t *testing.T, o options) *system {
 		return nil
 	})
 
-	mounts := []func(*http.ServeMux){grouping.Mount}
 	if o.live {
 		hub, err := live.New(live.Config{Conn: nc, ListInterval: 100 * time.Millisecond})
 		if err != nil {

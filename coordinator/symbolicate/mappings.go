@@ -30,7 +30,7 @@ type flatMap struct {
 	// states[i] is the decoder state at the start of generated line i+1;
 	// it grows as lines are decoded in order.
 	states []vlqState
-	lines  map[int][]segment
+	lines  map[int]*lineIndex
 }
 
 // vlqState is what the relative VLQ fields accumulate across lines.
@@ -48,7 +48,7 @@ var errTruncated = errors.New("unexpected end of JSON input")
 // symbolicator reads. index reports an index map ("sections"), which the
 // caller hands to go-sourcemap instead.
 func parseFlat(data []byte) (fm *flatMap, index bool, err error) {
-	fm = &flatMap{lines: map[int][]segment{}}
+	fm = &flatMap{lines: map[int]*lineIndex{}}
 	var (
 		version, sourceRoot, sources, contents, names, mappings []byte
 	)
@@ -174,7 +174,16 @@ func keyIs(raw []byte, name string) bool {
 	return len(raw) == len(name) && bytes.EqualFold(raw, []byte(name))
 }
 
-// source returns the original text of source i, "" when absent.
+// contentBytes is the raw size of sourcesContent.
+func (fm *flatMap) contentBytes() int64 {
+	var n int64
+	for _, c := range fm.contents {
+		n += int64(len(c))
+	}
+	return n
+}
+
+// content returns the original text of source i, "" when absent.
 func (fm *flatMap) content(i int) string {
 	if i < 0 || i >= len(fm.contents) {
 		return ""
@@ -198,30 +207,42 @@ func (fm *flatMap) name(i int) string {
 	return string(raw)
 }
 
+// blockSegs is how many segments of a generated line share one
+// checkpoint. A minified bundle is one line of hundreds of thousands of
+// segments; keeping a checkpoint per block instead of every decoded
+// segment costs a 16th of the memory, and a lookup decodes at most one
+// block (tens of bytes of VLQ) after a binary search.
+const blockSegs = 16
+
+// lineIndex is one decoded generated line.
+type lineIndex struct {
+	end    int       // offset in mappings just past the line
+	blocks []block   // a checkpoint every blockSegs segments
+	sorted []segment // every segment, sorted, for a line whose columns go backwards
+}
+
+// block is the decoder state just before segment k*blockSegs of a line.
+type block struct {
+	off    int32 // offset of the segment in mappings
+	genCol int32 // the segment's generated column
+	prev   int32 // the generated column before it
+	st     [4]int32
+}
+
 // lookup finds the segment covering a generated position (1-based line,
 // 0-based column): the last segment of that line starting at or before
-// column. Positions before a line's first segment, or in a range a
-// one-field segment marks unmapped, are not covered.
+// column (the first of several at exactly column). Positions before a
+// line's first segment, or in a range a one-field segment marks unmapped,
+// are not covered.
 func (fm *flatMap) lookup(line, column int) (segment, bool, error) {
-	segs, err := fm.line(line - 1)
-	if err != nil || len(segs) == 0 {
+	li, err := fm.line(line - 1)
+	if err != nil || li == nil {
 		return segment{}, false, err
 	}
-	i, found := slices.BinarySearchFunc(segs, column, func(s segment, c int) int {
-		return int(s.genCol) - c
-	})
-	if !found {
-		if i == 0 {
-			return segment{}, false, nil
-		}
-		i--
-	} else {
-		// Several segments may share a column: go-sourcemap takes the first.
-		for i > 0 && int(segs[i-1].genCol) == column {
-			i--
-		}
+	s, ok, err := li.find(fm.mappings, column)
+	if err != nil || !ok {
+		return segment{}, false, err
 	}
-	s := segs[i]
 	if s.src < 0 {
 		return segment{}, false, nil
 	}
@@ -234,17 +255,60 @@ func (fm *flatMap) lookup(line, column int) (segment, bool, error) {
 	return s, true, nil
 }
 
-// line returns the decoded, column-sorted segments of 0-based generated
-// line n, decoding (without keeping) the lines before it once so that the
-// relative fields are known.
-func (fm *flatMap) line(n int) ([]segment, error) {
+func (li *lineIndex) find(mappings []byte, column int) (segment, bool, error) {
+	if li.sorted != nil {
+		segs := li.sorted
+		i, found := slices.BinarySearchFunc(segs, column, func(s segment, c int) int { return int(s.genCol) - c })
+		if !found {
+			if i == 0 {
+				return segment{}, false, nil
+			}
+			i--
+		}
+		return segs[i], true, nil
+	}
+	if len(li.blocks) == 0 {
+		return segment{}, false, nil
+	}
+	// The last block starting strictly before column: a run of segments at
+	// exactly column may begin in it.
+	i, _ := slices.BinarySearchFunc(li.blocks, column, func(b block, c int) int {
+		if int(b.genCol) < c {
+			return -1
+		}
+		return 1
+	})
+	i = max(i-1, 0)
+	b := li.blocks[i]
+	st := vlqState{int64(b.st[0]), int64(b.st[1]), int64(b.st[2]), int64(b.st[3])}
+	genCol := int64(b.prev)
+	var cand segment
+	found := false
+	for off := int(b.off); off < li.end; {
+		s, next, err := decodeSegment(mappings, off, li.end, &genCol, &st)
+		if err != nil {
+			return segment{}, false, err
+		}
+		if int(s.genCol) > column || found && int(s.genCol) == column && int(cand.genCol) == column {
+			break
+		}
+		cand, found = s, true
+		off = next
+	}
+	return cand, found, nil
+}
+
+// line returns generated line n (0-based) decoded into checkpoints,
+// decoding the lines before it once so that the relative fields are known.
+// It is nil past the last line.
+func (fm *flatMap) line(n int) (*lineIndex, error) {
 	if n < 0 || n >= len(fm.lineStarts) {
 		return nil, nil
 	}
 	fm.mu.Lock()
 	defer fm.mu.Unlock()
-	if segs, ok := fm.lines[n]; ok {
-		return segs, nil
+	if li, ok := fm.lines[n]; ok {
+		return li, nil
 	}
 	for len(fm.states) <= n {
 		k := len(fm.states) - 1
@@ -254,15 +318,12 @@ func (fm *flatMap) line(n int) ([]segment, error) {
 		}
 		fm.states = append(fm.states, st)
 	}
-	_, segs, err := fm.decodeLine(n, fm.states[n], true)
+	_, li, err := fm.decodeLine(n, fm.states[n], true)
 	if err != nil {
 		return nil, err
 	}
-	if !slices.IsSortedFunc(segs, cmpGenCol) {
-		slices.SortStableFunc(segs, cmpGenCol)
-	}
-	fm.lines[n] = segs
-	return segs, nil
+	fm.lines[n] = li
+	return li, nil
 }
 
 func cmpGenCol(a, b segment) int { return int(a.genCol) - int(b.genCol) }
@@ -280,97 +341,131 @@ var vlqDigit = func() (t [256]int8) {
 }()
 
 // decodeLine decodes 0-based generated line n from state st, returning the
-// state at the end of the line and, when keep is set, its segments. It
-// accepts exactly what sourcemap.Validate accepts: segments of 1, 4 or 5
-// base64 VLQ fields of at most 32 bits, with non-negative accumulated
-// values.
-func (fm *flatMap) decodeLine(n int, st vlqState, keep bool) (vlqState, []segment, error) {
-	start := int(fm.lineStarts[n])
-	b := fm.mappings[start:]
+// state at the end of the line and, when index is set, the line's
+// checkpoints.
+func (fm *flatMap) decodeLine(n int, st vlqState, index bool) (vlqState, *lineIndex, error) {
+	start, end := int(fm.lineStarts[n]), len(fm.mappings)
 	if n+1 < len(fm.lineStarts) {
-		b = fm.mappings[start : fm.lineStarts[n+1]-1]
+		end = int(fm.lineStarts[n+1]) - 1
 	}
-	var segs []segment
-	if keep {
-		segs = make([]segment, 0, bytes.Count(b, []byte{','})+1)
+	var li *lineIndex
+	if index {
+		li = &lineIndex{end: end}
+		li.blocks = make([]block, 0, (bytes.Count(fm.mappings[start:end], []byte{','})+1)/blockSegs+1)
 	}
-	bad := func(at int, what string) (vlqState, []segment, error) {
-		return st, nil, fmt.Errorf("mappings: %s at offset %d (generated line %d)", what, start+at, n+1)
-	}
+	begin := st
 	var genCol int64
-	for i := 0; i < len(b); {
-		segStart := i
-		var vals [5]int64
-		fields := 0
-		for i < len(b) && b[i] != ',' {
-			if fields == 5 {
-				return bad(segStart, "segment with more than 5 fields")
-			}
-			var v int64
-			for shift := uint(0); ; shift += 5 {
-				if i >= len(b) {
-					return bad(i, "truncated VLQ value")
-				}
-				if shift > 30 {
-					return bad(segStart, "VLQ value wider than 32 bits")
-				}
-				d := vlqDigit[b[i]]
-				if d < 0 {
-					return bad(i, fmt.Sprintf("invalid base64 VLQ character %q", b[i]))
-				}
-				i++
-				v |= int64(d&31) << shift
-				if d&32 == 0 {
-					break
-				}
-			}
-			if v&1 != 0 {
-				v = -(v >> 1)
-			} else {
-				v >>= 1
-			}
-			vals[fields] = v
-			fields++
+	last := int32(-1)
+	sorted := true
+	for off, k := start, 0; off < end; k++ {
+		prev, before := genCol, st
+		s, next, err := decodeSegment(fm.mappings, off, end, &genCol, &st)
+		if err != nil {
+			return st, nil, fmt.Errorf("mappings: %w (generated line %d)", err, n+1)
 		}
-		if i < len(b) {
-			i++ // ','
-			if i == len(b) {
-				return bad(i, "empty segment")
+		if index {
+			if k%blockSegs == 0 {
+				li.blocks = append(li.blocks, block{off: int32(off), genCol: s.genCol, prev: int32(prev),
+					st: [4]int32{int32(before.src), int32(before.line), int32(before.col), int32(before.name)}})
 			}
+			sorted = sorted && s.genCol >= last
+			last = s.genCol
 		}
-		genCol += vals[0]
-		s := segment{src: -1, name: -1}
-		switch fields {
-		case 0:
-			return bad(segStart, "empty segment")
-		case 1:
-		case 4, 5:
-			st.src += vals[1]
-			st.line += vals[2]
-			st.col += vals[3]
-			if st.src < 0 || st.src > math.MaxInt32 || st.line < 0 || st.line >= math.MaxInt32 || st.col < 0 || st.col > math.MaxInt32 {
-				return bad(segStart, "original position out of range")
-			}
-			s.src, s.line, s.col = int32(st.src), int32(st.line), int32(st.col)
-			if fields == 5 {
-				st.name += vals[4]
-				if st.name < 0 || st.name > math.MaxInt32 {
-					return bad(segStart, "name index out of range")
-				}
-				s.name = int32(st.name)
-			}
-		default:
-			return bad(segStart, fmt.Sprintf("segment with %d fields", fields))
-		}
-		if genCol < 0 || genCol > math.MaxInt32 {
-			return bad(segStart, "generated column out of range")
-		}
-		if keep {
-			s.genCol = int32(genCol)
-			segs = append(segs, s)
-		}
+		off = next
 	}
-	return st, segs, nil
+	if index && !sorted {
+		// Out-of-order columns defeat the checkpoints: keep every segment,
+		// sorted. No known bundler writes such lines.
+		li.blocks = nil
+		genCol, st = 0, begin
+		for off := start; off < end; {
+			s, next, err := decodeSegment(fm.mappings, off, end, &genCol, &st)
+			if err != nil {
+				return st, nil, err
+			}
+			li.sorted = append(li.sorted, s)
+			off = next
+		}
+		slices.SortStableFunc(li.sorted, cmpGenCol)
+	}
+	return st, li, nil
+}
+
+// decodeSegment decodes the segment at mappings[off:], which ends at the
+// next ',' or at end, accumulating its relative fields into genCol and st.
+// It accepts exactly what sourcemap.Validate accepts: 1, 4 or 5 base64 VLQ
+// fields of at most 32 bits with non-negative accumulated values. next is
+// the offset of the following segment.
+func decodeSegment(b []byte, off, end int, genCol *int64, st *vlqState) (s segment, next int, err error) {
+	var vals [5]int64
+	fields := 0
+	b = b[:end]
+	i := off
+	for i < len(b) && b[i] != ',' {
+		if fields == 5 {
+			return s, 0, fmt.Errorf("segment with more than 5 fields at offset %d", off)
+		}
+		d := vlqDigit[b[i]]
+		if d < 0 {
+			return s, 0, fmt.Errorf("invalid base64 VLQ character %q at offset %d", b[i], i)
+		}
+		i++
+		v := int64(d & 31)
+		// Most values fit one digit; longer ones continue here.
+		for shift := uint(5); d&32 != 0; shift += 5 {
+			if i >= len(b) {
+				return s, 0, fmt.Errorf("truncated VLQ value at offset %d", i)
+			}
+			if shift > 30 {
+				return s, 0, fmt.Errorf("VLQ value wider than 32 bits at offset %d", off)
+			}
+			if d = vlqDigit[b[i]]; d < 0 {
+				return s, 0, fmt.Errorf("invalid base64 VLQ character %q at offset %d", b[i], i)
+			}
+			i++
+			v |= int64(d&31) << shift
+		}
+		if v&1 != 0 {
+			v = -(v >> 1)
+		} else {
+			v >>= 1
+		}
+		vals[fields] = v
+		fields++
+	}
+	next = i
+	if i < end {
+		next++ // ','; validation accepts one before the end of a line
+	}
+	*genCol += vals[0]
+	s = segment{src: -1, name: -1}
+	switch fields {
+	case 0:
+		return s, 0, fmt.Errorf("empty segment at offset %d", off)
+	case 1:
+	case 4, 5:
+		st.src += vals[1]
+		st.line += vals[2]
+		st.col += vals[3]
+		if st.src < 0 || st.src > math.MaxInt32 || st.line < 0 || st.line >= math.MaxInt32 || st.col < 0 || st.col > math.MaxInt32 {
+			return s, 0, fmt.Errorf("original position out of range at offset %d", off)
+		}
+		s.src, s.line, s.col = int32(st.src), int32(st.line), int32(st.col)
+		if fields == 5 {
+			st.name += vals[4]
+			if st.name < 0 || st.name > math.MaxInt32 {
+				return s, 0, fmt.Errorf("name index out of range at offset %d", off)
+			}
+			s.name = int32(st.name)
+		}
+	default:
+		return s, 0, fmt.Errorf("segment with %d fields at offset %d", fields, off)
+	}
+	if *genCol < 0 || *genCol > math.MaxInt32 {
+		return s, 0, fmt.Errorf("generated column out of range at offset %d", off)
+	}
+	s.genCol = int32(*genCol)
+	return s, next, nil
 }
 
 // objectFields calls fn with the raw key (without quotes, unescaped) and

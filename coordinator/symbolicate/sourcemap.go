@@ -62,7 +62,7 @@ func ParseMap(data []byte) (*Map, error) {
 	fm, index, err := parseFlat(data)
 	switch {
 	case index:
-		if m.index, err = gosourcemap.Parse("", data); err != nil {
+		if m.index, err = parseIndex(data); err != nil {
 			return nil, fmt.Errorf("parse source map: %w", err)
 		}
 	case err != nil:
@@ -70,11 +70,30 @@ func ParseMap(data []byte) (*Map, error) {
 	default:
 		m.flat = fm
 	}
-	// The decoded form holds sourcesContent and names (about the raw size)
-	// plus 24 bytes per mapping segment once every line has been asked for.
-	segs := bytes.Count(data, []byte{','}) + bytes.Count(data, []byte{';'})
-	m.size = int64(len(data)) + 24*int64(segs) + 512
+	segs := int64(bytes.Count(data, []byte{','}) + bytes.Count(data, []byte{';'}))
+	if m.flat != nil {
+		// The raw document stays referenced; sources are unquoted into
+		// copies as frames reach them; every line asked for costs a
+		// checkpoint per blockSegs segments (28 bytes).
+		m.size = int64(len(data)) + m.flat.contentBytes() + 2*segs + 512
+	} else {
+		// go-sourcemap holds sourcesContent and names (about the raw size)
+		// plus 24 bytes per mapping segment.
+		m.size = int64(len(data)) + 24*segs + 512
+	}
 	return m, nil
+}
+
+// parseIndex parses an index map with go-sourcemap, which dereferences a
+// section without "map": a map that slipped past validation must fail,
+// not take the coordinator down.
+func parseIndex(data []byte) (c *gosourcemap.Consumer, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			c, err = nil, fmt.Errorf("corrupt index map: %v", r)
+		}
+	}()
+	return gosourcemap.Parse("", data)
 }
 
 // Size is the approximate memory the parsed map holds, in bytes.

@@ -22,8 +22,8 @@ func BenchmarkApply(b *testing.B) {
 		{"errors50", testbatch.Errors(50), 50},
 		{"replay500k", testbatch.Replay(500 << 10), 1},
 	}
-	for _, mode := range []string{"wasm", "native"} {
-		st := newStage(b, Config{Native: mode == "native", Instances: 1})
+	for _, mode := range []string{"wasm", "wasm-hard-deadline", "native"} {
+		st := newStage(b, Config{Native: mode == "native", HardDeadline: mode == "wasm-hard-deadline", Instances: 1})
 		for _, bt := range batches {
 			in := edge.StageInput{Project: "p", Region: "eu", UserAgent: selfTestUA, Now: time.Now(), Batch: bt.data}
 			b.Run(mode+"/"+bt.name, func(b *testing.B) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"math/rand/v2"
+	"os"
 	"testing"
 	"time"
 
@@ -11,8 +12,26 @@ import (
 	"github.com/rearview-dev/rearview/wasm/engine"
 )
 
+// cacheDir is a compilation cache shared by the package's tests: the
+// module is compiled once per test binary, not once per stage.
+var cacheDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "wasmhost-cache-")
+	if err != nil {
+		panic(err)
+	}
+	cacheDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
 func newStage(t testing.TB, cfg Config) *Stage {
 	t.Helper()
+	if cfg.CacheDir == "" {
+		cfg.CacheDir = cacheDir
+	}
 	s, err := New(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("new stage: %v", err)
@@ -89,4 +108,20 @@ var testPolicies = []struct{ name, doc string }{
 	{"strict", `{"masking":{"strict":true}}`},
 	{"eu-override", `{"sampling":{"rate":0},"regions":{"eu":{"masking":{"strict":true,"query_all":true}}}}`},
 	{"lenient", `{"noise":{"extensions":false,"messages":[]},"bots":{"drop":false},"masking":{"inputs":false,"detectors":[]}}`},
+}
+
+// TestCompilationCache checks that a stage leaves its compiled module on
+// disk and that a second stage starts from it.
+func TestCompilationCache(t *testing.T) {
+	dir := t.TempDir()
+	start := time.Now()
+	newStage(t, Config{CacheDir: dir})
+	cold := time.Since(start)
+	ents, err := os.ReadDir(dir)
+	if err != nil || len(ents) == 0 {
+		t.Fatalf("nothing cached in %s: %v", dir, err)
+	}
+	start = time.Now()
+	newStage(t, Config{CacheDir: dir})
+	t.Logf("start: %v cold, %v from the cache", cold.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 }

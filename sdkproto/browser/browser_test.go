@@ -100,7 +100,8 @@ func (a *app) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func startEdge(t *testing.T) (jetstream.JetStream, string) {
+// startEdge runs an edge that serves script at /sdk/v1.js.
+func startEdge(t *testing.T, script []byte) (jetstream.JetStream, string) {
 	t.Helper()
 	ns := testenv.NATS(t)
 	nc, err := nats.Connect(ns.ClientURL())
@@ -124,7 +125,7 @@ func startEdge(t *testing.T) (jetstream.JetStream, string) {
 	if _, err := kv.Put(ctx, key, v); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := edge.New(edge.Config{Region: "eu", JetStream: js, SDKScript: browser.Script()})
+	srv, err := edge.New(edge.Config{Region: "eu", JetStream: js, SDKScript: script})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +210,7 @@ func events(msgs []published, kind sdkproto.Kind) []sdkproto.Event {
 }
 
 func TestBrowserSDK(t *testing.T) {
-	js, edgeURL := startEdge(t)
+	js, edgeURL := startEdge(t, browser.Script())
 	shop := &app{edgeURL: edgeURL}
 	as := httptest.NewServer(shop)
 	t.Cleanup(as.Close)
@@ -333,6 +334,9 @@ func TestBrowserSDK(t *testing.T) {
 			}
 			if v.Name == "LCP" && v.Attribution["element"] != "img#hero" {
 				t.Errorf("LCP attributed to %q, want img#hero (%v)", v.Attribution["element"], v.Attribution)
+			}
+			if v.Attribution["release"] != "r-test" {
+				t.Errorf("%s: release %q in attribution, want r-test", v.Name, v.Attribution["release"])
 			}
 		}
 	})
@@ -481,7 +485,7 @@ func (e *echo) header(path string) http.Header {
 }
 
 func TestBrowserSDKNetworkAndUnload(t *testing.T) {
-	js, edgeURL := startEdge(t)
+	js, edgeURL := startEdge(t, browser.Script())
 	shop := &echo{app: app{edgeURL: edgeURL}, seen: map[string]http.Header{}}
 	other := httptest.NewServer(shop)
 	t.Cleanup(other.Close)

@@ -169,11 +169,11 @@ var Session = class {
   constructor(now) {
     /** isNew is true when the session was created by this page load. */
     this.isNew = false;
-    this.store = storage();
-    this.saved = 0;
+    this.store_ = storage();
+    this.saved_ = 0;
     let s2 = null;
     try {
-      const raw = this.store?.getItem(STORAGE_KEY);
+      const raw = this.store_?.getItem(STORAGE_KEY);
       if (raw) s2 = JSON.parse(raw);
     } catch {
       s2 = null;
@@ -222,10 +222,10 @@ var Session = class {
   }
   /** save writes the state, at most once a second unless forced. */
   save(now, force = false) {
-    if (!force && now - this.saved < 1e3) return;
-    this.saved = now;
+    if (!force && now - this.saved_ < 1e3) return;
+    this.saved_ = now;
     try {
-      this.store?.setItem(STORAGE_KEY, JSON.stringify(this.state));
+      this.store_?.setItem(STORAGE_KEY, JSON.stringify(this.state));
     } catch {
     }
   }
@@ -255,18 +255,18 @@ function retryAfterMs(h2, now) {
   return isNaN(t2) ? void 0 : Math.max(0, t2 - now);
 }
 var Transport = class {
-  constructor(deps) {
-    this.deps = deps;
-    this.blockedUntil = 0;
+  constructor(deps_) {
+    this.deps_ = deps_;
+    this.blockedUntil_ = 0;
     /**
      * Bodies queued or compressing or waiting to retry: not yet in the
      * browser's hands. A page that goes away hands them over with rescue.
      */
-    this.unsent = /* @__PURE__ */ new Set();
+    this.unsent_ = /* @__PURE__ */ new Set();
     /** Bodies rescue sent: a send still waiting for them has nothing to do. */
-    this.rescued = /* @__PURE__ */ new Set();
-    this.sleep = deps.sleep || ((ms) => new Promise((r2) => setTimeout(r2, ms)));
-    this.now = deps.now || Date.now;
+    this.rescued_ = /* @__PURE__ */ new Set();
+    this.sleep_ = deps_.sleep || ((ms2) => new Promise((r2) => setTimeout(r2, ms2)));
+    this.now_ = deps_.now || Date.now;
   }
   /**
    * send posts one batch body, retrying network failures, 429 and 5xx with
@@ -275,22 +275,22 @@ var Transport = class {
    * final: retrying the same bytes cannot succeed.
    */
   async send(body) {
-    if (this.rescued.delete(body)) return "sent";
-    this.unsent.add(body);
+    if (this.rescued_.delete(body)) return "sent";
+    this.unsent_.add(body);
     const gz = await gzip(body);
     const payload = gz ? new Blob([gz]) : body;
     const size = gz ? gz.byteLength : body.length;
     let backoff = 1e3;
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-      const wait = this.blockedUntil - this.now();
-      if (attempt === 1 && wait > 0) await this.sleep(wait);
-      if (this.rescued.delete(body)) return "sent";
+      const wait = this.blockedUntil_ - this.now_();
+      if (attempt === 1 && wait > 0) await this.sleep_(wait);
+      if (this.rescued_.delete(body)) return "sent";
       const keepalive = size <= KEEPALIVE_MAX;
-      if (keepalive) this.unsent.delete(body);
+      if (keepalive) this.unsent_.delete(body);
       let status = 0;
       let retryAfter;
       try {
-        const res = await this.deps.fetch.call(globalThis, this.deps.url, {
+        const res = await this.deps_.fetch.call(globalThis, this.deps_.url, {
           method: "POST",
           body: payload,
           headers: { "Content-Type": "text/plain" },
@@ -298,35 +298,35 @@ var Transport = class {
           keepalive
         });
         status = res.status;
-        retryAfter = retryAfterMs(res.headers.get("Retry-After"), this.now());
+        retryAfter = retryAfterMs(res.headers.get("Retry-After"), this.now_());
       } catch (err) {
-        this.deps.log("send failed", err);
+        this.deps_.log("send failed", err);
       }
       if (status >= 200 && status < 300 || status >= 400 && status < 500 && status !== 429 && status !== 408) {
-        this.unsent.delete(body);
-        if (status >= 400) this.deps.log("batch rejected with " + status);
+        this.unsent_.delete(body);
+        if (status >= 400) this.deps_.log("batch rejected with " + status);
         return status < 300 ? "sent" : "dropped";
       }
-      this.unsent.add(body);
+      this.unsent_.add(body);
       const delay = retryAfter ?? backoff * (0.5 + Math.random() / 2);
-      if (status === 429 || status === 503) this.blockedUntil = this.now() + delay;
-      if (attempt < MAX_ATTEMPTS) await this.sleep(delay);
+      if (status === 429 || status === 503) this.blockedUntil_ = this.now_() + delay;
+      if (attempt < MAX_ATTEMPTS) await this.sleep_(delay);
       backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
     }
-    this.unsent.delete(body);
-    this.deps.log("batch dropped after " + MAX_ATTEMPTS + " attempts");
+    this.unsent_.delete(body);
+    this.deps_.log("batch dropped after " + MAX_ATTEMPTS + " attempts");
     return "dropped";
   }
   /** track marks a body that a later send will post as not yet sent. */
   track(body) {
-    this.unsent.add(body);
+    this.unsent_.add(body);
   }
   /** rescue hands every body not yet sent to sendNow (the page is going away). */
   rescue() {
-    for (const b2 of Array.from(this.unsent)) {
+    for (const b2 of Array.from(this.unsent_)) {
       if (this.sendNow(b2)) {
-        this.unsent.delete(b2);
-        this.rescued.add(b2);
+        this.unsent_.delete(b2);
+        this.rescued_.add(b2);
       }
     }
   }
@@ -339,7 +339,7 @@ var Transport = class {
   sendNow(body) {
     if (body.length > KEEPALIVE_MAX) return false;
     try {
-      return typeof navigator.sendBeacon === "function" && navigator.sendBeacon(this.deps.url, body);
+      return typeof navigator.sendBeacon === "function" && navigator.sendBeacon(this.deps_.url, body);
     } catch {
       return false;
     }
@@ -454,16 +454,16 @@ var Client = class {
   constructor(options, fetchImpl) {
     this.replay = null;
     this.lastFailure = null;
-    this.queue = [];
-    this.queueBytes = 0;
-    this.crumbs = [];
-    this.tags = {};
-    this.userId = "";
-    this.timerAt = 0;
-    this.sending = Promise.resolve();
-    this.errors = 0;
-    this.teardown = [];
-    this.closed = false;
+    this.queue_ = [];
+    this.queueBytes_ = 0;
+    this.crumbs_ = [];
+    this.tags_ = {};
+    this.userId_ = "";
+    this.timerAt_ = 0;
+    this.sending_ = Promise.resolve();
+    this.errors_ = 0;
+    this.teardown_ = [];
+    this.closed_ = false;
     this.cfg = resolve(options);
     this.fetch = fetchImpl || window.fetch;
     this.session = new Session(Date.now());
@@ -486,7 +486,7 @@ var Client = class {
   }
   /** onClose registers a function that undoes an instrumentation. */
   onClose(fn) {
-    this.teardown.push(fn);
+    this.teardown_.push(fn);
   }
   /** touch records user activity; it rotates an expired session. */
   touch() {
@@ -496,26 +496,26 @@ var Client = class {
     }
   }
   setUser(user) {
-    this.userId = user && user.id !== void 0 && user.id !== null ? clip(String(user.id), LIMITS.short) : "";
+    this.userId_ = user && user.id !== void 0 && user.id !== null ? clip(String(user.id), LIMITS.short) : "";
   }
   setTag(key, value) {
     if (!key || byteLength(key) > LIMITS.short) return;
-    if (!(key in this.tags) && Object.keys(this.tags).length >= LIMITS.tags) return;
-    this.tags[key] = clip(String(value), LIMITS.tagValue);
+    if (!(key in this.tags_) && Object.keys(this.tags_).length >= LIMITS.tags) return;
+    this.tags_[key] = clip(String(value), LIMITS.tagValue);
   }
   /** addBreadcrumb remembers a step for the next error and, while replay is live, sends it. */
   addBreadcrumb(b2) {
-    if (this.closed) return;
+    if (this.closed_) return;
     b2.ts = b2.ts || Date.now();
     if (b2.message) b2.message = clip(b2.message, LIMITS.message);
     if (b2.url) b2.url = clip(b2.url, LIMITS.url);
-    this.crumbs.push(b2);
-    if (this.crumbs.length > LIMITS.breadcrumbs) this.crumbs.shift();
+    this.crumbs_.push(b2);
+    if (this.crumbs_.length > LIMITS.breadcrumbs) this.crumbs_.shift();
     if (this.replay && this.replay.live()) this.enqueue("breadcrumb", b2, this.cfg.flushInterval);
   }
   /** breadcrumbsSince returns remembered breadcrumbs at or after ts. */
   breadcrumbsSince(ts) {
-    return this.crumbs.filter((b2) => (b2.ts || 0) >= ts);
+    return this.crumbs_.filter((b2) => (b2.ts || 0) >= ts);
   }
   /** flag marks the session; flags go with every batch so the edge keeps the session. */
   flag(name) {
@@ -548,8 +548,8 @@ var Client = class {
   /** captureError completes an error payload and queues it. */
   captureError(p2, ctx = {}) {
     const id = eventId();
-    if (this.closed || this.errors >= MAX_ERRORS) return id;
-    this.errors++;
+    if (this.closed_ || this.errors_ >= MAX_ERRORS) return id;
+    this.errors_++;
     this.touch();
     const level = p2.level || ctx.level;
     if (!level || level === "error" || level === "fatal") this.flag("error");
@@ -571,16 +571,16 @@ var Client = class {
     if (this.cfg.dist) payload.dist = clip(this.cfg.dist, LIMITS.short);
     if (this.cfg.environment) payload.environment = clip(this.cfg.environment, LIMITS.short);
     payload.url = clip(location.href, LIMITS.url);
-    const tags = clipMap({ ...this.tags, ...ctx.tags || {} }, LIMITS.tagValue, LIMITS.tags);
+    const tags = clipMap({ ...this.tags_, ...ctx.tags || {} }, LIMITS.tagValue, LIMITS.tags);
     if (tags) payload.tags = tags;
     const f2 = this.lastFailure;
     if (f2 && now - f2.at <= TRACE_LINK_MS) {
       payload.trace_id = f2.traceId;
       payload.span_id = f2.spanId;
     }
-    if (this.crumbs.length && this.cfg.maxBreadcrumbs) payload.breadcrumbs = this.crumbs.slice(-this.cfg.maxBreadcrumbs);
+    if (this.crumbs_.length && this.cfg.maxBreadcrumbs) payload.breadcrumbs = this.crumbs_.slice(-this.cfg.maxBreadcrumbs);
     if (ctx.fingerprint && ctx.fingerprint.length) payload.fingerprint = ctx.fingerprint.slice(0, 16).map((s2) => clip(String(s2), LIMITS.short));
-    this.enqueueWithId(id, now, "error", payload, ERROR_DELAY_MS);
+    this.enqueueWithId_(id, now, "error", payload, ERROR_DELAY_MS);
     return id;
   }
   captureVital(v2) {
@@ -588,9 +588,9 @@ var Client = class {
   }
   /** enqueue serialises an event and schedules a flush within delay ms. */
   enqueue(kind, payload, delay) {
-    this.enqueueWithId(eventId(), Date.now(), kind, payload, delay);
+    this.enqueueWithId_(eventId(), Date.now(), kind, payload, delay);
   }
-  enqueueWithId(id, ts, kind, payload, delay) {
+  enqueueWithId_(id, ts, kind, payload, delay) {
     this.push(kind, '{"id":"' + id + '","ts":' + ts + ',"kind":"' + kind + '","' + kind + '":' + JSON.stringify(payload) + "}", delay);
   }
   /**
@@ -598,28 +598,28 @@ var Client = class {
    * splice pre-serialised rrweb events into it).
    */
   push(kind, json, delay) {
-    if (this.closed) return;
+    if (this.closed_) return;
     const bytes = byteLength(json);
-    if (this.queue.length >= MAX_QUEUE || this.queueBytes + bytes > MAX_QUEUE_BYTES) {
-      const i3 = kind === "error" ? this.queue.findIndex((q2) => q2.kind !== "error") : -1;
+    if (this.queue_.length >= MAX_QUEUE || this.queueBytes_ + bytes > MAX_QUEUE_BYTES) {
+      const i3 = kind === "error" ? this.queue_.findIndex((q2) => q2.kind !== "error") : -1;
       if (i3 < 0) {
         this.log("queue full, dropping " + kind);
         return;
       }
-      this.queueBytes -= this.queue[i3].bytes;
-      this.queue.splice(i3, 1);
+      this.queueBytes_ -= this.queue_[i3].bytes;
+      this.queue_.splice(i3, 1);
     }
-    this.queue.push({ kind, json, bytes });
-    this.queueBytes += bytes;
-    this.schedule(delay);
+    this.queue_.push({ kind, json, bytes });
+    this.queueBytes_ += bytes;
+    this.schedule_(delay);
   }
-  schedule(delay) {
+  schedule_(delay) {
     const at = Date.now() + delay;
-    if (this.timer !== void 0 && this.timerAt <= at) return;
-    if (this.timer !== void 0) clearTimeout(this.timer);
-    this.timerAt = at;
-    this.timer = setTimeout(() => {
-      this.timer = void 0;
+    if (this.timer_ !== void 0 && this.timerAt_ <= at) return;
+    if (this.timer_ !== void 0) clearTimeout(this.timer_);
+    this.timerAt_ = at;
+    this.timer_ = setTimeout(() => {
+      this.timer_ = void 0;
       this.flush().catch(() => {
       });
     }, delay);
@@ -642,7 +642,7 @@ var Client = class {
   envelope() {
     const s2 = this.session.state;
     const session = { id: s2.id, seq: this.session.nextSeq(), started_at: s2.started, flags: { ...s2.flags } };
-    if (this.userId) session.user_id = this.userId;
+    if (this.userId_) session.user_id = this.userId_;
     const page = { url: clip(location.href, LIMITS.url) };
     if (document.referrer) page.referrer = clip(document.referrer, LIMITS.url);
     return { v: PROTOCOL_VERSION, sdk: { name: SDK_NAME, version: SDK_VERSION }, session, page, device: this.device(), sent_at: Date.now() };
@@ -653,16 +653,16 @@ var Client = class {
    */
   takeBatches(maxBytes = LIMITS.batchBytes) {
     const out = [];
-    while (this.queue.length) {
+    while (this.queue_.length) {
       const events = [];
       let bytes = 0;
-      while (this.queue.length && events.length < LIMITS.events) {
-        const q2 = this.queue[0];
+      while (this.queue_.length && events.length < LIMITS.events) {
+        const q2 = this.queue_[0];
         if (events.length && bytes + q2.bytes > maxBytes) break;
         events.push(q2.json);
         bytes += q2.bytes;
-        this.queue.shift();
-        this.queueBytes -= q2.bytes;
+        this.queue_.shift();
+        this.queueBytes_ -= q2.bytes;
       }
       const env = JSON.stringify(this.envelope());
       out.push(env.slice(0, -1) + ',"events":[' + events.join(",") + "]}");
@@ -671,17 +671,17 @@ var Client = class {
   }
   /** flush sends everything queued and resolves when the edge answered (or gave up). */
   flush() {
-    if (this.timer !== void 0) {
-      clearTimeout(this.timer);
-      this.timer = void 0;
+    if (this.timer_ !== void 0) {
+      clearTimeout(this.timer_);
+      this.timer_ = void 0;
     }
     this.guard(() => this.replay?.cut());
     const bodies = this.takeBatches();
     for (const b2 of bodies) this.transport.track(b2);
-    this.sending = this.sending.then(async () => {
+    this.sending_ = this.sending_.then(async () => {
       for (const b2 of bodies) await this.transport.send(b2);
     }).catch((err) => this.log("flush", err));
-    return this.sending;
+    return this.sending_;
   }
   /**
    * flushNow is for a page going away: small batches are handed to the
@@ -689,14 +689,14 @@ var Client = class {
    */
   flushNow() {
     this.guard(() => this.replay?.cut());
-    if (this.timer !== void 0) {
-      clearTimeout(this.timer);
-      this.timer = void 0;
+    if (this.timer_ !== void 0) {
+      clearTimeout(this.timer_);
+      this.timer_ = void 0;
     }
     this.transport.rescue();
     for (const b2 of this.takeBatches(KEEPALIVE_MAX - 2048)) {
       if (!this.transport.sendNow(b2)) {
-        this.sending = this.sending.then(() => this.transport.send(b2)).then(() => {
+        this.sending_ = this.sending_.then(() => this.transport.send(b2)).then(() => {
         }, () => {
         });
       }
@@ -704,9 +704,9 @@ var Client = class {
   }
   close() {
     this.guard(() => this.flushNow());
-    this.closed = true;
+    this.closed_ = true;
     this.guard(() => this.replay?.stop());
-    for (const fn of this.teardown.splice(0).reverse()) this.guard(fn);
+    for (const fn of this.teardown_.splice(0).reverse()) this.guard(fn);
   }
 };
 function describe(v2) {
@@ -720,9 +720,9 @@ function describe(v2) {
 }
 
 // src/dom.ts
-function selectorOf(el, depth = 3) {
+function selectorOf(el2, depth = 3) {
   const parts = [];
-  for (let e2 = el; e2 && e2.nodeType === 1 && parts.length < depth; e2 = e2.parentElement) {
+  for (let e2 = el2; e2 && e2.nodeType === 1 && parts.length < depth; e2 = e2.parentElement) {
     let s2 = e2.tagName.toLowerCase();
     if (s2 === "html" || s2 === "body") break;
     if (e2.id && /^[\w-]+$/.test(e2.id)) {
@@ -1022,576 +1022,364 @@ function instrumentXHR(c2) {
   });
 }
 
-// node_modules/web-vitals/dist/web-vitals.attribution.js
-var t = class {
-  constructor() {
-    __publicField(this, "t");
-    __publicField(this, "o", 0);
-    __publicField(this, "i", []);
-  }
-  l(t2) {
-    if (t2.hadRecentInput) return;
-    const n2 = this.i[0], e2 = this.i.at(-1);
-    this.o && n2 && e2 && t2.startTime - e2.startTime < 1e3 && t2.startTime - n2.startTime < 5e3 ? (this.o += t2.value, this.i.push(t2)) : (this.o = t2.value, this.i = [t2]), this.t?.(t2);
-  }
+// node_modules/web-vitals/dist/web-vitals.js
+var t = -1;
+var n = () => t;
+var e = (n2) => {
+  addEventListener("pageshow", (e2) => {
+    e2.persisted && (t = e2.timeStamp, n2(e2));
+  }, true);
 };
-var n = () => {
+var i = (t2, n2, e2, i3) => {
+  let o2, s2;
+  return (a2) => {
+    n2.value >= 0 && (a2 || i3) && (s2 = n2.value - (o2 ?? 0), (s2 || void 0 === o2) && (o2 = n2.value, n2.delta = s2, n2.rating = ((t3, n3) => t3 > n3[1] ? "poor" : t3 > n3[0] ? "needs-improvement" : "good")(n2.value, e2), t2(n2)));
+  };
+};
+var o = (t2) => {
+  requestAnimationFrame(() => requestAnimationFrame(() => t2()));
+};
+var s = () => {
   const t2 = performance.getEntriesByType("navigation")[0];
   if (t2 && t2.responseStart > 0 && t2.responseStart < performance.now()) return t2;
 };
-var e = (t2) => {
-  if ("loading" === document.readyState) return "loading";
-  const e2 = n();
-  if (e2) {
-    if (t2 < e2.domInteractive) return "loading";
-    if (0 === e2.domContentLoadedEventStart || t2 < e2.domContentLoadedEventStart) return "dom-interactive";
-    if (0 === e2.domComplete || t2 < e2.domComplete) return "dom-content-loaded";
-  }
-  return "complete";
-};
-var o = (t2) => {
-  const n2 = t2.nodeName;
-  return 1 === t2.nodeType ? n2.toLowerCase() : n2.toUpperCase().replace(/^#/, "");
-};
-var i = (t2) => {
-  let n2 = "";
-  try {
-    for (; 9 !== t2?.nodeType; ) {
-      const e2 = t2, i3 = e2.id ? "#" + e2.id : [o(e2), ...Array.from(e2.classList ?? []).sort()].join(".");
-      if (n2.length + i3.length > 99) return n2 || i3;
-      if (n2 = n2 ? i3 + ">" + n2 : i3, e2.id) break;
-      t2 = e2.parentNode;
-    }
-  } catch {
-  }
-  return n2;
-};
-var a = /* @__PURE__ */ new WeakMap();
-function r(t2, n2) {
-  let e2 = a.get(n2);
-  return e2 || (e2 = /* @__PURE__ */ new WeakMap(), a.set(n2, e2)), e2.get(t2) || e2.set(t2, new n2()), e2.get(t2);
-}
-var s = -1;
-var c = () => s;
-var f = (t2) => {
-  addEventListener("pageshow", (n2) => {
-    n2.persisted && (s = n2.timeStamp, t2(n2));
-  }, true);
-};
-var l = (t2, n2, e2, o2) => {
-  let i3, a2;
-  return (r2) => {
-    n2.value >= 0 && (r2 || o2) && (a2 = n2.value - (i3 ?? 0), (a2 || void 0 === i3) && (i3 = n2.value, n2.delta = a2, n2.rating = ((t3, n3) => t3 > n3[1] ? "poor" : t3 > n3[0] ? "needs-improvement" : "good")(n2.value, e2), t2(n2)));
-  };
-};
-var u = (t2) => {
-  requestAnimationFrame(() => requestAnimationFrame(() => t2()));
-};
-var d = () => n()?.activationStart ?? 0;
-var h = -1;
-var g = /* @__PURE__ */ new Set();
-var v = () => "hidden" !== document.visibilityState || document.prerendering ? 1 / 0 : 0;
-var p = (t2) => {
+var a = () => s()?.activationStart ?? 0;
+var r = -1;
+var c = /* @__PURE__ */ new Set();
+var f = () => "hidden" !== document.visibilityState || document.prerendering ? 1 / 0 : 0;
+var h = (t2) => {
   if ("hidden" === document.visibilityState) {
-    if ("visibilitychange" === t2.type) for (const t3 of g) t3();
-    isFinite(h) || (h = "visibilitychange" === t2.type ? t2.timeStamp : 0, removeEventListener("prerenderingchange", p, true));
+    if ("visibilitychange" === t2.type) for (const t3 of c) t3();
+    isFinite(r) || (r = "visibilitychange" === t2.type ? t2.timeStamp : 0, removeEventListener("prerenderingchange", h, true));
   }
 };
-var m = (t2 = false) => {
-  if (t2 && (h = 1 / 0), h < 0) {
-    const t3 = d(), n2 = document.prerendering ? void 0 : globalThis.performance.getEntriesByType("visibility-state").find((n3) => "hidden" === n3.name && n3.startTime >= t3)?.startTime;
-    h = n2 ?? v(), addEventListener("visibilitychange", p, true), addEventListener("prerenderingchange", p, true), f(() => {
+var d = (t2 = false) => {
+  if (t2 && (r = 1 / 0), r < 0) {
+    const t3 = a(), n2 = document.prerendering ? void 0 : globalThis.performance.getEntriesByType("visibility-state").find((n3) => "hidden" === n3.name && n3.startTime >= t3)?.startTime;
+    r = n2 ?? f(), addEventListener("visibilitychange", h, true), addEventListener("prerenderingchange", h, true), e(() => {
       setTimeout(() => {
-        h = v();
+        r = f();
       });
     });
   }
   return { get firstHiddenTime() {
-    return h;
+    return r;
   }, onHidden(t3) {
-    g.add(t3);
+    c.add(t3);
   } };
 };
-var y = (t2, e2 = -1, o2, i3 = 0, a2, r2, s2) => {
-  const f2 = n(), l2 = f2?.navigationId || 0;
-  let u2 = "navigate";
-  o2 ? u2 = o2 : c() >= 0 ? u2 = "back-forward-cache" : f2 && (document.prerendering || d() > 0 ? u2 = "prerender" : document.wasDiscarded ? u2 = "restore" : f2.type && (u2 = f2.type.replace(/_/g, "-")));
-  return { name: t2, value: e2, rating: "good", delta: 0, entries: [], id: `v6-${Date.now()}-${Math.floor(8999999999999 * Math.random()) + 1e12}`, navigationType: u2, navigationId: i3 || l2, navigationInteractionId: a2, navigationURL: r2 || f2?.name, navigationStartTime: s2 || 0 };
+var l = (t2, e2 = -1, i3, o2 = 0, r2, c2, f2) => {
+  const h2 = s(), d2 = h2?.navigationId || 0;
+  let l2 = "navigate";
+  i3 ? l2 = i3 : n() >= 0 ? l2 = "back-forward-cache" : h2 && (document.prerendering || a() > 0 ? l2 = "prerender" : document.wasDiscarded ? l2 = "restore" : h2.type && (l2 = h2.type.replace(/_/g, "-")));
+  return { name: t2, value: e2, rating: "good", delta: 0, entries: [], id: `v6-${Date.now()}-${Math.floor(8999999999999 * Math.random()) + 1e12}`, navigationType: l2, navigationId: o2 || d2, navigationInteractionId: r2, navigationURL: c2 || h2?.name, navigationStartTime: f2 || 0 };
 };
-var b = (t2, n2, e2 = {}) => {
+var g = /* @__PURE__ */ new WeakMap();
+function u(t2, n2) {
+  let e2 = g.get(n2);
+  return e2 || (e2 = /* @__PURE__ */ new WeakMap(), g.set(n2, e2)), e2.get(t2) || e2.set(t2, new n2()), e2.get(t2);
+}
+var v = class {
+  constructor() {
+    __publicField(this, "t");
+    __publicField(this, "i", 0);
+    __publicField(this, "o", []);
+  }
+  h(t2) {
+    if (t2.hadRecentInput) return;
+    const n2 = this.o[0], e2 = this.o.at(-1);
+    this.i && n2 && e2 && t2.startTime - e2.startTime < 1e3 && t2.startTime - n2.startTime < 5e3 ? (this.i += t2.value, this.o.push(t2)) : (this.i = t2.value, this.o = [t2]), this.t?.(t2);
+  }
+};
+var m = (t2, n2, e2 = {}) => {
   try {
-    const o2 = t2.filter((t3) => PerformanceObserver.supportedEntryTypes.includes(t3));
-    if (o2.length > 0) {
+    const i3 = t2.filter((t3) => PerformanceObserver.supportedEntryTypes.includes(t3));
+    if (i3.length > 0) {
       const t3 = new PerformanceObserver((t4) => {
         queueMicrotask(() => {
           const e3 = t4.getEntries();
-          o2.length > 1 && e3.sort((t5, n3) => t5.startTime + t5.duration - (n3.startTime + n3.duration)), n2(e3);
+          i3.length > 1 && e3.sort((t5, n3) => t5.startTime + t5.duration - (n3.startTime + n3.duration)), n2(e3);
         });
       });
-      for (const n3 of o2) t3.observe({ type: n3, buffered: true, ...e2 });
+      for (const n3 of i3) t3.observe({ type: n3, buffered: true, ...e2 });
       return t3;
     }
   } catch {
   }
 };
-var M = (t2) => globalThis.PerformanceObserver?.supportedEntryTypes?.includes("soft-navigation") && "function" == typeof globalThis.PerformanceSoftNavigation?.prototype?.getLargestInteractionContentfulPaint && t2 && t2.reportSoftNavs;
-var T = (t2, n2) => {
+var p = (t2) => globalThis.PerformanceObserver?.supportedEntryTypes?.includes("soft-navigation") && "function" == typeof globalThis.PerformanceSoftNavigation?.prototype?.getLargestInteractionContentfulPaint && t2 && t2.reportSoftNavs;
+var b = (t2, n2) => {
   if (t2.set(n2.navigationId, n2), t2.size > 2) {
     const n3 = t2.keys().next().value;
     void 0 !== n3 && t2.delete(n3);
   }
 };
-var E = (t2) => {
+var T = (t2) => {
   let n2 = false;
   return () => {
     n2 || (t2(), n2 = true);
   };
 };
-var D = class {
+var y = class {
   constructor() {
-    __publicField(this, "u");
+    __publicField(this, "l");
   }
 };
-var w = (t2) => {
+var _ = (t2) => {
   document.prerendering ? addEventListener("prerenderingchange", t2, true) : t2();
 };
-var S = [1800, 3e3];
-var k = (t2, n2 = {}) => {
-  const e2 = M(n2);
-  w(() => {
-    const o2 = r(n2, D), i3 = m();
-    let a2, s2 = y("FCP");
-    const h2 = b(["paint"], (t3) => {
-      for (const n3 of t3) "first-contentful-paint" === n3.name && (h2.disconnect(), n3.startTime < i3.firstHiddenTime && (s2.value = Math.max(n3.startTime - d(), 0), s2.entries.push(n3), s2.navigationId = n3.navigationId || s2.navigationId, a2(true)));
+var E = [1800, 3e3];
+var M = (t2, s2 = {}) => {
+  const r2 = p(s2);
+  _(() => {
+    const c2 = u(s2, y), f2 = d();
+    let h2, g2 = l("FCP");
+    const v2 = m(["paint"], (t3) => {
+      for (const n2 of t3) "first-contentful-paint" === n2.name && (v2.disconnect(), n2.startTime < f2.firstHiddenTime && (g2.value = Math.max(n2.startTime - a(), 0), g2.entries.push(n2), g2.navigationId = n2.navigationId || g2.navigationId, h2(true)));
     });
-    if (h2 && (a2 = l(t2, s2, S, n2.reportAllChanges), f((e3) => {
-      s2 = y("FCP", -1, "back-forward-cache", s2.navigationId, s2.navigationInteractionId, s2.navigationURL, c()), a2 = l(t2, s2, S, n2.reportAllChanges), u(() => {
-        s2.value = performance.now() - e3.timeStamp, a2(true);
+    if (v2 && (h2 = i(t2, g2, E, s2.reportAllChanges), e((e2) => {
+      g2 = l("FCP", -1, "back-forward-cache", g2.navigationId, g2.navigationInteractionId, g2.navigationURL, n()), h2 = i(t2, g2, E, s2.reportAllChanges), o(() => {
+        g2.value = performance.now() - e2.timeStamp, h2(true);
       });
-    })), e2) {
-      b(["soft-navigation"], (e3) => {
-        e3.forEach((e4) => {
-          o2.u && e4.navigationId && T(o2.u, e4);
-          const i4 = Math.max((e4.presentationTime || e4.paintTime || 0) - e4.startTime, 0);
-          s2 = y("FCP", i4, "soft-navigation", e4.navigationId, e4.interactionId, e4.name, e4.startTime), a2 = l(t2, s2, S, n2.reportAllChanges), a2(true);
+    })), r2) {
+      m(["soft-navigation"], (n2) => {
+        n2.forEach((n3) => {
+          c2.l && n3.navigationId && b(c2.l, n3);
+          const e2 = Math.max((n3.presentationTime || n3.paintTime || 0) - n3.startTime, 0);
+          g2 = l("FCP", e2, "soft-navigation", n3.navigationId, n3.interactionId, n3.name, n3.startTime), h2 = i(t2, g2, E, s2.reportAllChanges), h2(true);
         });
-      }, n2);
+      }, s2);
     }
   });
 };
 var L = [0.1, 0.25];
-var P = (t2) => t2.find((t3) => 1 === t3.node?.nodeType) || t2[0];
-var F = (n2, o2 = {}) => {
-  const a2 = r(o2 = Object.assign({}, o2), t), s2 = /* @__PURE__ */ new WeakMap();
-  a2.t = (t2) => {
-    if (t2?.sources?.length) {
-      const n3 = P(t2.sources), e2 = n3?.node;
-      if (e2) {
-        const t3 = o2.generateTarget?.(e2) ?? i(e2);
-        s2.set(n3, t3);
-      }
-    }
-  };
-  ((n3, e2 = {}) => {
-    const o3 = m();
-    k(E(() => {
-      let i3, a3 = y("CLS", 0);
-      const s3 = r(e2, t), d2 = (t2, o4, r2, c2, f2) => {
-        a3 = y("CLS", 0, t2, o4, r2, c2, f2), s3.o = 0, i3 = l(n3, a3, L, e2.reportAllChanges);
-      }, h2 = (t2 = false) => {
-        s3.o > a3.value && (a3.value = s3.o, a3.entries = s3.i), i3(t2);
-      }, g2 = (t2) => {
-        h2(true), d2("soft-navigation", t2.navigationId, t2.interactionId, t2.name, t2.startTime);
-      }, v2 = (t2) => {
-        for (const n4 of t2) "soft-navigation" !== n4.entryType ? s3.l(n4) : g2(n4);
-        h2();
-      }, p2 = ["layout-shift"];
-      M(e2) && p2.push("soft-navigation");
-      const m2 = b(p2, v2);
-      m2 && (i3 = l(n3, a3, L, e2.reportAllChanges), o3.onHidden(() => {
-        v2(m2.takeRecords()), i3(true);
-      }), f(() => {
-        d2("back-forward-cache", a3.navigationId, a3.navigationInteractionId, a3.navigationURL, c()), u(i3);
-      }), setTimeout(i3));
-    }));
-  })((t2) => {
-    n2(((t3) => {
-      let n3 = {};
-      if (t3.entries.length) {
-        const o3 = t3.entries.reduce((t4, n4) => t4.value > n4.value ? t4 : n4);
-        if (o3?.sources?.length) {
-          const t4 = P(o3.sources);
-          t4 && (n3 = { largestShiftTarget: s2.get(t4), largestShiftTime: o3.startTime, largestShiftValue: o3.value, largestShiftSource: t4, largestShiftEntry: o3, loadState: e(o3.startTime) });
-        }
-      }
-      return Object.assign(t3, { attribution: n3 });
-    })(t2));
-  }, o2);
+var P = (t2, s2 = {}) => {
+  const a2 = d();
+  M(T(() => {
+    let r2, c2 = l("CLS", 0);
+    const f2 = u(s2, v), h2 = (n2, e2, o2, a3, h3) => {
+      c2 = l("CLS", 0, n2, e2, o2, a3, h3), f2.i = 0, r2 = i(t2, c2, L, s2.reportAllChanges);
+    }, d2 = (t3 = false) => {
+      f2.i > c2.value && (c2.value = f2.i, c2.entries = f2.o), r2(t3);
+    }, g2 = (t3) => {
+      d2(true), h2("soft-navigation", t3.navigationId, t3.interactionId, t3.name, t3.startTime);
+    }, b2 = (t3) => {
+      for (const n2 of t3) "soft-navigation" !== n2.entryType ? f2.h(n2) : g2(n2);
+      d2();
+    }, T2 = ["layout-shift"];
+    p(s2) && T2.push("soft-navigation");
+    const y2 = m(T2, b2);
+    y2 && (r2 = i(t2, c2, L, s2.reportAllChanges), a2.onHidden(() => {
+      b2(y2.takeRecords()), r2(true);
+    }), e(() => {
+      h2("back-forward-cache", c2.navigationId, c2.navigationInteractionId, c2.navigationURL, n()), o(r2);
+    }), setTimeout(r2));
+  }));
 };
-var _ = (t2, o2 = {}) => {
-  const i3 = r(o2 = Object.assign({}, o2), D);
-  M(o2) && (i3.u = /* @__PURE__ */ new Map());
-  k((o3) => {
-    t2(((t3) => {
-      let o4 = { timeToFirstByte: 0, firstByteToFCP: t3.value, loadState: e(c()) };
-      if ("soft-navigation" !== t3.navigationType) {
-        if (t3.entries.length) {
-          const i4 = n(), a2 = t3.entries.at(-1);
-          if (i4) {
-            const n2 = i4.responseStart, r2 = i4.activationStart || 0, s2 = Math.max(0, n2 - r2);
-            o4 = { timeToFirstByte: s2, firstByteToFCP: t3.value - s2, loadState: e(t3.entries[0].startTime), navigationEntry: i4, fcpEntry: a2 };
-          }
-        }
-      } else {
-        const n2 = i3.u?.get(t3.navigationId);
-        n2 && (o4 = { timeToFirstByte: 0, firstByteToFCP: t3.value, loadState: "complete", navigationEntry: n2 });
-      }
-      return Object.assign(t3, { attribution: o4 });
-    })(o3));
-  }, o2);
-};
-var C = 0;
+var w = 0;
 var I = 1 / 0;
-var B = 0;
-var O = (t2) => {
-  for (const n2 of t2) n2.interactionId && (I = Math.min(I, n2.interactionId), B = Math.max(B, n2.interactionId), C = B ? (B - I) / 7 + 1 : 0);
+var k = 0;
+var C = (t2) => {
+  for (const n2 of t2) n2.interactionId && (I = Math.min(I, n2.interactionId), k = Math.max(k, n2.interactionId), w = k ? (k - I) / 7 + 1 : 0);
 };
-var j;
-var A = () => j ? C : performance.interactionCount ?? 0;
-var N = () => {
-  "interactionCount" in performance || j || (j = b(["event"], O, { durationThreshold: 0 }));
+var F;
+var N = () => F ? w : performance.interactionCount ?? 0;
+var B = () => {
+  "interactionCount" in performance || F || (F = m(["event"], C, { durationThreshold: 0 }));
 };
-var q = class {
+var S = class {
   constructor() {
-    __publicField(this, "h", 0);
+    __publicField(this, "u", 0);
     __publicField(this, "v", []);
-    __publicField(this, "p", /* @__PURE__ */ new Map());
-    __publicField(this, "m");
-    __publicField(this, "M");
+    __publicField(this, "m", /* @__PURE__ */ new Map());
+    __publicField(this, "p");
+    __publicField(this, "T");
   }
-  T() {
-    return A() - this.h;
+  _() {
+    return N() - this.u;
   }
-  D() {
-    this.h = A(), this.v.length = 0, this.p.clear();
+  M() {
+    this.u = N(), this.v.length = 0, this.m.clear();
   }
-  S(t2) {
-    const n2 = this.T(), e2 = Math.min(this.v.length - 1, Math.floor(n2 / 50));
-    return !n2 || -1 !== e2 || "soft-navigation" !== t2 && "back-forward-cache" !== t2 ? this.v[e2] : { k: 8, id: -1, entries: [] };
+  L(t2) {
+    const n2 = this._(), e2 = Math.min(this.v.length - 1, Math.floor(n2 / 50));
+    return !n2 || -1 !== e2 || "soft-navigation" !== t2 && "back-forward-cache" !== t2 ? this.v[e2] : { P: 8, id: -1, entries: [] };
   }
-  l(t2) {
-    if (this.m?.(t2), !t2.interactionId) return;
+  h(t2) {
+    if (this.p?.(t2), !t2.interactionId) return;
     const n2 = this.v.at(-1);
-    let e2 = this.p.get(t2.interactionId);
-    if (e2 || this.v.length < 10 || t2.duration > n2.k) {
-      if (e2 ? t2.duration > e2.k ? (e2.entries = [t2], e2.k = t2.duration) : t2.duration === e2.k && t2.startTime === e2.entries[0].startTime && e2.entries.push(t2) : (e2 = { id: t2.interactionId, entries: [t2], k: t2.duration }, this.p.set(e2.id, e2), this.v.push(e2)), this.v.sort((t3, n3) => n3.k - t3.k), this.v.length > 10) {
+    let e2 = this.m.get(t2.interactionId);
+    if (e2 || this.v.length < 10 || t2.duration > n2.P) {
+      if (e2 ? t2.duration > e2.P ? (e2.entries = [t2], e2.P = t2.duration) : t2.duration === e2.P && t2.startTime === e2.entries[0].startTime && e2.entries.push(t2) : (e2 = { id: t2.interactionId, entries: [t2], P: t2.duration }, this.m.set(e2.id, e2), this.v.push(e2)), this.v.sort((t3, n3) => n3.P - t3.P), this.v.length > 10) {
         const t3 = this.v.splice(10);
-        for (const n3 of t3) this.p.delete(n3.id);
+        for (const n3 of t3) this.m.delete(n3.id);
       }
-      this.M?.(e2);
+      this.T?.(e2);
     }
   }
 };
-var W = (t2) => {
-  const n2 = "requestIdleCallback" in globalThis ? 1e3 : 0, e2 = globalThis.requestIdleCallback || setTimeout, o2 = globalThis.cancelIdleCallback || clearTimeout;
+var q = (t2) => {
+  const n2 = "requestIdleCallback" in globalThis ? 1e3 : 0, e2 = globalThis.requestIdleCallback || setTimeout, i3 = globalThis.cancelIdleCallback || clearTimeout;
   if ("hidden" === document.visibilityState) t2();
   else {
-    const i3 = E(t2);
-    let a2 = -1;
-    const r2 = () => {
-      o2(a2), i3();
+    const o2 = T(t2);
+    let s2 = -1;
+    const a2 = () => {
+      i3(s2), o2();
     };
-    addEventListener("visibilitychange", r2, { once: true, capture: true }), a2 = e2(() => {
-      removeEventListener("visibilitychange", r2, { capture: true }), i3();
+    addEventListener("visibilitychange", a2, { once: true, capture: true }), s2 = e2(() => {
+      removeEventListener("visibilitychange", a2, { capture: true }), o2();
     }, { timeout: n2 });
   }
 };
-var x = [200, 500];
-var R = (t2, n2 = {}) => {
-  const o2 = r(n2 = Object.assign({}, n2), q);
-  let a2 = [], s2 = [], u2 = 0;
-  const d2 = /* @__PURE__ */ new WeakMap(), h2 = /* @__PURE__ */ new WeakMap();
-  let g2 = false;
-  const v2 = () => {
-    g2 || (g2 = true, W(p2));
-  }, p2 = () => {
-    const t3 = new Set(o2.v.map((t4) => d2.get(t4.entries[0]))), n3 = s2.length - 10;
-    s2 = s2.filter((e3, o3) => o3 >= n3 || t3.has(e3));
-    const e2 = /* @__PURE__ */ new Set();
-    for (const t4 of s2) {
-      const n4 = T2(t4.startTime, t4.processingEnd);
-      for (const t5 of n4) e2.add(t5);
-    }
-    const i3 = a2.length - 10;
-    a2 = a2.filter((t4, n4) => e2.has(t4) || n4 >= i3 && t4.startTime > u2), g2 = false;
-  };
-  o2.m = (t3) => {
-    const e2 = t3.startTime + t3.duration;
-    let o3;
-    u2 = Math.max(u2, t3.processingEnd);
-    for (let i3 = s2.length - 1; i3 >= 0; i3--) {
-      const a3 = s2[i3];
-      if (Math.abs(e2 - a3.renderTime) <= 8) {
-        o3 = a3, o3.startTime = Math.min(t3.startTime, o3.startTime), o3.processingStart = Math.min(t3.processingStart, o3.processingStart), o3.processingEnd = Math.max(t3.processingEnd, o3.processingEnd), n2.includeProcessedEventEntries && o3.entries.push(t3);
-        break;
-      }
-    }
-    o3 || (o3 = { startTime: t3.startTime, processingStart: t3.processingStart, processingEnd: t3.processingEnd, renderTime: e2, entries: n2.includeProcessedEventEntries ? [t3] : [] }, s2.push(o3)), t3.interactionId && d2.set(t3, o3), v2();
-  }, o2.M = (t3) => {
-    if (!h2.get(t3)) {
-      const e2 = t3.entries.find((t4) => t4.target)?.target;
-      if (e2) {
-        const o3 = n2.generateTarget?.(e2) ?? i(e2);
-        h2.set(t3, o3);
-      } else {
-        const n3 = t3.entries.find((t4) => t4.targetSelector)?.targetSelector;
-        n3 && h2.set(t3, n3);
-      }
-    }
-  };
-  const T2 = (t3, n3) => {
-    const e2 = [];
-    for (const o3 of a2) if (!(o3.startTime + o3.duration < t3)) {
-      if (o3.startTime > n3) break;
-      e2.push(o3);
-    }
-    return e2;
-  }, E2 = (t3) => {
-    if (0 === t3.entries.length) {
-      const n4 = t3.navigationStartTime || 0, o3 = { processedEventEntries: [], longAnimationFrameEntries: [], inputDelay: 0, processingDuration: 0, presentationDelay: t3.value, loadState: e(n4) };
-      return Object.assign(t3, { attribution: o3 });
-    }
-    const n3 = t3.entries[0], i3 = d2.get(n3), a3 = Math.max(i3.processingStart, n3.startTime), r2 = Math.max(n3.startTime + n3.duration, a3), s3 = Math.min(i3.processingEnd, r2), c2 = i3.entries.sort((t4, n4) => t4.processingStart - n4.processingStart), f2 = T2(n3.startTime, s3), l2 = o2.p.get(n3.interactionId), u3 = { interactionTarget: h2.get(l2), interactionType: n3.name.startsWith("key") ? "keyboard" : "pointer", interactionTime: n3.startTime, nextPaintTime: r2, processedEventEntries: c2, longAnimationFrameEntries: f2, inputDelay: a3 - n3.startTime, processingDuration: s3 - a3, presentationDelay: r2 - s3, loadState: e(n3.startTime), longestScript: void 0, totalScriptDuration: void 0, totalStyleAndLayoutDuration: void 0, totalPaintDuration: void 0, totalUnattributedDuration: void 0 };
-    return ((t4) => {
-      const n4 = t4.interactionTime, e2 = t4.nextPaintTime;
-      if (!t4.longAnimationFrameEntries?.length || !n4 || !e2) return;
-      const o3 = t4.inputDelay, i4 = t4.processingDuration;
-      let a4, r3, s4 = 0, c3 = 0, f3 = 0, l3 = 0;
-      for (const e3 of t4.longAnimationFrameEntries) {
-        c3 = c3 + e3.startTime + e3.duration - e3.styleAndLayoutStart;
-        for (const t5 of e3.scripts) {
-          const e4 = t5.startTime + t5.duration;
-          if (e4 < n4) continue;
-          const f4 = e4 - Math.max(n4, t5.startTime), u5 = t5.duration ? f4 / t5.duration * t5.forcedStyleAndLayoutDuration : 0;
-          s4 += f4 - u5, c3 += u5, f4 > l3 && (r3 = t5.startTime < n4 + o3 ? "input-delay" : t5.startTime >= n4 + o3 + i4 ? "presentation-delay" : "processing-duration", a4 = t5, l3 = f4);
-        }
-      }
-      const u4 = t4.longAnimationFrameEntries.at(-1), d3 = u4 ? u4.startTime + u4.duration : 0;
-      d3 >= n4 + o3 + i4 && (f3 = e2 - d3), a4 && r3 && (t4.longestScript = { entry: a4, subpart: r3, intersectingDuration: l3 }), t4.totalScriptDuration = s4, t4.totalStyleAndLayoutDuration = c3, t4.totalPaintDuration = f3, t4.totalUnattributedDuration = e2 - n4 - s4 - c3 - f3;
-    })(u3), Object.assign(t3, { attribution: u3 });
-  };
-  b(["long-animation-frame"], (t3) => {
-    a2 = a2.concat(t3), v2();
-  }, n2), ((t3, n3 = {}) => {
-    if (!globalThis.PerformanceEventTiming || !("interactionId" in PerformanceEventTiming.prototype)) return;
-    const e2 = m();
-    w(() => {
-      N();
-      let o3, i3 = y("INP");
-      const a3 = r(n3, q), s3 = (e3, r2, s4, c2, f2) => {
-        a3.D(), i3 = y("INP", -1, e3, r2, s4, c2, f2), o3 = l(t3, i3, x, n3.reportAllChanges);
-      }, u3 = () => {
-        const t4 = a3.S(i3.navigationType);
-        t4 && t4.k !== i3.value && (i3.value = t4.k, i3.entries = t4.entries, o3());
-      }, d3 = (t4) => {
-        u3(), o3(true), s3("soft-navigation", t4.navigationId, t4.interactionId, t4.name, t4.startTime);
-      }, h3 = (t4, n4 = false) => {
-        W(() => {
-          for (const n5 of t4) "soft-navigation" !== n5.entryType ? a3.l(n5) : d3(n5);
-          u3(), n4 && o3(true);
-        });
-      }, g3 = ["event", "first-input"];
-      M(n3) && g3.push("soft-navigation");
-      const v3 = b(g3, h3, { ...n3, durationThreshold: n3.durationThreshold ?? 40 });
-      o3 = l(t3, i3, x, n3.reportAllChanges), v3 && (e2.onHidden(() => {
-        h3(v3.takeRecords(), true);
-      }), f(() => {
-        s3("back-forward-cache", i3.navigationId, i3.navigationInteractionId, i3.navigationURL, c());
-      }));
-    });
-  })((n3) => {
-    t2(E2(n3));
-  }, n2);
+var A = [200, 500];
+var x = (t2, o2 = {}) => {
+  if (!globalThis.PerformanceEventTiming || !("interactionId" in PerformanceEventTiming.prototype)) return;
+  const s2 = d();
+  _(() => {
+    B();
+    let a2, r2 = l("INP");
+    const c2 = u(o2, S), f2 = (n2, e2, s3, f3, h3) => {
+      c2.M(), r2 = l("INP", -1, n2, e2, s3, f3, h3), a2 = i(t2, r2, A, o2.reportAllChanges);
+    }, h2 = () => {
+      const t3 = c2.L(r2.navigationType);
+      t3 && t3.P !== r2.value && (r2.value = t3.P, r2.entries = t3.entries, a2());
+    }, d2 = (t3) => {
+      h2(), a2(true), f2("soft-navigation", t3.navigationId, t3.interactionId, t3.name, t3.startTime);
+    }, g2 = (t3, n2 = false) => {
+      q(() => {
+        for (const n3 of t3) "soft-navigation" !== n3.entryType ? c2.h(n3) : d2(n3);
+        h2(), n2 && a2(true);
+      });
+    }, v2 = ["event", "first-input"];
+    p(o2) && v2.push("soft-navigation");
+    const b2 = m(v2, g2, { ...o2, durationThreshold: o2.durationThreshold ?? 40 });
+    a2 = i(t2, r2, A, o2.reportAllChanges), b2 && (s2.onHidden(() => {
+      g2(b2.takeRecords(), true);
+    }), e(() => {
+      f2("back-forward-cache", r2.navigationId, r2.navigationInteractionId, r2.navigationURL, n());
+    }));
+  });
 };
-var U = class {
+var H = class {
   constructor() {
-    __publicField(this, "m");
-    __publicField(this, "u");
+    __publicField(this, "p");
+    __publicField(this, "l");
   }
-  l(t2) {
-    this.m?.(t2);
+  h(t2) {
+    this.p?.(t2);
   }
 };
-var $ = [2500, 4e3];
-var H = 50;
-var V = [];
-b(["resource"], (t2) => {
-  for (const n2 of t2) V.push(n2), V.length > H && V.shift();
-});
-var z = (t2, e2 = {}) => {
-  null != (e2 = Object.assign({}, e2)).resourceBufferSize && (H = e2.resourceBufferSize);
-  const o2 = r(e2, U), a2 = /* @__PURE__ */ new WeakMap();
-  M(e2) && (o2.u = /* @__PURE__ */ new Map()), o2.m = (t3) => {
-    const n2 = t3.element;
-    if (n2) {
-      const o3 = e2.generateTarget?.(n2) ?? i(n2);
-      a2.set(t3, o3);
-    } else t3.id && a2.set(t3, `#${t3.id}`);
-  };
-  ((t3, n2 = {}) => {
-    let e3 = false;
-    const o3 = M(n2);
-    w(() => {
-      let i3, a3 = m(), s2 = y("LCP");
-      const h2 = r(n2, U), g2 = (o4, r2, c2, f2, u2) => {
-        s2 = y("LCP", -1, o4, r2, c2, f2, u2), i3 = l(t3, s2, $, n2.reportAllChanges), e3 = false, "soft-navigation" === o4 && (a3 = m(true));
-      }, v2 = (t4) => {
-        h2.u && t4.navigationId && T(h2.u, t4), e3 || i3(true), g2("soft-navigation", t4.navigationId, t4.interactionId, t4.name, t4.startTime);
-        const n3 = t4.getLargestInteractionContentfulPaint?.();
-        n3 && p2([n3]);
-      }, p2 = (t4) => {
-        n2.reportAllChanges || o3 || (t4 = t4.slice(-1));
-        for (const n3 of t4) {
-          if (!n3) continue;
-          if ("soft-navigation" === n3.entryType) {
-            v2(n3);
-            continue;
-          }
-          let t5 = 0, e4 = [], o4 = n3.startTime;
-          if ("largest-contentful-paint" === n3.entryType) t5 = Math.max(n3.startTime - d(), 0), h2.l(n3), e4 = [n3];
-          else if ("interaction-contentful-paint" === n3.entryType) {
-            const i4 = n3;
-            if (!s2.navigationId) continue;
-            if ("interactionId" in i4 && i4.interactionId != s2.navigationInteractionId) continue;
-            o4 = i4.largestContentfulPaint?.renderTime || 0, t5 = Math.max(o4 - n3.startTime, 0), i4.largestContentfulPaint && (h2.l(i4.largestContentfulPaint), e4 = [i4.largestContentfulPaint]);
-          }
-          o4 < a3.firstHiddenTime && (s2.value = t5, s2.entries = e4, i3());
+var O = [2500, 4e3];
+var U = (t2, s2 = {}) => {
+  let r2 = false;
+  const c2 = p(s2);
+  _(() => {
+    let f2, h2 = d(), g2 = l("LCP");
+    const v2 = u(s2, H), p2 = (n2, e2, o2, a2, c3) => {
+      g2 = l("LCP", -1, n2, e2, o2, a2, c3), f2 = i(t2, g2, O, s2.reportAllChanges), r2 = false, "soft-navigation" === n2 && (h2 = d(true));
+    }, T2 = (t3) => {
+      v2.l && t3.navigationId && b(v2.l, t3), r2 || f2(true), p2("soft-navigation", t3.navigationId, t3.interactionId, t3.name, t3.startTime);
+      const n2 = t3.getLargestInteractionContentfulPaint?.();
+      n2 && y2([n2]);
+    }, y2 = (t3) => {
+      s2.reportAllChanges || c2 || (t3 = t3.slice(-1));
+      for (const n2 of t3) {
+        if (!n2) continue;
+        if ("soft-navigation" === n2.entryType) {
+          T2(n2);
+          continue;
         }
-      }, M2 = ["largest-contentful-paint"];
-      o3 && M2.push("interaction-contentful-paint", "soft-navigation");
-      const E2 = b(M2, p2);
-      if (E2) {
-        i3 = l(t3, s2, $, n2.reportAllChanges);
-        const a4 = ["keydown", "click", "visibilitychange"], r2 = (t4) => {
-          if (t4.isTrusted && !e3) {
-            const t5 = s2.id;
-            W(() => {
-              if (!e3) {
-                if (!o3) {
-                  E2.disconnect();
-                  for (const t6 of a4) removeEventListener(t6, r2, { capture: true });
-                }
-                t5 === s2.id && (e3 = true, i3(true));
+        let t4 = 0, e2 = [], i3 = n2.startTime;
+        if ("largest-contentful-paint" === n2.entryType) t4 = Math.max(n2.startTime - a(), 0), v2.h(n2), e2 = [n2];
+        else if ("interaction-contentful-paint" === n2.entryType) {
+          const o2 = n2;
+          if (!g2.navigationId) continue;
+          if ("interactionId" in o2 && o2.interactionId != g2.navigationInteractionId) continue;
+          i3 = o2.largestContentfulPaint?.renderTime || 0, t4 = Math.max(i3 - n2.startTime, 0), o2.largestContentfulPaint && (v2.h(o2.largestContentfulPaint), e2 = [o2.largestContentfulPaint]);
+        }
+        i3 < h2.firstHiddenTime && (g2.value = t4, g2.entries = e2, f2());
+      }
+    }, _2 = ["largest-contentful-paint"];
+    c2 && _2.push("interaction-contentful-paint", "soft-navigation");
+    const E2 = m(_2, y2);
+    if (E2) {
+      f2 = i(t2, g2, O, s2.reportAllChanges);
+      const a2 = ["keydown", "click", "visibilitychange"], h3 = (t3) => {
+        if (t3.isTrusted && !r2) {
+          const t4 = g2.id;
+          q(() => {
+            if (!r2) {
+              if (!c2) {
+                E2.disconnect();
+                for (const t5 of a2) removeEventListener(t5, h3, { capture: true });
               }
-            });
-          }
-        };
-        for (const t4 of a4) addEventListener(t4, r2, { capture: true });
-        f((o4) => {
-          g2("back-forward-cache", s2.navigationId, s2.navigationInteractionId, s2.navigationURL, c()), i3 = l(t3, s2, $, n2.reportAllChanges), u(() => {
-            s2.value = performance.now() - o4.timeStamp, e3 = true, i3(true);
+              t4 === g2.id && (r2 = true, f2(true));
+            }
           });
-        });
-      }
-    });
-  })((e3) => {
-    t2(((t3) => {
-      let e4 = { timeToFirstByte: 0, resourceLoadDelay: 0, resourceLoadDuration: 0, elementRenderDelay: t3.value };
-      if (t3.entries.length) {
-        const i3 = t3.entries.at(-1), r2 = (t4) => t4.name === i3.url && (t4.requestStart || t4.startTime) <= i3.startTime, s2 = i3.url && (V.findLast(r2) || performance.getEntriesByType("resource").findLast(r2));
-        let c2;
-        e4.target = a2.get(i3), e4.lcpEntry = i3, i3.url && (e4.url = i3.url), s2 && (e4.lcpResourceEntry = s2);
-        let f2 = 0, l2 = 0;
-        if ("soft-navigation" !== t3.navigationType ? (c2 = n(), f2 = c2?.activationStart ?? 0, l2 = c2?.responseStart ?? 0) : (f2 = t3.navigationStartTime || 0, c2 = o2.u?.get(t3.navigationId)), c2) {
-          const n2 = Math.max(0, l2 - f2), o3 = Math.max(n2, s2 ? (s2.requestStart || s2.startTime) - f2 : 0), i4 = Math.min(t3.value, Math.max(o3, s2 ? s2.responseEnd - f2 : 0));
-          e4 = { ...e4, timeToFirstByte: n2, resourceLoadDelay: o3 - n2, resourceLoadDuration: i4 - o3, elementRenderDelay: t3.value - i4, navigationEntry: c2 };
         }
-      }
-      return Object.assign(t3, { attribution: e4 });
-    })(e3));
-  }, e2);
+      };
+      for (const t3 of a2) addEventListener(t3, h3, { capture: true });
+      e((e2) => {
+        p2("back-forward-cache", g2.navigationId, g2.navigationInteractionId, g2.navigationURL, n()), f2 = i(t2, g2, O, s2.reportAllChanges), o(() => {
+          g2.value = performance.now() - e2.timeStamp, r2 = true, f2(true);
+        });
+      });
+    }
+  });
 };
-var G = [800, 1800];
-var J = (t2) => {
-  document.prerendering ? w(() => J(t2)) : "complete" !== document.readyState ? addEventListener("load", () => J(t2), true) : setTimeout(t2);
+var W = [800, 1800];
+var $ = (t2) => {
+  document.prerendering ? _(() => $(t2)) : "complete" !== document.readyState ? addEventListener("load", () => $(t2), true) : setTimeout(t2);
 };
-var K = (t2, e2 = {}) => {
-  ((t3, e3 = {}) => {
-    const o2 = M(e3);
-    let i3 = y("TTFB"), a2 = l(t3, i3, G, e3.reportAllChanges);
-    J(() => {
-      const r2 = n();
-      if (r2) {
-        const n2 = r2.responseStart;
-        i3.value = Math.max(n2 - d(), 0), i3.entries = [r2], a2(true), f(() => {
-          i3 = y("TTFB", 0, "back-forward-cache", i3.navigationId, i3.navigationInteractionId, i3.navigationURL, c()), a2 = l(t3, i3, G, e3.reportAllChanges), a2(true);
-        }), o2 && b(["soft-navigation"], (n3) => {
-          n3.forEach((n4) => {
-            n4.navigationId && (i3 = y("TTFB", 0, "soft-navigation", n4.navigationId, n4.interactionId, n4.name, n4.startTime), i3.entries = [n4], a2 = l(t3, i3, G, e3.reportAllChanges), a2(true));
+var D = (t2, o2 = {}) => {
+  const r2 = p(o2);
+  let c2 = l("TTFB"), f2 = i(t2, c2, W, o2.reportAllChanges);
+  $(() => {
+    const h2 = s();
+    if (h2) {
+      const s2 = h2.responseStart;
+      if (c2.value = Math.max(s2 - a(), 0), c2.entries = [h2], f2(true), e(() => {
+        c2 = l("TTFB", 0, "back-forward-cache", c2.navigationId, c2.navigationInteractionId, c2.navigationURL, n()), f2 = i(t2, c2, W, o2.reportAllChanges), f2(true);
+      }), r2) {
+        m(["soft-navigation"], (n2) => {
+          n2.forEach((n3) => {
+            n3.navigationId && (c2 = l("TTFB", 0, "soft-navigation", n3.navigationId, n3.interactionId, n3.name, n3.startTime), c2.entries = [n3], f2 = i(t2, c2, W, o2.reportAllChanges), f2(true));
           });
-        }, e3);
+        }, o2);
       }
-    });
-  })((n2) => {
-    t2(((t3) => {
-      const n3 = t3.entries[0];
-      let e3 = { waitingDuration: 0, cacheDuration: 0, dnsDuration: 0, connectionDuration: 0, requestDuration: 0, navigationEntry: n3 };
-      if (t3.entries.length && n3 instanceof PerformanceNavigationTiming) {
-        const o2 = n3.activationStart || 0, i3 = Math.max((n3.workerStart || n3.fetchStart || 0) - o2, 0), a2 = Math.max(n3.domainLookupStart - o2, 0), r2 = Math.max(n3.connectStart - o2, 0), s2 = Math.max(n3.connectEnd - o2, 0);
-        e3 = { waitingDuration: i3, cacheDuration: a2 - i3, dnsDuration: r2 - a2, connectionDuration: s2 - r2, requestDuration: t3.value - s2, navigationEntry: n3 };
-      }
-      return Object.assign(t3, { attribution: e3 });
-    })(n2));
-  }, e2);
+    }
+  });
 };
 
 // src/vitals.ts
-function round(n2, digits = 1) {
-  if (typeof n2 !== "number" || !isFinite(n2)) return void 0;
-  const f2 = Math.pow(10, digits);
-  return String(Math.round(n2 * f2) / f2);
-}
+var ms = (n2) => Math.round(Math.max(0, n2) * 10) / 10;
+var el = (n2) => n2 && n2.nodeType === 1 ? selectorOf(n2) || void 0 : void 0;
 function attribution(m2) {
+  const entries = m2.entries;
+  const last = entries[entries.length - 1];
+  if (!last) return {};
   switch (m2.name) {
     case "LCP": {
-      const a2 = m2.attribution;
-      return {
-        element: a2.target,
-        url: a2.url,
-        time_to_first_byte: round(a2.timeToFirstByte),
-        resource_load_delay: round(a2.resourceLoadDelay),
-        resource_load_duration: round(a2.resourceLoadDuration),
-        element_render_delay: round(a2.elementRenderDelay)
-      };
+      const e2 = last;
+      return { element: el(e2.element), url: e2.url || void 0 };
     }
     case "INP": {
-      const a2 = m2.attribution;
+      const es = entries;
+      const e2 = es.find((x2) => x2.target) || es[0];
       return {
-        element: a2.interactionTarget,
-        interaction_type: a2.interactionType,
-        input_delay: round(a2.inputDelay),
-        processing_duration: round(a2.processingDuration),
-        presentation_delay: round(a2.presentationDelay),
-        load_state: a2.loadState
+        element: el(e2.target),
+        interaction_type: e2.name.startsWith("key") ? "keyboard" : "pointer",
+        input_delay: ms(e2.processingStart - e2.startTime),
+        processing_duration: ms(e2.processingEnd - e2.processingStart),
+        presentation_delay: ms(e2.startTime + e2.duration - e2.processingEnd)
       };
     }
     case "CLS": {
-      const a2 = m2.attribution;
-      return { element: a2.largestShiftTarget, largest_shift_value: round(a2.largestShiftValue, 4), largest_shift_time: round(a2.largestShiftTime), load_state: a2.loadState };
-    }
-    case "FCP": {
-      const a2 = m2.attribution;
-      return { time_to_first_byte: round(a2.timeToFirstByte), first_byte_to_fcp: round(a2.firstByteToFCP), load_state: a2.loadState };
-    }
-    case "TTFB": {
-      const a2 = m2.attribution;
-      return {
-        waiting_duration: round(a2.waitingDuration),
-        cache_duration: round(a2.cacheDuration),
-        dns_duration: round(a2.dnsDuration),
-        connection_duration: round(a2.connectionDuration),
-        request_duration: round(a2.requestDuration)
-      };
+      let big = last;
+      for (const e2 of entries) if (e2.value > big.value) big = e2;
+      const src = (big.sources || []).find((s2) => s2.node && s2.node.nodeType === 1);
+      return { element: el(src && src.node), largest_shift_value: Math.round(big.value * 1e4) / 1e4, largest_shift_time: ms(big.startTime) };
     }
   }
   return {};
@@ -1608,13 +1396,13 @@ function toVital(m2, url) {
   return v2;
 }
 function instrumentVitals(c2) {
-  const report = (m2) => c2.guard(() => c2.captureVital(toVital(m2, location.href)));
-  const opts = { generateTarget: (el) => el && el.nodeType === 1 ? selectorOf(el) || void 0 : void 0 };
-  z(report, opts);
-  R(report, opts);
-  F(report, opts);
-  _(report, opts);
-  K(report, opts);
+  const release = c2.cfg.release ? { release: clip(c2.cfg.release, LIMITS.short) } : {};
+  const report = (m2) => c2.guard(() => {
+    const v2 = toVital(m2, location.href);
+    if (c2.cfg.release) v2.attribution = { ...v2.attribution, ...release };
+    c2.captureVital(v2);
+  });
+  for (const on2 of [U, x, P, M, D]) on2(report);
 }
 
 // src/sdk.ts
@@ -2265,19 +2053,19 @@ function splitCssText(cssText, style, _testNoPxNorm = false) {
           _testNoPxNorm
         );
         const jLimit = 100;
-        let j2 = 3;
-        for (; j2 < textContentNorm.length; j2++) {
+        let j = 3;
+        for (; j < textContentNorm.length; j++) {
           if (
             // keep consuming css identifiers (to get a decent chunk more quickly)
-            textContentNorm[j2].match(/[a-zA-Z0-9]/) || // substring needs to be unique to this section
-            textContentNorm.indexOf(textContentNorm.substring(0, j2), 1) !== -1
+            textContentNorm[j].match(/[a-zA-Z0-9]/) || // substring needs to be unique to this section
+            textContentNorm.indexOf(textContentNorm.substring(0, j), 1) !== -1
           ) {
             continue;
           }
           break;
         }
-        for (; j2 < textContentNorm.length; j2++) {
-          let startSubstring = textContentNorm.substring(0, j2);
+        for (; j < textContentNorm.length; j++) {
+          let startSubstring = textContentNorm.substring(0, j);
           let cssNormSplits = cssTextNorm.split(startSubstring);
           let splitNorm = -1;
           if (cssNormSplits.length === 2) {
@@ -2294,11 +2082,11 @@ function splitCssText(cssText, style, _testNoPxNorm = false) {
               splits.push(cssText);
               return splits;
             }
-            j2 = jLimit + 1;
-          } else if (j2 === textContentNorm.length - 1) {
+            j = jLimit + 1;
+          } else if (j === textContentNorm.length - 1) {
             splitNorm = cssTextNorm.indexOf(startSubstring);
           }
-          if (cssNormSplits.length >= 2 && j2 > jLimit) {
+          if (cssNormSplits.length >= 2 && j > jLimit) {
             const prevTextContent = childNodes2[i3 - 1].textContent;
             if (prevTextContent && typeof prevTextContent === "string") {
               const prevMinLength = normalizeCssString(prevTextContent).length;
@@ -2430,8 +2218,8 @@ function absoluteToDoc(doc, attributeValue) {
   }
   return getHref(doc, attributeValue);
 }
-function isSVGElement(el) {
-  return Boolean(el.tagName === "svg" || el.ownerSVGElement);
+function isSVGElement(el2) {
+  return Boolean(el2.tagName === "svg" || el2.ownerSVGElement);
 }
 function getHref(doc, customHref) {
   let a2 = cachedDocument.get(doc);
@@ -2506,32 +2294,32 @@ function classMatchesRegex(node, regex, checkAncestors) {
   return classMatchesRegex(index.parentNode(node), regex, checkAncestors);
 }
 function needMaskingText(node, maskTextClass, maskTextSelector, checkAncestors) {
-  let el;
+  let el2;
   if (isElement(node)) {
-    el = node;
-    if (!index.childNodes(el).length) {
+    el2 = node;
+    if (!index.childNodes(el2).length) {
       return false;
     }
   } else if (index.parentElement(node) === null) {
     return false;
   } else {
-    el = index.parentElement(node);
+    el2 = index.parentElement(node);
   }
   try {
     if (typeof maskTextClass === "string") {
       if (checkAncestors) {
-        if (el.closest(`.${maskTextClass}`)) return true;
+        if (el2.closest(`.${maskTextClass}`)) return true;
       } else {
-        if (el.classList.contains(maskTextClass)) return true;
+        if (el2.classList.contains(maskTextClass)) return true;
       }
     } else {
-      if (classMatchesRegex(el, maskTextClass, checkAncestors)) return true;
+      if (classMatchesRegex(el2, maskTextClass, checkAncestors)) return true;
     }
     if (maskTextSelector) {
       if (checkAncestors) {
-        if (el.closest(maskTextSelector)) return true;
+        if (el2.closest(maskTextSelector)) return true;
       } else {
-        if (el.matches(maskTextSelector)) return true;
+        if (el2.matches(maskTextSelector)) return true;
       }
     }
   } catch (e2) {
@@ -3404,29 +3192,29 @@ function closestElementOfNode(node) {
   if (!node) {
     return null;
   }
-  const el = node.nodeType === node.ELEMENT_NODE ? node : index.parentElement(node);
-  return el;
+  const el2 = node.nodeType === node.ELEMENT_NODE ? node : index.parentElement(node);
+  return el2;
 }
 function isBlocked(node, blockClass, blockSelector, checkAncestors) {
   if (!node) {
     return false;
   }
-  const el = closestElementOfNode(node);
-  if (!el) {
+  const el2 = closestElementOfNode(node);
+  if (!el2) {
     return false;
   }
   try {
     if (typeof blockClass === "string") {
-      if (el.classList.contains(blockClass)) return true;
-      if (checkAncestors && el.closest("." + blockClass) !== null) return true;
+      if (el2.classList.contains(blockClass)) return true;
+      if (checkAncestors && el2.closest("." + blockClass) !== null) return true;
     } else {
-      if (classMatchesRegex(el, blockClass, checkAncestors)) return true;
+      if (classMatchesRegex(el2, blockClass, checkAncestors)) return true;
     }
   } catch (e2) {
   }
   if (blockSelector) {
-    if (el.matches(blockSelector)) return true;
-    if (checkAncestors && el.closest(blockSelector) !== null) return true;
+    if (el2.matches(blockSelector)) return true;
+    if (checkAncestors && el2.closest(blockSelector) !== null) return true;
   }
   return false;
 }
@@ -4383,11 +4171,11 @@ function initInputObserver({
     );
     const name = target.name;
     if (type === "radio" && name && isChecked) {
-      doc.querySelectorAll(`input[type="radio"][name="${name}"]`).forEach((el) => {
-        if (el !== target) {
-          const text2 = el.value;
+      doc.querySelectorAll(`input[type="radio"][name="${name}"]`).forEach((el2) => {
+        if (el2 !== target) {
+          const text2 = el2.value;
           cbWithDedup(
-            el,
+            el2,
             userTriggeredOnInput ? { text: text2, isChecked: !isChecked, userTriggered: false } : { text: text2, isChecked: !isChecked }
           );
         }
@@ -6639,11 +6427,11 @@ var Recorder = class {
     this.c = c2;
     this.o = o2;
     this.mode = "off";
-    this.chunks = [];
-    this.pending = [];
-    this.pendingBytes = 0;
-    this.fromBuffer = false;
-    this.stopped = false;
+    this.chunks_ = [];
+    this.pending_ = [];
+    this.pendingBytes_ = 0;
+    this.fromBuffer_ = false;
+    this.stopped_ = false;
   }
   /** start decides the mode for the session (once; reloads agree) and records. */
   start() {
@@ -6656,20 +6444,20 @@ var Recorder = class {
     }
     this.mode = mode;
     if (mode === "off") return;
-    this.watchMutations();
-    this.record();
+    this.watchMutations_();
+    this.record_();
   }
-  record() {
+  record_() {
     const o2 = this.o;
     const unmask = o2.unmask.join(",");
-    const unmasked = (el) => !!unmask && !!el && typeof el.closest === "function" && !!el.closest(unmask);
+    const unmasked = (el2) => !!unmask && !!el2 && typeof el2.closest === "function" && !!el2.closest(unmask);
     const stop = record2({
-      emit: (e2, isCheckout) => this.c.guard(() => this.onEvent(e2, !!isCheckout)),
+      emit: (e2, isCheckout) => this.c.guard(() => this.onEvent_(e2, !!isCheckout)),
       maskAllInputs: o2.maskAllInputs,
       maskInputOptions: o2.maskAllInputs ? ALL_INPUTS : { password: true },
       maskTextSelector: o2.maskAllText ? "*" : o2.mask.join(","),
-      maskTextFn: (text, el) => unmasked(el) ? text : stars(text),
-      maskInputFn: (text, el) => unmasked(el) ? text : "*".repeat(text.length),
+      maskTextFn: (text, el2) => unmasked(el2) ? text : stars(text),
+      maskInputFn: (text, el2) => unmasked(el2) ? text : "*".repeat(text.length),
       blockSelector: o2.block.join(","),
       slimDOMOptions: "all",
       inlineStylesheet: true,
@@ -6681,15 +6469,15 @@ var Recorder = class {
         return true;
       }
     });
-    this.stopFn = stop || void 0;
-    this.resetTimers();
+    this.stopFn_ = stop || void 0;
+    this.resetTimers_();
   }
-  resetTimers() {
-    if (this.segTimer !== void 0) clearInterval(this.segTimer);
-    if (this.checkoutTimer !== void 0) clearInterval(this.checkoutTimer);
-    this.segTimer = setInterval(() => this.c.guard(() => this.cut()), SEGMENT_MS);
+  resetTimers_() {
+    if (this.segTimer_ !== void 0) clearInterval(this.segTimer_);
+    if (this.checkoutTimer_ !== void 0) clearInterval(this.checkoutTimer_);
+    this.segTimer_ = setInterval(() => this.c.guard(() => this.cut()), SEGMENT_MS);
     const every = this.mode === "buffer" ? this.o.bufferMs : this.o.checkoutEveryMs;
-    this.checkoutTimer = setInterval(() => this.c.guard(() => record2.takeFullSnapshot(true)), every);
+    this.checkoutTimer_ = setInterval(() => this.c.guard(() => record2.takeFullSnapshot(true)), every);
   }
   /**
    * watchMutations stops recording when one batch of DOM mutations is huge:
@@ -6697,9 +6485,9 @@ var Recorder = class {
    * rrweb's, so the browser delivers to it first and stopping disconnects
    * rrweb's observer before rrweb processes the batch.
    */
-  watchMutations() {
+  watchMutations_() {
     if (typeof MutationObserver === "undefined") return;
-    this.observer = new MutationObserver((records) => {
+    this.observer_ = new MutationObserver((records) => {
       let n2 = records.length;
       for (let i3 = 0; i3 < records.length && n2 <= this.o.mutationLimit; i3++) n2 += records[i3].addedNodes.length + records[i3].removedNodes.length;
       if (n2 > this.o.mutationLimit) {
@@ -6709,51 +6497,51 @@ var Recorder = class {
         });
       }
     });
-    this.observer.observe(document, { childList: true, subtree: true, attributes: true, characterData: true });
+    this.observer_.observe(document, { childList: true, subtree: true, attributes: true, characterData: true });
   }
-  onEvent(e2, isCheckout) {
-    if (this.stopped) return;
+  onEvent_(e2, isCheckout) {
+    if (this.stopped_) return;
     const rec = { ts: e2.timestamp || Date.now(), json: JSON.stringify(e2) };
     if (this.mode === "buffer") {
-      if (e2.type === META && (isCheckout || !this.chunks.length)) this.chunks.push({ start: rec.ts, events: [] });
-      if (!this.chunks.length) this.chunks.push({ start: rec.ts, events: [] });
-      this.chunks[this.chunks.length - 1].events.push(rec);
-      this.prune(rec.ts);
+      if (e2.type === META && (isCheckout || !this.chunks_.length)) this.chunks_.push({ start: rec.ts, events: [] });
+      if (!this.chunks_.length) this.chunks_.push({ start: rec.ts, events: [] });
+      this.chunks_[this.chunks_.length - 1].events.push(rec);
+      this.prune_(rec.ts);
       return;
     }
-    this.pending.push(rec);
-    this.pendingBytes += rec.json.length;
-    if (this.pendingBytes >= SEGMENT_BYTES && e2.type !== META) this.cut();
+    this.pending_.push(rec);
+    this.pendingBytes_ += rec.json.length;
+    if (this.pendingBytes_ >= SEGMENT_BYTES && e2.type !== META) this.cut();
   }
   /** prune drops chunks no longer needed to replay the last bufferSeconds. */
-  prune(now) {
+  prune_(now) {
     const horizon = now - this.o.bufferMs;
-    while (this.chunks.length > 1 && this.chunks[1].start <= horizon) this.chunks.shift();
+    while (this.chunks_.length > 1 && this.chunks_[1].start <= horizon) this.chunks_.shift();
   }
   live() {
-    return this.mode === "session" && !this.stopped;
+    return this.mode === "session" && !this.stopped_;
   }
   bufferStart() {
-    return this.chunks.length ? this.chunks[0].start : Date.now();
+    return this.chunks_.length ? this.chunks_[0].start : Date.now();
   }
   onTrigger() {
-    if (this.mode !== "buffer" || this.stopped) return;
+    if (this.mode !== "buffer" || this.stopped_) return;
     const since = this.bufferStart();
     this.mode = "session";
     this.c.session.setReplay("session");
-    for (const ch of this.chunks) for (const r2 of ch.events) this.pending.push(r2);
-    this.chunks = [];
-    this.pendingBytes = this.pending.reduce((n2, r2) => n2 + r2.json.length, 0);
-    this.fromBuffer = true;
+    for (const ch of this.chunks_) for (const r2 of ch.events) this.pending_.push(r2);
+    this.chunks_ = [];
+    this.pendingBytes_ = this.pending_.reduce((n2, r2) => n2 + r2.json.length, 0);
+    this.fromBuffer_ = true;
     for (const b2 of this.c.breadcrumbsSince(since)) this.c.enqueue("breadcrumb", b2, 0);
     this.cut();
-    this.resetTimers();
+    this.resetTimers_();
   }
   onSessionRotate() {
-    if (this.stopped) return;
-    this.pending = [];
-    this.pendingBytes = 0;
-    this.chunks = [];
+    if (this.stopped_) return;
+    this.pending_ = [];
+    this.pendingBytes_ = 0;
+    this.chunks_ = [];
     const r2 = Math.random();
     const mode = r2 < this.o.sessionSampleRate ? "session" : Math.random() < this.o.onErrorSampleRate ? "buffer" : "off";
     this.c.session.setReplay(mode);
@@ -6762,15 +6550,15 @@ var Recorder = class {
       return;
     }
     this.mode = mode;
-    this.resetTimers();
+    this.resetTimers_();
     record2.takeFullSnapshot(true);
   }
   /** cut queues what is pending as one or more segments of at most SEGMENT_BYTES. */
   cut() {
-    if (this.mode !== "session" || !this.pending.length) return;
-    const all = this.pending;
-    this.pending = [];
-    this.pendingBytes = 0;
+    if (this.mode !== "session" || !this.pending_.length) return;
+    const all = this.pending_;
+    this.pending_ = [];
+    this.pendingBytes_ = 0;
     let i3 = 0;
     while (i3 < all.length) {
       const part = [];
@@ -6779,30 +6567,30 @@ var Recorder = class {
         bytes += all[i3].json.length;
         part.push(all[i3++]);
       }
-      this.queueSegment(part);
+      this.queueSegment_(part);
     }
-    this.fromBuffer = false;
+    this.fromBuffer_ = false;
   }
-  queueSegment(part) {
+  queueSegment_(part) {
     const seg = this.c.session.nextSegment();
     const first = part[0].ts;
     const last = part[part.length - 1].ts;
     let head = '{"id":"' + eventId() + '","ts":' + Math.round(first) + ',"kind":"replay","replay":{"segment":' + seg;
-    if (this.fromBuffer) head += ',"from_buffer":true';
+    if (this.fromBuffer_) head += ',"from_buffer":true';
     head += ',"end_ts":' + Math.round(last) + ',"events":[';
-    this.c.push("replay", head + part.map((r2) => r2.json).join(",") + "]}}", this.fromBuffer ? 0 : this.c.cfg.flushInterval);
+    this.c.push("replay", head + part.map((r2) => r2.json).join(",") + "]}}", this.fromBuffer_ ? 0 : this.c.cfg.flushInterval);
   }
   stop() {
-    if (this.stopped) return;
-    this.stopped = true;
-    if (this.segTimer !== void 0) clearInterval(this.segTimer);
-    if (this.checkoutTimer !== void 0) clearInterval(this.checkoutTimer);
-    this.observer?.disconnect();
+    if (this.stopped_) return;
+    this.stopped_ = true;
+    if (this.segTimer_ !== void 0) clearInterval(this.segTimer_);
+    if (this.checkoutTimer_ !== void 0) clearInterval(this.checkoutTimer_);
+    this.observer_?.disconnect();
     try {
-      this.stopFn?.();
+      this.stopFn_?.();
     } catch {
     }
-    this.chunks = [];
+    this.chunks_ = [];
   }
 };
 function replayFactory(c2) {

@@ -73,17 +73,17 @@ export class Client {
   replay: Replay | null = null;
   lastFailure: FailedRequest | null = null;
 
-  private queue: Queued[] = [];
-  private queueBytes = 0;
-  private crumbs: Breadcrumb[] = [];
-  private tags: Record<string, string> = {};
-  private userId = '';
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private timerAt = 0;
-  private sending: Promise<void> = Promise.resolve();
-  private errors = 0;
-  private teardown: Array<() => void> = [];
-  private closed = false;
+  private queue_: Queued[] = [];
+  private queueBytes_ = 0;
+  private crumbs_: Breadcrumb[] = [];
+  private tags_: Record<string, string> = {};
+  private userId_ = '';
+  private timer_: ReturnType<typeof setTimeout> | undefined;
+  private timerAt_ = 0;
+  private sending_: Promise<void> = Promise.resolve();
+  private errors_ = 0;
+  private teardown_: Array<() => void> = [];
+  private closed_ = false;
 
   constructor(options: Options | string, fetchImpl?: FetchFn) {
     this.cfg = resolve(options);
@@ -112,7 +112,7 @@ export class Client {
 
   /** onClose registers a function that undoes an instrumentation. */
   onClose(fn: () => void): void {
-    this.teardown.push(fn);
+    this.teardown_.push(fn);
   }
 
   /** touch records user activity; it rotates an expired session. */
@@ -124,29 +124,29 @@ export class Client {
   }
 
   setUser(user: { id?: string | number } | null): void {
-    this.userId = user && user.id !== undefined && user.id !== null ? clip(String(user.id), LIMITS.short) : '';
+    this.userId_ = user && user.id !== undefined && user.id !== null ? clip(String(user.id), LIMITS.short) : '';
   }
 
   setTag(key: string, value: string | number | boolean): void {
     if (!key || byteLength(key) > LIMITS.short) return;
-    if (!(key in this.tags) && Object.keys(this.tags).length >= LIMITS.tags) return;
-    this.tags[key] = clip(String(value), LIMITS.tagValue);
+    if (!(key in this.tags_) && Object.keys(this.tags_).length >= LIMITS.tags) return;
+    this.tags_[key] = clip(String(value), LIMITS.tagValue);
   }
 
   /** addBreadcrumb remembers a step for the next error and, while replay is live, sends it. */
   addBreadcrumb(b: Breadcrumb): void {
-    if (this.closed) return;
+    if (this.closed_) return;
     b.ts = b.ts || Date.now();
     if (b.message) b.message = clip(b.message, LIMITS.message);
     if (b.url) b.url = clip(b.url, LIMITS.url);
-    this.crumbs.push(b);
-    if (this.crumbs.length > LIMITS.breadcrumbs) this.crumbs.shift();
+    this.crumbs_.push(b);
+    if (this.crumbs_.length > LIMITS.breadcrumbs) this.crumbs_.shift();
     if (this.replay && this.replay.live()) this.enqueue('breadcrumb', b, this.cfg.flushInterval);
   }
 
   /** breadcrumbsSince returns remembered breadcrumbs at or after ts. */
   breadcrumbsSince(ts: number): Breadcrumb[] {
-    return this.crumbs.filter((b) => (b.ts || 0) >= ts);
+    return this.crumbs_.filter((b) => (b.ts || 0) >= ts);
   }
 
   /** flag marks the session; flags go with every batch so the edge keeps the session. */
@@ -183,8 +183,8 @@ export class Client {
   /** captureError completes an error payload and queues it. */
   captureError(p: ErrorPayload, ctx: CaptureContext = {}): string {
     const id = eventId();
-    if (this.closed || this.errors >= MAX_ERRORS) return id;
-    this.errors++;
+    if (this.closed_ || this.errors_ >= MAX_ERRORS) return id;
+    this.errors_++;
     this.touch();
     const level = p.level || ctx.level;
     if (!level || level === 'error' || level === 'fatal') this.flag('error');
@@ -206,16 +206,16 @@ export class Client {
     if (this.cfg.dist) payload.dist = clip(this.cfg.dist, LIMITS.short);
     if (this.cfg.environment) payload.environment = clip(this.cfg.environment, LIMITS.short);
     payload.url = clip(location.href, LIMITS.url);
-    const tags = clipMap({ ...this.tags, ...(ctx.tags || {}) }, LIMITS.tagValue, LIMITS.tags);
+    const tags = clipMap({ ...this.tags_, ...(ctx.tags || {}) }, LIMITS.tagValue, LIMITS.tags);
     if (tags) payload.tags = tags;
     const f = this.lastFailure;
     if (f && now - f.at <= TRACE_LINK_MS) {
       payload.trace_id = f.traceId;
       payload.span_id = f.spanId;
     }
-    if (this.crumbs.length && this.cfg.maxBreadcrumbs) payload.breadcrumbs = this.crumbs.slice(-this.cfg.maxBreadcrumbs);
+    if (this.crumbs_.length && this.cfg.maxBreadcrumbs) payload.breadcrumbs = this.crumbs_.slice(-this.cfg.maxBreadcrumbs);
     if (ctx.fingerprint && ctx.fingerprint.length) payload.fingerprint = ctx.fingerprint.slice(0, 16).map((s) => clip(String(s), LIMITS.short));
-    this.enqueueWithId(id, now, 'error', payload, ERROR_DELAY_MS);
+    this.enqueueWithId_(id, now, 'error', payload, ERROR_DELAY_MS);
     return id;
   }
 
@@ -225,10 +225,10 @@ export class Client {
 
   /** enqueue serialises an event and schedules a flush within delay ms. */
   enqueue(kind: Kind, payload: unknown, delay: number): void {
-    this.enqueueWithId(eventId(), Date.now(), kind, payload, delay);
+    this.enqueueWithId_(eventId(), Date.now(), kind, payload, delay);
   }
 
-  private enqueueWithId(id: string, ts: number, kind: Kind, payload: unknown, delay: number): void {
+  private enqueueWithId_(id: string, ts: number, kind: Kind, payload: unknown, delay: number): void {
     this.push(kind, '{"id":"' + id + '","ts":' + ts + ',"kind":"' + kind + '","' + kind + '":' + JSON.stringify(payload) + '}', delay);
   }
 
@@ -237,31 +237,31 @@ export class Client {
    * splice pre-serialised rrweb events into it).
    */
   push(kind: Kind, json: string, delay: number): void {
-    if (this.closed) return;
+    if (this.closed_) return;
     const bytes = byteLength(json);
-    if (this.queue.length >= MAX_QUEUE || this.queueBytes + bytes > MAX_QUEUE_BYTES) {
+    if (this.queue_.length >= MAX_QUEUE || this.queueBytes_ + bytes > MAX_QUEUE_BYTES) {
       // The queue is bounded: when the edge is unreachable the page's
       // memory must not grow. Errors displace the oldest non-error event.
-      const i = kind === 'error' ? this.queue.findIndex((q) => q.kind !== 'error') : -1;
+      const i = kind === 'error' ? this.queue_.findIndex((q) => q.kind !== 'error') : -1;
       if (i < 0) {
         this.log('queue full, dropping ' + kind);
         return;
       }
-      this.queueBytes -= this.queue[i].bytes;
-      this.queue.splice(i, 1);
+      this.queueBytes_ -= this.queue_[i].bytes;
+      this.queue_.splice(i, 1);
     }
-    this.queue.push({ kind, json, bytes });
-    this.queueBytes += bytes;
-    this.schedule(delay);
+    this.queue_.push({ kind, json, bytes });
+    this.queueBytes_ += bytes;
+    this.schedule_(delay);
   }
 
-  private schedule(delay: number): void {
+  private schedule_(delay: number): void {
     const at = Date.now() + delay;
-    if (this.timer !== undefined && this.timerAt <= at) return;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timerAt = at;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
+    if (this.timer_ !== undefined && this.timerAt_ <= at) return;
+    if (this.timer_ !== undefined) clearTimeout(this.timer_);
+    this.timerAt_ = at;
+    this.timer_ = setTimeout(() => {
+      this.timer_ = undefined;
       this.flush().catch(() => {});
     }, delay);
   }
@@ -286,7 +286,7 @@ export class Client {
   envelope(): Envelope {
     const s = this.session.state;
     const session: Envelope['session'] = { id: s.id, seq: this.session.nextSeq(), started_at: s.started, flags: { ...s.flags } };
-    if (this.userId) session.user_id = this.userId;
+    if (this.userId_) session.user_id = this.userId_;
     const page: Envelope['page'] = { url: clip(location.href, LIMITS.url) };
     if (document.referrer) page.referrer = clip(document.referrer, LIMITS.url);
     return { v: PROTOCOL_VERSION, sdk: { name: SDK_NAME, version: SDK_VERSION }, session, page, device: this.device(), sent_at: Date.now() };
@@ -298,16 +298,16 @@ export class Client {
    */
   takeBatches(maxBytes: number = LIMITS.batchBytes): string[] {
     const out: string[] = [];
-    while (this.queue.length) {
+    while (this.queue_.length) {
       const events: string[] = [];
       let bytes = 0;
-      while (this.queue.length && events.length < LIMITS.events) {
-        const q = this.queue[0];
+      while (this.queue_.length && events.length < LIMITS.events) {
+        const q = this.queue_[0];
         if (events.length && bytes + q.bytes > maxBytes) break;
         events.push(q.json);
         bytes += q.bytes;
-        this.queue.shift();
-        this.queueBytes -= q.bytes;
+        this.queue_.shift();
+        this.queueBytes_ -= q.bytes;
       }
       const env = JSON.stringify(this.envelope());
       out.push(env.slice(0, -1) + ',"events":[' + events.join(',') + ']}');
@@ -317,18 +317,18 @@ export class Client {
 
   /** flush sends everything queued and resolves when the edge answered (or gave up). */
   flush(): Promise<void> {
-    if (this.timer !== undefined) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
+    if (this.timer_ !== undefined) {
+      clearTimeout(this.timer_);
+      this.timer_ = undefined;
     }
     this.guard(() => this.replay?.cut());
     const bodies = this.takeBatches();
     for (const b of bodies) this.transport.track(b);
     // Batches go one at a time, in order, so that seq order is send order.
-    this.sending = this.sending.then(async () => {
+    this.sending_ = this.sending_.then(async () => {
       for (const b of bodies) await this.transport.send(b);
     }).catch((err) => this.log('flush', err));
-    return this.sending;
+    return this.sending_;
   }
 
   /**
@@ -337,24 +337,24 @@ export class Client {
    */
   flushNow(): void {
     this.guard(() => this.replay?.cut());
-    if (this.timer !== undefined) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
+    if (this.timer_ !== undefined) {
+      clearTimeout(this.timer_);
+      this.timer_ = undefined;
     }
     this.transport.rescue();
     // The envelope takes about 1 KB of the beacon's room.
     for (const b of this.takeBatches(KEEPALIVE_MAX - 2048)) {
       if (!this.transport.sendNow(b)) {
-        this.sending = this.sending.then(() => this.transport.send(b)).then(() => {}, () => {});
+        this.sending_ = this.sending_.then(() => this.transport.send(b)).then(() => {}, () => {});
       }
     }
   }
 
   close(): void {
     this.guard(() => this.flushNow());
-    this.closed = true;
+    this.closed_ = true;
     this.guard(() => this.replay?.stop());
-    for (const fn of this.teardown.splice(0).reverse()) this.guard(fn);
+    for (const fn of this.teardown_.splice(0).reverse()) this.guard(fn);
   }
 
 }

@@ -1,17 +1,11 @@
 // The errors + vitals build, without the replay recorder
-// (dist/rearview.core.min.js); the same API as index.ts.
+// (dist/rearview.core.min.js); the same API as index.ts, set as the global
+// `Rearview` directly: esbuild's module-namespace wrapper for a globalName
+// costs ~0.3 KB gz, which the 12 KB budget of this build cannot spare.
 import { createAPI } from './sdk';
-
-export type { Options } from './config';
-export { SDK_VERSION } from './protocol';
+import type { API } from './sdk';
+import { SDK_VERSION } from './protocol';
 
 const api = createAPI();
 
-export const init = api.init.bind(api);
-export const setUser = api.setUser;
-export const setTag = api.setTag;
-export const captureException = api.captureException;
-export const captureMessage = api.captureMessage;
-export const flagSession = api.flagSession;
-export const flush = api.flush;
-export const close = api.close;
+(globalThis as unknown as { Rearview: API & { SDK_VERSION: string } }).Rearview = { ...api, init: api.init.bind(api), SDK_VERSION };

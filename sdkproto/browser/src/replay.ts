@@ -40,15 +40,15 @@ function stars(s: string): string {
  */
 export class Recorder implements Replay {
   mode: ReplayMode = 'off';
-  private stopFn: (() => void) | undefined;
-  private observer: MutationObserver | undefined;
-  private chunks: Chunk[] = [];
-  private pending: Recorded[] = [];
-  private pendingBytes = 0;
-  private fromBuffer = false;
-  private segTimer: ReturnType<typeof setInterval> | undefined;
-  private checkoutTimer: ReturnType<typeof setInterval> | undefined;
-  private stopped = false;
+  private stopFn_: (() => void) | undefined;
+  private observer_: MutationObserver | undefined;
+  private chunks_: Chunk[] = [];
+  private pending_: Recorded[] = [];
+  private pendingBytes_ = 0;
+  private fromBuffer_ = false;
+  private segTimer_: ReturnType<typeof setInterval> | undefined;
+  private checkoutTimer_: ReturnType<typeof setInterval> | undefined;
+  private stopped_ = false;
 
   constructor(
     private c: Client,
@@ -66,16 +66,16 @@ export class Recorder implements Replay {
     }
     this.mode = mode;
     if (mode === 'off') return;
-    this.watchMutations();
-    this.record();
+    this.watchMutations_();
+    this.record_();
   }
 
-  private record(): void {
+  private record_(): void {
     const o = this.o;
     const unmask = o.unmask.join(',');
     const unmasked = (el: Element | HTMLElement | null) => !!unmask && !!el && typeof el.closest === 'function' && !!el.closest(unmask);
     const stop = record({
-      emit: (e: { type: number; timestamp: number }, isCheckout?: boolean) => this.c.guard(() => this.onEvent(e, !!isCheckout)),
+      emit: (e: { type: number; timestamp: number }, isCheckout?: boolean) => this.c.guard(() => this.onEvent_(e, !!isCheckout)),
       maskAllInputs: o.maskAllInputs,
       maskInputOptions: o.maskAllInputs ? ALL_INPUTS : { password: true },
       maskTextSelector: o.maskAllText ? '*' : o.mask.join(','),
@@ -92,18 +92,18 @@ export class Recorder implements Replay {
         return true;
       },
     } as Parameters<typeof record>[0]);
-    this.stopFn = stop || undefined;
-    this.resetTimers();
+    this.stopFn_ = stop || undefined;
+    this.resetTimers_();
   }
 
-  private resetTimers(): void {
-    if (this.segTimer !== undefined) clearInterval(this.segTimer);
-    if (this.checkoutTimer !== undefined) clearInterval(this.checkoutTimer);
-    this.segTimer = setInterval(() => this.c.guard(() => this.cut()), SEGMENT_MS);
+  private resetTimers_(): void {
+    if (this.segTimer_ !== undefined) clearInterval(this.segTimer_);
+    if (this.checkoutTimer_ !== undefined) clearInterval(this.checkoutTimer_);
+    this.segTimer_ = setInterval(() => this.c.guard(() => this.cut()), SEGMENT_MS);
     // A buffer needs a full snapshot at least every bufferSeconds so that
     // what it keeps plays; a live recording every few minutes for seeking.
     const every = this.mode === 'buffer' ? this.o.bufferMs : this.o.checkoutEveryMs;
-    this.checkoutTimer = setInterval(() => this.c.guard(() => record.takeFullSnapshot(true)), every);
+    this.checkoutTimer_ = setInterval(() => this.c.guard(() => record.takeFullSnapshot(true)), every);
   }
 
   /**
@@ -112,9 +112,9 @@ export class Recorder implements Replay {
    * rrweb's, so the browser delivers to it first and stopping disconnects
    * rrweb's observer before rrweb processes the batch.
    */
-  private watchMutations(): void {
+  private watchMutations_(): void {
     if (typeof MutationObserver === 'undefined') return;
-    this.observer = new MutationObserver((records) => {
+    this.observer_ = new MutationObserver((records) => {
       // One appended fragment is one record with many nodes: count nodes.
       let n = records.length;
       for (let i = 0; i < records.length && n <= this.o.mutationLimit; i++) n += records[i].addedNodes.length + records[i].removedNodes.length;
@@ -125,62 +125,62 @@ export class Recorder implements Replay {
         });
       }
     });
-    this.observer.observe(document, { childList: true, subtree: true, attributes: true, characterData: true });
+    this.observer_.observe(document, { childList: true, subtree: true, attributes: true, characterData: true });
   }
 
-  private onEvent(e: { type: number; timestamp: number }, isCheckout: boolean): void {
-    if (this.stopped) return;
+  private onEvent_(e: { type: number; timestamp: number }, isCheckout: boolean): void {
+    if (this.stopped_) return;
     const rec = { ts: e.timestamp || Date.now(), json: JSON.stringify(e) };
     if (this.mode === 'buffer') {
       // A checkout starts with a Meta event, then the full snapshot.
-      if (e.type === META && (isCheckout || !this.chunks.length)) this.chunks.push({ start: rec.ts, events: [] });
-      if (!this.chunks.length) this.chunks.push({ start: rec.ts, events: [] });
-      this.chunks[this.chunks.length - 1].events.push(rec);
-      this.prune(rec.ts);
+      if (e.type === META && (isCheckout || !this.chunks_.length)) this.chunks_.push({ start: rec.ts, events: [] });
+      if (!this.chunks_.length) this.chunks_.push({ start: rec.ts, events: [] });
+      this.chunks_[this.chunks_.length - 1].events.push(rec);
+      this.prune_(rec.ts);
       return;
     }
-    this.pending.push(rec);
-    this.pendingBytes += rec.json.length;
-    if (this.pendingBytes >= SEGMENT_BYTES && e.type !== META) this.cut();
+    this.pending_.push(rec);
+    this.pendingBytes_ += rec.json.length;
+    if (this.pendingBytes_ >= SEGMENT_BYTES && e.type !== META) this.cut();
   }
 
   /** prune drops chunks no longer needed to replay the last bufferSeconds. */
-  private prune(now: number): void {
+  private prune_(now: number): void {
     const horizon = now - this.o.bufferMs;
-    while (this.chunks.length > 1 && this.chunks[1].start <= horizon) this.chunks.shift();
+    while (this.chunks_.length > 1 && this.chunks_[1].start <= horizon) this.chunks_.shift();
   }
 
   live(): boolean {
-    return this.mode === 'session' && !this.stopped;
+    return this.mode === 'session' && !this.stopped_;
   }
 
   bufferStart(): number {
-    return this.chunks.length ? this.chunks[0].start : Date.now();
+    return this.chunks_.length ? this.chunks_[0].start : Date.now();
   }
 
   onTrigger(): void {
-    if (this.mode !== 'buffer' || this.stopped) return;
+    if (this.mode !== 'buffer' || this.stopped_) return;
     // The buffer and everything after it are now sent: the session is
     // flagged and the edge keeps it whole.
     const since = this.bufferStart();
     this.mode = 'session';
     this.c.session.setReplay('session');
-    for (const ch of this.chunks) for (const r of ch.events) this.pending.push(r);
-    this.chunks = [];
-    this.pendingBytes = this.pending.reduce((n, r) => n + r.json.length, 0);
-    this.fromBuffer = true;
+    for (const ch of this.chunks_) for (const r of ch.events) this.pending_.push(r);
+    this.chunks_ = [];
+    this.pendingBytes_ = this.pending_.reduce((n, r) => n + r.json.length, 0);
+    this.fromBuffer_ = true;
     for (const b of this.c.breadcrumbsSince(since)) this.c.enqueue('breadcrumb', b, 0);
     this.cut();
-    this.resetTimers();
+    this.resetTimers_();
   }
 
   onSessionRotate(): void {
-    if (this.stopped) return;
+    if (this.stopped_) return;
     // The old session's tail is dropped with it; the new session samples
     // afresh and starts from a full snapshot.
-    this.pending = [];
-    this.pendingBytes = 0;
-    this.chunks = [];
+    this.pending_ = [];
+    this.pendingBytes_ = 0;
+    this.chunks_ = [];
     const r = Math.random();
     const mode: ReplayMode = r < this.o.sessionSampleRate ? 'session' : Math.random() < this.o.onErrorSampleRate ? 'buffer' : 'off';
     this.c.session.setReplay(mode);
@@ -189,16 +189,16 @@ export class Recorder implements Replay {
       return;
     }
     this.mode = mode;
-    this.resetTimers();
+    this.resetTimers_();
     record.takeFullSnapshot(true);
   }
 
   /** cut queues what is pending as one or more segments of at most SEGMENT_BYTES. */
   cut(): void {
-    if (this.mode !== 'session' || !this.pending.length) return;
-    const all = this.pending;
-    this.pending = [];
-    this.pendingBytes = 0;
+    if (this.mode !== 'session' || !this.pending_.length) return;
+    const all = this.pending_;
+    this.pending_ = [];
+    this.pendingBytes_ = 0;
     let i = 0;
     while (i < all.length) {
       const part: Recorded[] = [];
@@ -207,33 +207,33 @@ export class Recorder implements Replay {
         bytes += all[i].json.length;
         part.push(all[i++]);
       }
-      this.queueSegment(part);
+      this.queueSegment_(part);
     }
-    this.fromBuffer = false;
+    this.fromBuffer_ = false;
   }
 
-  private queueSegment(part: Recorded[]): void {
+  private queueSegment_(part: Recorded[]): void {
     const seg = this.c.session.nextSegment();
     const first = part[0].ts;
     const last = part[part.length - 1].ts;
     let head = '{"id":"' + eventId() + '","ts":' + Math.round(first) + ',"kind":"replay","replay":{"segment":' + seg;
-    if (this.fromBuffer) head += ',"from_buffer":true';
+    if (this.fromBuffer_) head += ',"from_buffer":true';
     head += ',"end_ts":' + Math.round(last) + ',"events":[';
-    this.c.push('replay', head + part.map((r) => r.json).join(',') + ']}}', this.fromBuffer ? 0 : this.c.cfg.flushInterval);
+    this.c.push('replay', head + part.map((r) => r.json).join(',') + ']}}', this.fromBuffer_ ? 0 : this.c.cfg.flushInterval);
   }
 
   stop(): void {
-    if (this.stopped) return;
-    this.stopped = true;
-    if (this.segTimer !== undefined) clearInterval(this.segTimer);
-    if (this.checkoutTimer !== undefined) clearInterval(this.checkoutTimer);
-    this.observer?.disconnect();
+    if (this.stopped_) return;
+    this.stopped_ = true;
+    if (this.segTimer_ !== undefined) clearInterval(this.segTimer_);
+    if (this.checkoutTimer_ !== undefined) clearInterval(this.checkoutTimer_);
+    this.observer_?.disconnect();
     try {
-      this.stopFn?.();
+      this.stopFn_?.();
     } catch {
       // already torn down
     }
-    this.chunks = [];
+    this.chunks_ = [];
   }
 }
 

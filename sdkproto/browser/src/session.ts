@@ -35,13 +35,13 @@ export class Session {
   state: State;
   /** isNew is true when the session was created by this page load. */
   isNew = false;
-  private store = storage();
-  private saved = 0;
+  private store_ = storage();
+  private saved_ = 0;
 
   constructor(now: number) {
     let s: State | null = null;
     try {
-      const raw = this.store?.getItem(STORAGE_KEY);
+      const raw = this.store_?.getItem(STORAGE_KEY);
       if (raw) s = JSON.parse(raw) as State;
     } catch {
       s = null;
@@ -96,10 +96,10 @@ export class Session {
 
   /** save writes the state, at most once a second unless forced. */
   save(now: number, force = false): void {
-    if (!force && now - this.saved < 1000) return;
-    this.saved = now;
+    if (!force && now - this.saved_ < 1000) return;
+    this.saved_ = now;
     try {
-      this.store?.setItem(STORAGE_KEY, JSON.stringify(this.state));
+      this.store_?.setItem(STORAGE_KEY, JSON.stringify(this.state));
     } catch {
       // quota or privacy mode: the session lives in memory only
     }

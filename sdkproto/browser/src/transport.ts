@@ -42,20 +42,20 @@ export function retryAfterMs(h: string | null, now: number): number | undefined 
 }
 
 export class Transport {
-  private blockedUntil = 0;
+  private blockedUntil_ = 0;
   /**
    * Bodies queued or compressing or waiting to retry: not yet in the
    * browser's hands. A page that goes away hands them over with rescue.
    */
-  private unsent = new Set<string>();
+  private unsent_ = new Set<string>();
   /** Bodies rescue sent: a send still waiting for them has nothing to do. */
-  private rescued = new Set<string>();
-  private sleep: (ms: number) => Promise<void>;
-  private now: () => number;
+  private rescued_ = new Set<string>();
+  private sleep_: (ms: number) => Promise<void>;
+  private now_: () => number;
 
-  constructor(private deps: TransportDeps) {
-    this.sleep = deps.sleep || ((ms) => new Promise((r) => setTimeout(r, ms)));
-    this.now = deps.now || Date.now;
+  constructor(private deps_: TransportDeps) {
+    this.sleep_ = deps_.sleep || ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.now_ = deps_.now || Date.now;
   }
 
   /**
@@ -65,25 +65,25 @@ export class Transport {
    * final: retrying the same bytes cannot succeed.
    */
   async send(body: string): Promise<SendResult> {
-    if (this.rescued.delete(body)) return 'sent';
-    this.unsent.add(body);
+    if (this.rescued_.delete(body)) return 'sent';
+    this.unsent_.add(body);
     const gz = await gzip(body);
     const payload: BodyInit = gz ? new Blob([gz as BlobPart]) : body;
     const size = gz ? gz.byteLength : body.length;
     let backoff = 1000;
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       // Another batch's 429/503 holds every send until its Retry-After.
-      const wait = this.blockedUntil - this.now();
-      if (attempt === 1 && wait > 0) await this.sleep(wait);
+      const wait = this.blockedUntil_ - this.now_();
+      if (attempt === 1 && wait > 0) await this.sleep_(wait);
       // rescue may have sent it meanwhile.
-      if (this.rescued.delete(body)) return 'sent';
+      if (this.rescued_.delete(body)) return 'sent';
       const keepalive = size <= KEEPALIVE_MAX;
       // A keepalive request outlives the page: it is no longer ours to rescue.
-      if (keepalive) this.unsent.delete(body);
+      if (keepalive) this.unsent_.delete(body);
       let status = 0;
       let retryAfter: number | undefined;
       try {
-        const res = await this.deps.fetch.call(globalThis, this.deps.url, {
+        const res = await this.deps_.fetch.call(globalThis, this.deps_.url, {
           method: 'POST',
           body: payload,
           headers: { 'Content-Type': 'text/plain' },
@@ -91,37 +91,37 @@ export class Transport {
           keepalive,
         });
         status = res.status;
-        retryAfter = retryAfterMs(res.headers.get('Retry-After'), this.now());
+        retryAfter = retryAfterMs(res.headers.get('Retry-After'), this.now_());
       } catch (err) {
-        this.deps.log('send failed', err);
+        this.deps_.log('send failed', err);
       }
       if (status >= 200 && status < 300 || status >= 400 && status < 500 && status !== 429 && status !== 408) {
-        this.unsent.delete(body);
-        if (status >= 400) this.deps.log('batch rejected with ' + status);
+        this.unsent_.delete(body);
+        if (status >= 400) this.deps_.log('batch rejected with ' + status);
         return status < 300 ? 'sent' : 'dropped';
       }
-      this.unsent.add(body);
+      this.unsent_.add(body);
       const delay = retryAfter ?? backoff * (0.5 + Math.random() / 2);
-      if (status === 429 || status === 503) this.blockedUntil = this.now() + delay;
-      if (attempt < MAX_ATTEMPTS) await this.sleep(delay);
+      if (status === 429 || status === 503) this.blockedUntil_ = this.now_() + delay;
+      if (attempt < MAX_ATTEMPTS) await this.sleep_(delay);
       backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
     }
-    this.unsent.delete(body);
-    this.deps.log('batch dropped after ' + MAX_ATTEMPTS + ' attempts');
+    this.unsent_.delete(body);
+    this.deps_.log('batch dropped after ' + MAX_ATTEMPTS + ' attempts');
     return 'dropped';
   }
 
   /** track marks a body that a later send will post as not yet sent. */
   track(body: string): void {
-    this.unsent.add(body);
+    this.unsent_.add(body);
   }
 
   /** rescue hands every body not yet sent to sendNow (the page is going away). */
   rescue(): void {
-    for (const b of Array.from(this.unsent)) {
+    for (const b of Array.from(this.unsent_)) {
       if (this.sendNow(b)) {
-        this.unsent.delete(b);
-        this.rescued.add(b);
+        this.unsent_.delete(b);
+        this.rescued_.add(b);
       }
     }
   }
@@ -135,7 +135,7 @@ export class Transport {
   sendNow(body: string): boolean {
     if (body.length > KEEPALIVE_MAX) return false;
     try {
-      return typeof navigator.sendBeacon === 'function' && navigator.sendBeacon(this.deps.url, body);
+      return typeof navigator.sendBeacon === 'function' && navigator.sendBeacon(this.deps_.url, body);
     } catch {
       return false;
     }

@@ -1,69 +1,62 @@
-import { onCLS, onFCP, onINP, onLCP, onTTFB } from 'web-vitals/attribution';
-import type { MetricWithAttribution } from 'web-vitals/attribution';
+// Core Web Vitals with web-vitals' standard build and a small attribution of
+// our own: the attribution build costs ~2.5 KB gz more than the metrics it
+// explains, which the errors + vitals budget (12 KB gz) cannot afford, and
+// the fields that matter (which element, which interaction phase, which
+// shift) are all on the metric's own performance entries.
+import { onCLS, onFCP, onINP, onLCP, onTTFB } from 'web-vitals';
+import type { Metric } from 'web-vitals';
 import type { Client } from './client';
 import type { VitalPayload } from './protocol';
 import { LIMITS, clip, clipMap } from './protocol';
 import { selectorOf } from './dom';
 
-function round(n: number | undefined, digits = 1): string | undefined {
-  if (typeof n !== 'number' || !isFinite(n)) return undefined;
-  const f = Math.pow(10, digits);
-  return String(Math.round(n * f) / f);
-}
+type Attr = Record<string, string | number | undefined>;
+
+const ms = (n: number) => Math.round(Math.max(0, n) * 10) / 10;
+const el = (n: Node | null | undefined) => (n && n.nodeType === 1 ? selectorOf(n as Element) || undefined : undefined);
+
+// The DOM typings of these entries are incomplete in lib.dom.d.ts.
+interface LCPEntry extends PerformanceEntry { element?: Element | null; url?: string }
+interface EventEntry extends PerformanceEntry { target?: Node | null; processingStart: number; processingEnd: number }
+interface ShiftEntry extends PerformanceEntry { value: number; sources?: Array<{ node?: Node | null }> }
 
 /**
- * attribution flattens web-vitals' attribution into the protocol's string
- * map; "element" is always the attributed element's selector, whichever
- * field web-vitals keeps it in for that metric.
+ * attribution names what a metric is about. "element" is always the
+ * element's selector (tag#id.class, as on click breadcrumbs, so a slow
+ * interaction and the click before it read the same).
  */
-export function attribution(m: MetricWithAttribution): Record<string, string | undefined> {
+export function attribution(m: Metric): Attr {
+  const entries = m.entries as PerformanceEntry[];
+  const last = entries[entries.length - 1];
+  if (!last) return {};
   switch (m.name) {
     case 'LCP': {
-      const a = m.attribution;
-      return {
-        element: a.target,
-        url: a.url,
-        time_to_first_byte: round(a.timeToFirstByte),
-        resource_load_delay: round(a.resourceLoadDelay),
-        resource_load_duration: round(a.resourceLoadDuration),
-        element_render_delay: round(a.elementRenderDelay),
-      };
+      const e = last as LCPEntry;
+      return { element: el(e.element), url: e.url || undefined };
     }
     case 'INP': {
-      const a = m.attribution;
+      const es = entries as EventEntry[];
+      const e = es.find((x) => x.target) || es[0];
       return {
-        element: a.interactionTarget,
-        interaction_type: a.interactionType,
-        input_delay: round(a.inputDelay),
-        processing_duration: round(a.processingDuration),
-        presentation_delay: round(a.presentationDelay),
-        load_state: a.loadState,
+        element: el(e.target),
+        interaction_type: e.name.startsWith('key') ? 'keyboard' : 'pointer',
+        input_delay: ms(e.processingStart - e.startTime),
+        processing_duration: ms(e.processingEnd - e.processingStart),
+        presentation_delay: ms(e.startTime + e.duration - e.processingEnd),
       };
     }
     case 'CLS': {
-      const a = m.attribution;
-      return { element: a.largestShiftTarget, largest_shift_value: round(a.largestShiftValue, 4), largest_shift_time: round(a.largestShiftTime), load_state: a.loadState };
-    }
-    case 'FCP': {
-      const a = m.attribution;
-      return { time_to_first_byte: round(a.timeToFirstByte), first_byte_to_fcp: round(a.firstByteToFCP), load_state: a.loadState };
-    }
-    case 'TTFB': {
-      const a = m.attribution;
-      return {
-        waiting_duration: round(a.waitingDuration),
-        cache_duration: round(a.cacheDuration),
-        dns_duration: round(a.dnsDuration),
-        connection_duration: round(a.connectionDuration),
-        request_duration: round(a.requestDuration),
-      };
+      let big = last as ShiftEntry;
+      for (const e of entries as ShiftEntry[]) if (e.value > big.value) big = e;
+      const src = (big.sources || []).find((s) => s.node && s.node.nodeType === 1);
+      return { element: el(src && src.node), largest_shift_value: Math.round(big.value * 1e4) / 1e4, largest_shift_time: ms(big.startTime) };
     }
   }
   return {};
 }
 
 /** toVital turns a web-vitals metric into the protocol's vital payload. */
-export function toVital(m: MetricWithAttribution, url: string): VitalPayload {
+export function toVital(m: Metric, url: string): VitalPayload {
   const v: VitalPayload = { name: m.name, value: Math.max(0, m.value) };
   if (m.delta > 0) v.delta = m.delta;
   if (m.rating) v.rating = m.rating;
@@ -77,13 +70,14 @@ export function toVital(m: MetricWithAttribution, url: string): VitalPayload {
 
 /** instrumentVitals reports LCP, INP, CLS, FCP and TTFB as web-vitals finalises them. */
 export function instrumentVitals(c: Client): void {
-  const report = (m: MetricWithAttribution) => c.guard(() => c.captureVital(toVital(m, location.href)));
-  // Elements are named like click breadcrumbs (tag#id.class) so that a
-  // slow interaction and the click before it read the same.
-  const opts = { generateTarget: (el: Node | null) => (el && el.nodeType === 1 ? selectorOf(el as Element) || undefined : undefined) };
-  onLCP(report, opts);
-  onINP(report, opts);
-  onCLS(report, opts);
-  onFCP(report, opts);
-  onTTFB(report, opts);
+  // The release rides in the attribution: vitals have no release field and
+  // the coordinator's vitals slice by it from there.
+  const release = c.cfg.release ? { release: clip(c.cfg.release, LIMITS.short) } : {};
+  const report = (m: Metric) =>
+    c.guard(() => {
+      const v = toVital(m, location.href);
+      if (c.cfg.release) v.attribution = { ...v.attribution, ...release };
+      c.captureVital(v);
+    });
+  for (const on of [onLCP, onINP, onCLS, onFCP, onTTFB]) on(report);
 }
