@@ -107,8 +107,8 @@ func TestLiveSDKInBrowser(t *testing.T) {
 
 	// The shopper types and clicks while the viewer watches the list.
 	if err := chromedp.Do(shopTab,
-		chromedp.SendKeys(chromedp.ByID("email"), typed),
-		chromedp.Click(chromedp.ByID("pay")),
+		chromedp.SendKeys(chromedp.CSS("#email"), typed),
+		chromedp.Click(chromedp.CSS("#pay")),
 	); err != nil {
 		t.Fatal(err)
 	}

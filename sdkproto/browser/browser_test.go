@@ -48,6 +48,14 @@ var page = template.Must(template.New("page").Parse(`<!doctype html>
 <div data-rv-block>blocked-content-7731</div>
 <button id="checkout" class="btn primary">Pay</button>
 <button id="boom">Break</button>
+<script>
+// The page's own view of LCP: the test interacts only once the hero image
+// is the candidate, because the first input ends LCP (web-vitals reports
+// the h1 if a key press comes before the image's paint).
+window.lcpCandidate = '';
+new PerformanceObserver(function (l) { l.getEntries().forEach(function (e) { window.lcpCandidate = e.element ? e.element.id : ''; }); })
+  .observe({ type: 'largest-contentful-paint', buffered: true });
+</script>
 <script src="{{.Edge}}/sdk/v1.js"></script>
 <script>
 Rearview.init({
@@ -225,6 +233,9 @@ func TestBrowserSDK(t *testing.T) {
 	run("open the shop", chromedp.Navigate(as.URL+"/"))
 	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`typeof Rearview === 'object' && document.readyState === 'complete'`)); err != nil {
 		t.Fatalf("SDK not loaded: %v", err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`window.lcpCandidate === 'hero'`)); err != nil {
+		t.Fatalf("hero image never became the LCP candidate: %v", err)
 	}
 	run("type an e-mail", chromedp.SendKeys("#email", "jane@example.com"))
 	run("type a card number", chromedp.SendKeys("#card", "4111 1111 1111 1111"))

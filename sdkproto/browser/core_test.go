@@ -34,6 +34,9 @@ func TestBrowserCoreBundle(t *testing.T) {
 	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`typeof Rearview === 'object' && document.readyState === 'complete'`)); err != nil {
 		t.Fatalf("SDK not loaded: %v", err)
 	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`window.lcpCandidate === 'hero'`)); err != nil {
+		t.Fatalf("hero image never became the LCP candidate: %v", err)
+	}
 	api, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`["init","setUser","setTag","captureException","captureMessage","flagSession","flush","close"].filter(k => typeof Rearview[k] !== "function").concat(typeof Rearview.SDK_VERSION === "string" ? [] : ["SDK_VERSION"])`))
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -218,31 +219,74 @@ func FuzzHandle(f *testing.F) {
 	}
 	f.Add([]byte(`{"v":1,"events":[{"id":"a","kind":"error","error":{"value":"x\u0040y.com 4111\u00201111 1111 1111"}}]}`), true)
 	e := New()
-	f.Fuzz(func(t *testing.T, batch []byte, strict bool) {
-		doc := ``
-		if strict {
-			doc = `{"masking":{"strict":true}}`
+	f.Fuzz(func(t *testing.T, batch []byte, strict bool) { checkHandle(t, e, batch, strict) })
+}
+
+// checkHandle runs one batch and checks the engine's promises: no panic,
+// a report that decodes, a valid batch comes out valid, and no detector
+// matches in a string the engine ran the detectors on.
+// It reports whether the batch was valid, so that the output was checked.
+func checkHandle(t *testing.T, e *Engine, batch []byte, strict bool) bool {
+	t.Helper()
+	doc := ``
+	if strict {
+		doc = `{"masking":{"strict":true}}`
+	}
+	resp, err := ParseResponse(e.Handle(AppendRequest(nil, []byte(doc), Context{UA: browserUA}, batch)))
+	if err != nil {
+		return false // refused: fine, as long as it said so
+	}
+	if _, err := resp.ParseReport(); err != nil {
+		t.Fatalf("report does not decode: %v", err)
+	}
+	if _, rej, err := sdkproto.Decode(batch, sdkproto.DefaultLimits()); err != nil || len(rej) > 0 || len(resp.Batch) == 0 {
+		return false // the edge never passes such a batch on
+	}
+	out, rej, err := sdkproto.Decode(resp.Batch, sdkproto.DefaultLimits())
+	if err != nil || len(rej) > 0 {
+		t.Fatalf("valid batch came out invalid: %v %v\n%s", err, rej, resp.Batch)
+	}
+	for _, s := range detected(out) {
+		if m, ok := mask.Find([]byte(s), mask.All); ok {
+			t.Fatalf("detector %s matches %q in masked output", m.Detector.Name(), s[m.Start:m.End])
 		}
-		resp, err := ParseResponse(e.Handle(AppendRequest(nil, []byte(doc), Context{UA: browserUA}, batch)))
-		if err != nil {
-			return // refused: fine, as long as it said so
-		}
-		if _, err := resp.ParseReport(); err != nil {
-			t.Fatalf("report does not decode: %v", err)
-		}
-		if _, rej, err := sdkproto.Decode(batch, sdkproto.DefaultLimits()); err != nil || len(rej) > 0 || len(resp.Batch) == 0 {
-			return // the edge never passes such a batch on
-		}
-		out, rej, err := sdkproto.Decode(resp.Batch, sdkproto.DefaultLimits())
-		if err != nil || len(rej) > 0 {
-			t.Fatalf("valid batch came out invalid: %v %v\n%s", err, rej, resp.Batch)
-		}
-		for _, s := range detected(out) {
-			if m, ok := mask.Find([]byte(s), mask.All); ok {
-				t.Fatalf("detector %s matches %q in masked output", m.Detector.Name(), s[m.Start:m.End])
+	}
+	return true
+}
+
+// TestMutatedBatches applies checkHandle to deterministic mutations of the
+// corpus: flipped bytes, cuts, copied spans and inserted escapes, PII and
+// structure, so that the promises hold beyond the fuzzer's runs.
+func TestMutatedBatches(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	vs := wasm.Corpus()
+	bait := []string{`\u0040`, `\u0034111 1111 1111 1111`, `jane@example.com`, `+1 415 555 0132`, `"`, `{`, `]`, `,"x":{"y":[1]}`, `\ud83d\ude00`, `::1`}
+	e := New()
+	valid := 0
+	for i := range 12000 {
+		b := append([]byte(nil), vs[r.IntN(len(vs))].Batch...)
+		for range 1 + r.IntN(4) {
+			p := r.IntN(len(b))
+			switch r.IntN(4) {
+			case 0:
+				b[p] = byte(r.IntN(256))
+			case 1:
+				b = append(b[:p], b[min(len(b), p+r.IntN(32)):]...)
+			case 2:
+				b = append(b[:p], append([]byte(bait[r.IntN(len(bait))]), b[p:]...)...)
+			default:
+				q, n := r.IntN(len(b)), r.IntN(64)
+				b = append(b[:p], append(append([]byte(nil), b[q:min(len(b), q+n)]...), b[p:]...)...)
 			}
 		}
-	})
+		if checkHandle(t, e, b, i%2 == 1) {
+			valid++
+		}
+	}
+	if valid < 600 {
+		t.Fatalf("only %d of the mutated batches were valid: the test checks too little", valid)
+	}
+	t.Logf("%d valid mutated batches checked", valid)
 }
 
 // detected lists the strings of a batch the engine runs detectors on.

@@ -1396,10 +1396,10 @@ function toVital(m2, url) {
   return v2;
 }
 function instrumentVitals(c2) {
-  const release = c2.cfg.release ? { release: clip(c2.cfg.release, LIMITS.short) } : {};
+  const release = c2.cfg.release && clip(c2.cfg.release, LIMITS.short);
   const report = (m2) => c2.guard(() => {
     const v2 = toVital(m2, location.href);
-    if (c2.cfg.release) v2.attribution = { ...v2.attribution, ...release };
+    if (release) v2.attribution = { ...v2.attribution, release };
     c2.captureVital(v2);
   });
   for (const on2 of [U, x, P, M, D]) on2(report);

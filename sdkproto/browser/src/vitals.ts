@@ -72,11 +72,11 @@ export function toVital(m: Metric, url: string): VitalPayload {
 export function instrumentVitals(c: Client): void {
   // The release rides in the attribution: vitals have no release field and
   // the coordinator's vitals slice by it from there.
-  const release = c.cfg.release ? { release: clip(c.cfg.release, LIMITS.short) } : {};
+  const release = c.cfg.release && clip(c.cfg.release, LIMITS.short);
   const report = (m: Metric) =>
     c.guard(() => {
       const v = toVital(m, location.href);
-      if (c.cfg.release) v.attribution = { ...v.attribution, ...release };
+      if (release) v.attribution = { ...v.attribution, release };
       c.captureVital(v);
     });
   for (const on of [onLCP, onINP, onCLS, onFCP, onTTFB]) on(report);
