@@ -2,6 +2,7 @@ package coordinator_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -40,4 +41,17 @@ func BenchmarkReplayCompress(b *testing.B) {
 			b.ReportMetric(float64(out.Len())/1024/minutes, "KB/min")
 		})
 	}
+	// gzip at its default level, for comparison with what the browser sent.
+	b.Run("gzip", func(b *testing.B) {
+		var out bytes.Buffer
+		b.SetBytes(int64(len(raw)))
+		for i := 0; i < b.N; i++ {
+			out.Reset()
+			w := gzip.NewWriter(&out)
+			w.Write(raw)
+			w.Close()
+		}
+		b.ReportMetric(float64(len(raw))/float64(out.Len()), "ratio")
+		b.ReportMetric(float64(out.Len())/1024/minutes, "KB/min")
+	})
 }

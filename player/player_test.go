@@ -176,7 +176,12 @@ func start(t *testing.T, o options) *system {
 	var blobs blob.Store
 	if o.minio {
 		m := testenv.StartMinIO(t)
-		blobs, err = blob.NewS3(ctx, blob.S3Config{Endpoint: m.Endpoint, Bucket: "player-test", AccessKey: m.AccessKey, SecretKey: m.SecretKey})
+		// A MinIO that answers may still be initialising ("Server not
+		// initialized yet, please try again").
+		testenv.Eventually(t, 20*time.Second, func() error {
+			blobs, err = blob.NewS3(ctx, blob.S3Config{Endpoint: m.Endpoint, Bucket: "player-test", AccessKey: m.AccessKey, SecretKey: m.SecretKey})
+			return err
+		})
 	} else {
 		blobs, err = blob.NewDir(t.TempDir())
 	}

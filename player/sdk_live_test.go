@@ -179,3 +179,67 @@ func TestLiveSDKInBrowser(t *testing.T) {
 		t.Error("live replay shows the typed text after streaming")
 	}
 }
+
+// TestLiveOpenedBeforeSnapshot opens a live session that the hub knows only
+// from a batch without replay (the SDK's session start can come first): the
+// viewer must start the replay from the first full snapshot streamed to it.
+func TestLiveOpenedBeforeSnapshot(t *testing.T) {
+	s := start(t, options{live: true})
+	const id = "s-live-early"
+	now := time.Now().UnixMilli()
+	startBatch := fmt.Sprintf(`{"v":1,"sdk":{"name":"@rearview/browser","version":"0.1.0"},
+		"session":{"id":%q,"seq":0,"started_at":%d},"page":{"url":"https://shop.example.com/checkout"},
+		"device":{"ua":"Mozilla/5.0","viewport":{"w":1024,"h":640}},"sent_at":%d,
+		"events":[{"id":"ss-0","ts":%d,"kind":"session","session":{"state":"start","url":"https://shop.example.com/checkout"}}]}`, id, now-1000, now, now-1000)
+	testenv.Eventually(t, 10*time.Second, func() error {
+		req, _ := http.NewRequest("POST", s.edge+"/v1/ingest", strings.NewReader(startBatch))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Rearview-Key", s.key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusAccepted {
+			return fmt.Errorf("ingest %d", resp.StatusCode)
+		}
+		return nil
+	})
+	ctx := testenv.Browser(t)
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	row := `tr[data-href="/player/live/` + id + `"]`
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(s.url+"/player/live"),
+		chromedp.WaitVisible(chromedp.CSS(`#token`)),
+		chromedp.SendKeys(chromedp.CSS(`#token`), admin),
+		chromedp.Click(chromedp.CSS(`form.signin button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(row)),
+		chromedp.Click(chromedp.CSS(row+" a")),
+		chromedp.WaitVisible(chromedp.CSS(`.live-state[data-state="open"]`)),
+	); err != nil {
+		t.Fatalf("open the session before its replay: %v\n%s", err, pageState(ctx))
+	}
+	ready, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`!!document.querySelector('.stage[data-ready="true"]')`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ready {
+		t.Fatal("stage ready before any snapshot was sent")
+	}
+	replay, _ := sessionBatches(id, now-1000)
+	s.post(t, replay)
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`.stage[data-ready="true"]`))); err != nil {
+		t.Fatalf("the streamed full snapshot never started the replay: %v\n%s", err, pageState(ctx))
+	}
+	testenv.Eventually(t, 10*time.Second, func() error {
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => { const f = document.querySelector(".stage-frame iframe"); return f && f.contentDocument && f.contentDocument.body ? f.contentDocument.body.textContent : ""; })()`))
+		if err != nil {
+			return err
+		}
+		if !strings.Contains(got, "Welcome back, shopper") {
+			return fmt.Errorf("live replay shows %q", got)
+		}
+		return nil
+	})
+}

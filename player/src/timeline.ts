@@ -147,3 +147,18 @@ export function mergeSegments(segments: RREvent[][]): RREvent[] {
 export function liveBaseline(lastTS: number, now: number, buffer = 3000): number {
   return Math.max(now - buffer, lastTS + 1);
 }
+
+/**
+ * liveStart returns the events from the last full snapshot on (with the meta
+ * event just before it, which carries the viewport), or null when there is
+ * no full snapshot yet. A viewer that opened a session before its first
+ * snapshot reached the hub waits on the streamed events for one: rrweb
+ * cannot apply anything before it.
+ */
+export function liveStart(events: RREvent[]): RREvent[] | null {
+  for (let i = events.length - 1; i >= 0; i--) {
+    if (events[i].type !== 2) continue;
+    return events.slice(i > 0 && events[i - 1].type === 4 ? i - 1 : i);
+  }
+  return null;
+}

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { buildMarkers, inactiveRanges, liveBaseline, mergeSegments, startOffset, type APIEvent, type RREvent } from "../src/timeline";
+import { buildMarkers, inactiveRanges, liveBaseline, liveStart, mergeSegments, startOffset, type APIEvent, type RREvent } from "../src/timeline";
 
 const T = 1_764_028_800_000;
 
@@ -108,4 +108,18 @@ test("liveBaseline renders old snapshots at once and trails real time", () => {
   assert.equal(liveBaseline(now - 1000, now, 3000), now - 999);
   // A client clock ahead of the viewer's.
   assert.equal(liveBaseline(now + 5000, now, 3000), now + 5001);
+});
+
+test("liveStart starts at the last full snapshot and its meta", () => {
+  const cases: Array<[string, RREvent[], number[] | null]> = [
+    ["nothing yet", [], null],
+    ["incremental only", [{ type: 3, timestamp: 1 }, { type: 3, timestamp: 2 }], null],
+    ["meta then snapshot", [{ type: 3, timestamp: 1 }, { type: 4, timestamp: 2 }, { type: 2, timestamp: 3 }, { type: 3, timestamp: 4 }], [2, 3, 4]],
+    ["snapshot without meta", [{ type: 3, timestamp: 1 }, { type: 2, timestamp: 3 }], [3]],
+    ["the later of two", [{ type: 4, timestamp: 1 }, { type: 2, timestamp: 2 }, { type: 4, timestamp: 5 }, { type: 2, timestamp: 6 }, { type: 3, timestamp: 7 }], [5, 6, 7]],
+  ];
+  for (const [name, events, want] of cases) {
+    const got = liveStart(events);
+    assert.deepEqual(got && got.map((e) => e.timestamp), want, name);
+  }
 });

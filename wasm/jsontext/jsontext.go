@@ -11,6 +11,7 @@ package jsontext
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"strconv"
 )
 
@@ -149,7 +150,11 @@ func (r *Reader) NextKey(n *int) bool {
 	} else {
 		r.Key = r.In[s:e]
 	}
-	r.expect(':')
+	if r.Pos < len(r.In) && r.In[r.Pos] == ':' {
+		r.Pos++
+	} else {
+		r.expect(':')
+	}
 	return true
 }
 
@@ -177,16 +182,31 @@ func (r *Reader) NextElem(n *int) bool {
 // String reads a string at Pos and returns the bounds of its raw content in
 // In (without quotes) and whether it holds escapes.
 func (r *Reader) String() (start, end int, escaped bool) {
-	if r.Peek() != '"' {
-		r.Fail("expected a string")
+	if r.Pos >= len(r.In) || r.In[r.Pos] != '"' {
+		if r.Peek() != '"' {
+			r.Fail("expected a string")
+		}
 	}
 	in := r.In
 	i := r.Pos + 1
 	start = i
 	for {
 		// The common case: plain bytes up to the closing quote, eight at
-		// a time (under wasm every loop iteration costs a jump).
-		i = skipSafe(in, i)
+		// a time, the first byte that needs attention found without a
+		// loop (under wasm every iteration and every call costs a jump
+		// through the function's dispatch loop).
+		for i+8 <= len(in) {
+			v := binary.LittleEndian.Uint64(in[i:])
+			q := v ^ ('"' * lo8)
+			b := v ^ ('\\' * lo8)
+			if m := ((q-lo8)&^q | (b-lo8)&^b | (v-0x20*lo8)&^v) & hi8; m != 0 {
+				// The lowest flagged byte is exact (borrows only run
+				// upwards from it).
+				i += bits.TrailingZeros64(m) >> 3
+				goto special
+			}
+			i += 8
+		}
 		for i < len(in) && safe[in[i]] {
 			i++
 		}
@@ -194,6 +214,7 @@ func (r *Reader) String() (start, end int, escaped bool) {
 			r.Pos = i
 			r.Fail("unterminated string")
 		}
+	special:
 		switch c := in[i]; {
 		case c == '"':
 			r.Pos = i + 1
@@ -484,18 +505,3 @@ const (
 	lo8 = 0x0101010101010101
 	hi8 = 0x8080808080808080
 )
-
-// skipSafe advances i over 8-byte words holding no quote, backslash or
-// control character.
-func skipSafe(in []byte, i int) int {
-	for i+8 <= len(in) {
-		v := binary.LittleEndian.Uint64(in[i:])
-		q := v ^ ('"' * lo8)
-		b := v ^ ('\\' * lo8)
-		if ((q-lo8)&^q|(b-lo8)&^b|(v-0x20*lo8)&^v)&hi8 != 0 {
-			return i
-		}
-		i += 8
-	}
-	return i
-}

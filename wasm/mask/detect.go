@@ -9,7 +9,7 @@ package mask
 
 import (
 	"encoding/binary"
-	"strings"
+	"math/bits"
 )
 
 // Set selects detectors; the zero Set detects nothing.
@@ -845,35 +845,87 @@ func assignment(b []byte, i int) (int, int) {
 // SensitiveKey reports whether a field, header, parameter or tag name
 // suggests that its value is a secret or personal data.
 func SensitiveKey(name []byte) bool {
-	if len(name) == 0 || len(name) > 64 {
+	if len(name) < 3 || len(name) > 64 {
 		return false
 	}
 	var buf [64]byte
 	l := buf[:len(name)]
+	starts := false
 	for k, c := range name {
 		if c >= 'A' && c <= 'Z' {
 			c += 32
 		}
 		l[k] = c
+		starts = starts || partStart[c] != 0
 	}
-	s := string(l) // no allocation: the compiler keeps it on the stack for the comparisons below
-	switch s {
-	case "pwd", "pass", "auth", "sid", "key", "code", "otp", "pin", "jwt", "ssn", "cvv", "cvc", "email", "phone", "iban":
+	if len(l) <= 5 && exactSensitive(l) {
 		return true
 	}
-	for _, sub := range sensitiveParts {
-		if strings.Contains(s, sub) {
+	if !starts {
+		return false
+	}
+	// One pass over the name, comparing only the parts that start with
+	// the byte at hand: strings.Contains per part costs a call and a
+	// scan each, which under wasm is most of the cost of a key.
+	for i := 0; i+4 <= len(l); i++ {
+		m := partStart[l[i]]
+		for m != 0 {
+			j := bits.TrailingZeros32(m)
+			m &= m - 1
+			p := sensitiveParts[j]
+			if len(l)-i >= len(p) && equalASCII(l[i:i+len(p)], p) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// exactSensitive matches the short names that are sensitive only whole.
+func exactSensitive(l []byte) bool {
+	switch len(l) {
+	case 3:
+		switch string(l) {
+		case "pwd", "sid", "key", "otp", "pin", "jwt", "ssn", "cvv", "cvc":
+			return true
+		}
+	case 4:
+		switch string(l) {
+		case "pass", "auth", "code", "iban":
+			return true
+		}
+	case 5:
+		switch string(l) {
+		case "email", "phone":
 			return true
 		}
 	}
 	return false
 }
 
-var sensitiveParts = []string{
+func equalASCII(b []byte, s string) bool {
+	for k := 0; k < len(s); k++ {
+		if b[k] != s[k] {
+			return false
+		}
+	}
+	return true
+}
+
+var sensitiveParts = [...]string{
 	"password", "passwd", "passphrase", "secret", "token", "apikey", "api_key", "api-key",
 	"accesskey", "access_key", "privatekey", "private_key", "credential", "authorization",
 	"sessionid", "session_id", "cookie", "csrf", "xsrf", "signature",
 }
+
+// partStart maps a byte to the set (bit j: sensitiveParts[j]) of parts
+// starting with it.
+var partStart = func() (t [256]uint32) {
+	for j, p := range sensitiveParts {
+		t[p[0]] |= 1 << j
+	}
+	return t
+}()
 
 const (
 	lo8 = 0x0101010101010101

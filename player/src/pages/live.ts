@@ -2,7 +2,7 @@ import { Replayer } from "rrweb";
 import { liveURL } from "../api";
 import { h, mount } from "../dom";
 import { ago, pathOf } from "../format";
-import { liveBaseline } from "../timeline";
+import { liveBaseline, liveStart } from "../timeline";
 import { empty, header, table, type Page } from "../ui";
 
 interface LiveSession {
@@ -148,15 +148,21 @@ export function liveSessionPage(p: Page): void {
   };
   const ro = new ResizeObserver(fit);
   ro.observe(stage);
-  const reset = (events: any[]) => {
+  // Events seen before the first full snapshot: rrweb can apply nothing
+  // until one arrives, so they wait here and start the replay with it.
+  let pending: any[] = [];
+  const reset = (received: any[]) => {
     replayer?.destroy();
     replayer = null;
+    pending = received;
+    const events = liveStart(received);
+    if (!events) return;
+    pending = [];
     const meta = events.find((e) => e.type === 4 && e.data?.width);
     if (meta) {
       vw = meta.data.width;
       vh = meta.data.height;
     }
-    if (!events.length) return;
     waiting.remove();
     // Live mode: the snapshot applies at once, later events play a few
     // seconds behind real time so batching at the SDK does not show.
@@ -186,7 +192,8 @@ export function liveSessionPage(p: Page): void {
           reset(m.events ?? []);
           break;
         case "events":
-          for (const e of m.events ?? []) replayer?.addEvent(e);
+          if (replayer) for (const e of m.events ?? []) replayer.addEvent(e);
+          else reset(pending.concat(m.events ?? []));
           break;
         case "resync":
           st.set("connecting");
