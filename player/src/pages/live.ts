@@ -155,7 +155,7 @@ export function liveSessionPage(p: Page): void {
     replayer?.destroy();
     replayer = null;
     pending = received;
-    const events = liveStart(received);
+    const events: any[] | null = liveStart(received);
     if (!events) return;
     pending = [];
     const meta = events.find((e) => e.type === 4 && e.data?.width);
