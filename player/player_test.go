@@ -176,12 +176,7 @@ func start(t *testing.T, o options) *system {
 	var blobs blob.Store
 	if o.minio {
 		m := testenv.StartMinIO(t)
-		// A MinIO that answers may still be initialising ("Server not
-		// initialized yet, please try again").
-		testenv.Eventually(t, 20*time.Second, func() error {
-			blobs, err = blob.NewS3(ctx, blob.S3Config{Endpoint: m.Endpoint, Bucket: "player-test", AccessKey: m.AccessKey, SecretKey: m.SecretKey})
-			return err
-		})
+		blobs, err = blob.NewS3(ctx, blob.S3Config{Endpoint: m.Endpoint, Bucket: "player-test", AccessKey: m.AccessKey, SecretKey: m.SecretKey})
 	} else {
 		blobs, err = blob.NewDir(t.TempDir())
 	}

@@ -11,7 +11,6 @@ package testenv
 import (
 	"context"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +20,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
 	"github.com/nats-io/nats-server/v2/server"
 )
 
@@ -142,19 +143,26 @@ func StartMinIO(tb testing.TB) *MinIO {
 		_ = cmd.Wait()
 		logf.Close()
 	})
+	// Ready means an authenticated S3 call succeeds: the health endpoint
+	// answers 200 while MinIO still refuses requests with "Server not
+	// initialized yet".
+	client, err := minio.New(m.Endpoint, &minio.Options{Creds: credentials.NewStaticV4(m.AccessKey, m.SecretKey, "")})
+	if err != nil {
+		tb.Fatalf("minio client: %v", err)
+	}
 	deadline := time.Now().Add(60 * time.Second)
+	var last error
 	for time.Now().Before(deadline) {
-		resp, err := http.Get("http://" + m.Endpoint + "/minio/health/ready")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return m
-			}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_, last = client.ListBuckets(ctx)
+		cancel()
+		if last == nil {
+			return m
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 	out, _ := os.ReadFile(logf.Name())
-	tb.Fatalf("minio not ready after 60s: %s", out)
+	tb.Fatalf("minio not ready after 60s (%v): %s", last, out)
 	return nil
 }
 
