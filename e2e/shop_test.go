@@ -310,7 +310,9 @@ func TestDemoShop(t *testing.T) {
 		}
 	}()
 
-	browser := testenv.Browser(t)
+	// The browser's own user agent too: beacons sent after a page is gone
+	// carry it, not a tab's override.
+	browser := testenv.Browser(t, chromedp.UserAgent(userUA))
 	shopSession(t, tab(t, browser, userUA), d, "us")
 	shopSession(t, tab(t, browser, userUA), d, "eu")
 	crawler := tab(t, browser, crawlerUA)

@@ -183,8 +183,9 @@ func ChromiumPath(tb testing.TB) string {
 
 // Browser starts a headless Chromium with the flags this closed network
 // needs and a fresh profile, and returns a chromedp context for one tab.
-// The browser is closed when the test ends.
-func Browser(tb testing.TB) context.Context {
+// The browser is closed when the test ends. extra options (a user agent,
+// say) are added to the defaults.
+func Browser(tb testing.TB, extra ...chromedp.ExecAllocatorOption) context.Context {
 	tb.Helper()
 	path := ChromiumPath(tb)
 	opts := []chromedp.ExecAllocatorOption{
@@ -202,6 +203,7 @@ func Browser(tb testing.TB) context.Context {
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.WindowSize(1280, 800),
 	}
+	opts = append(opts, extra...)
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelC := chromedp.NewContext(actx)
 	if err := chromedp.Do(ctx); err != nil {

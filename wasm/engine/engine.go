@@ -26,7 +26,7 @@ type Context struct {
 	Project string
 	Region  string
 	Country string // ISO 3166-1 alpha-2 or ""
-	UA      string // the request's User-Agent; "" falls back to the batch's device.ua
+	UA      string // the request's User-Agent; a bot here or in the batch's device.ua drops the batch
 	Now     int64  // milliseconds since the Unix epoch
 }
 
@@ -309,12 +309,16 @@ func (e *Engine) pageMember(k []byte) {
 // decide makes the decisions that hold for every event of the batch.
 func (e *Engine) decide() {
 	p := e.p
-	ua := []byte(e.ctx.UA)
-	if len(ua) == 0 {
-		ua = e.deviceUA
-	}
+	// Either user agent can give a bot away: automation that overrides the
+	// page's navigator.userAgent still sends its beacons (which the browser
+	// delivers after the page is gone) with its own, and a crawler that
+	// rewrites the request header still reports itself in device.ua.
+	// A batch with neither is a bot too.
+	req := []byte(e.ctx.UA)
+	bot := func(ua []byte) bool { return noise.Bot(ua, p.Bots.Allow, p.Bots.Extra) }
+	isBot := len(req) > 0 && bot(req) || len(e.deviceUA) > 0 && bot(e.deviceUA) || len(req) == 0 && len(e.deviceUA) == 0
 	switch {
-	case p.Bots.Drop && noise.Bot(ua, p.Bots.Allow, p.Bots.Extra):
+	case p.Bots.Drop && isBot:
 		e.batchDrop = rCrawlers
 	case p.Noise.Localhost && noise.Localhost(e.session.PageURL):
 		e.batchDrop = rLocalhost

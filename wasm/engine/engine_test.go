@@ -126,9 +126,12 @@ func TestDecisions(t *testing.T) {
 			"n-abort": "browser-noise", "n-real": "", "n-vital": "", "n-replay": "sampled", "n-crumb": "sampled"}},
 		{"everything kept", `{"noise":{"extensions":false,"messages":[]},"sampling":{"rate":1}}`, Context{UA: browserUA}, noise, map[string]string{
 			"n-ext": "", "n-moz": "", "n-resize": "", "n-script": "", "n-abort": "", "n-real": "", "n-vital": "", "n-replay": "", "n-crumb": ""}},
-		{"bot", ``, Context{UA: "Googlebot/2.1"}, noise, map[string]string{
-			"n-ext": "web-crawlers", "n-moz": "web-crawlers", "n-resize": "web-crawlers", "n-script": "web-crawlers",
-			"n-abort": "web-crawlers", "n-real": "web-crawlers", "n-vital": "web-crawlers", "n-replay": "web-crawlers", "n-crumb": "web-crawlers"}},
+		{"bot", ``, Context{UA: "Googlebot/2.1"}, noise, allDropped("web-crawlers")},
+		// A beacon sent by headless automation whose page claimed a real browser.
+		{"bot in the request only", ``, Context{UA: strings.Replace(browserUA, "Chrome/", "HeadlessChrome/", 1)}, noise, allDropped("web-crawlers")},
+		// A crawler that sends a browser's header but reports itself in the page.
+		{"bot in device.ua only", ``, Context{UA: browserUA}, bytes.Replace(noise, []byte(`Version/18.0 Safari/605.1.15`), []byte(`Googlebot/2.1`), 1), allDropped("web-crawlers")},
+		{"no user agent at all", ``, Context{}, bytes.Replace(noise, []byte(`"ua": "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Safari/605.1.15"`), []byte(`"ua": ""`), 1), allDropped("web-crawlers")},
 		{"release", `{"noise":{"deny_releases":["1.4.*"]}}`, Context{UA: browserUA}, noise, map[string]string{
 			"n-ext": "browser-extensions", "n-moz": "browser-extensions", "n-resize": "browser-noise", "n-script": "browser-noise",
 			"n-abort": "browser-noise", "n-real": "release", "n-vital": "", "n-replay": "sampled", "n-crumb": "sampled"}},
@@ -163,6 +166,14 @@ func TestDecisions(t *testing.T) {
 			}
 		})
 	}
+}
+
+func allDropped(reason string) map[string]string {
+	m := map[string]string{}
+	for _, id := range []string{"n-ext", "n-moz", "n-resize", "n-script", "n-abort", "n-real", "n-vital", "n-replay", "n-crumb"} {
+		m[id] = reason
+	}
+	return m
 }
 
 // TestMemberOrder checks that a batch whose events come before its
