@@ -282,17 +282,18 @@ func TestCoordinatorKilledLosesNothing(t *testing.T) {
 // TestUpStartsAndDrains runs `rearview up` as a user would, sends a batch to
 // the printed edge URL, reads it back through the API with the printed admin
 // token, and stops it with Ctrl-C (exit 0).
-func TestUpStartsAndDrains(t *testing.T) {
-	bin := rearviewBin(t)
-	dataDir := t.TempDir()
+// startUp runs `rearview up` on dataDir and returns what it printed (by
+// label: "Ingest edge", "Admin token", "Player & API") once it is ready.
+func startUp(t *testing.T, dataDir string) (*exec.Cmd, map[string]string) {
+	t.Helper()
 	edgeAddr, apiAddr := addr(t), addr(t)
-	cmd := exec.CommandContext(context.Background(), bin, "up", "--data-dir", dataDir, "--nats-listen", "127.0.0.1:0", "--edge-listen", edgeAddr, "--api-listen", apiAddr)
+	cmd := exec.CommandContext(context.Background(), rearviewBin(t), "up", "--data-dir", dataDir, "--nats-listen", "127.0.0.1:0", "--edge-listen", edgeAddr, "--api-listen", apiAddr)
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer cmd.Process.Kill()
+	t.Cleanup(func() { cmd.Process.Kill() })
 	printed := map[string]string{}
 	sc := bufio.NewScanner(stdout)
 	for sc.Scan() {
@@ -311,17 +312,80 @@ func TestUpStartsAndDrains(t *testing.T) {
 		t.Fatalf("printed %v", printed)
 	}
 	waitHTTP(t, "http://"+edgeAddr+"/readyz")
-	if st, err := post("http://"+edgeAddr, "rvk_demo", batch("up-1", 0)); err != nil || st != 202 {
-		t.Fatalf("post: %d %v", st, err)
-	}
-	testenv.Eventually(t, 10*time.Second, func() error {
-		var out struct{ Events []json.RawMessage }
-		api(t, "GET", printed["Player & API"]+"api/v1/events?project=demo&session=up-1", printed["Admin token"], nil, &out)
-		if len(out.Events) != 3 {
-			return fmt.Errorf("%d events", len(out.Events))
+	return cmd, printed
+}
+
+func TestUpStartsAndDrains(t *testing.T) {
+	dataDir := t.TempDir()
+	cmd, printed := startUp(t, dataDir)
+	edgeURL := strings.TrimSuffix(printed["Ingest edge"], "/v1/ingest")
+	apiURL := printed["Player & API"]
+
+	t.Run("landing page, demo shop and its source maps", func(t *testing.T) {
+		for _, c := range []struct{ path, want string }{
+			{"", `href="/demo/"`},
+			{"", `href="/player/"`},
+			{"demo/", "Rearview.init"},
+		} {
+			resp, err := http.Get(apiURL + c.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 || !strings.Contains(string(b), c.want) {
+				t.Errorf("GET /%s: %d, want a page with %q", c.path, resp.StatusCode, c.want)
+			}
 		}
-		return nil
+		// The demo's errors are symbolicated out of the box: its maps
+		// are uploaded for release "demo" at the URL the bundle is served.
+		var maps struct {
+			Sourcemaps []struct {
+				Release string `json:"release"`
+				URL     string `json:"url"`
+			} `json:"sourcemaps"`
+		}
+		if st := api(t, "GET", apiURL+"api/v1/sourcemaps?project=demo", printed["Admin token"], nil, &maps); st != 200 || len(maps.Sourcemaps) != 2 {
+			t.Fatalf("demo source maps: %d %+v", st, maps)
+		}
+		for _, m := range maps.Sourcemaps {
+			if m.Release != "demo" || !strings.HasPrefix(m.URL, "~/demo/assets/app-") {
+				t.Errorf("demo source map %+v", m)
+			}
+		}
 	})
+
+	// Ctrl-C while batches stream in: every batch answered 202 must be
+	// there after a restart, whatever was in flight.
+	var (
+		mu       sync.Mutex
+		accepted []string
+	)
+	stopped := make(chan struct{})
+	streaming := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		for i := 0; ; i++ {
+			id := fmt.Sprintf("up-%d", i)
+			st, err := post(edgeURL, "rvk_demo", batch(id, 0))
+			if err != nil {
+				return // the edge is gone
+			}
+			if st == 202 {
+				mu.Lock()
+				accepted = append(accepted, id)
+				if len(accepted) == 20 {
+					close(streaming)
+				}
+				mu.Unlock()
+			}
+		}
+	}()
+	select {
+	case <-streaming:
+	case <-time.After(30 * time.Second):
+		t.Fatal("fewer than 20 batches accepted in 30s")
+	}
 	cmd.Process.Signal(syscall.SIGINT)
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
@@ -333,4 +397,20 @@ func TestUpStartsAndDrains(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("up did not stop within 30s of Ctrl-C")
 	}
+	<-stopped
+
+	_, printed = startUp(t, dataDir)
+	mu.Lock()
+	defer mu.Unlock()
+	t.Logf("%d batches accepted before and during shutdown", len(accepted))
+	testenv.Eventually(t, 20*time.Second, func() error {
+		for _, id := range accepted {
+			var out struct{ Events []json.RawMessage }
+			api(t, "GET", printed["Player & API"]+"api/v1/events?project=demo&session="+id, printed["Admin token"], nil, &out)
+			if len(out.Events) != 3 {
+				return fmt.Errorf("session %s: %d events after the restart, want 3", id, len(out.Events))
+			}
+		}
+		return nil
+	})
 }

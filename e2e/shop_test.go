@@ -374,6 +374,7 @@ func TestDemoShop(t *testing.T) {
 			Title  string `json:"title"`
 			Count  int    `json:"count"`
 			Status string `json:"status"`
+			Rule   string `json:"rule"`
 		} `json:"issue"`
 		LatestEvent struct {
 			ID      string          `json:"id"`
@@ -414,6 +415,11 @@ func TestDemoShop(t *testing.T) {
 				}
 				if st := api(t, "GET", d.api+"/api/v1/issues/"+is.ID+"?project="+d.project, d.admin, nil, &issue); st != 200 {
 					t.Fatalf("issue: %d", st)
+				}
+				// The three components' stacks differ: only the custom
+				// rule makes them one issue.
+				if issue.Issue.Rule != "checkout-map-undefined" {
+					t.Errorf("checkout issue grouped by rule %q, want checkout-map-undefined", issue.Issue.Rule)
 				}
 			}
 		}
@@ -577,10 +583,11 @@ func TestDemoShop(t *testing.T) {
 		ctx := tab(t, browser, userUA)
 		pages := []struct{ name, path, ready string }{
 			{"issue", "/player/issues/" + issue.Issue.ID + "?project=" + d.project, `.frame`},
-			{"issues", "/player/issues?project=" + d.project, `table`},
-			{"live", "/player/live?project=" + d.project, `body`},
-			{"vitals", "/player/vitals?project=" + d.project, `body`},
+			{"issues", "/player/issues?project=" + d.project, `table.data tbody tr`},
+			{"live", "/player/live?project=" + d.project, `tr[data-href^="/player/live/"]`},
+			{"vitals", "/player/vitals?project=" + d.project, `table.data tbody tr`},
 		}
+		os.MkdirAll(filepath.Join(testenv.RepoRoot(), "e2e/screenshots"), 0o755)
 		for _, p := range pages {
 			sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 			err := chromedp.Do(sctx, chromedp.Navigate(d.api+p.path), chromedp.WaitVisible(p.ready))
@@ -588,7 +595,7 @@ func TestDemoShop(t *testing.T) {
 				time.Sleep(time.Second) // let charts and lists settle
 				var shot []byte
 				if shot, err = chromedp.Run(sctx, chromedp.FullScreenshot(100)); err == nil {
-					os.WriteFile(filepath.Join(testenv.RepoRoot(), "e2e/screenshots", p.name+".png"), shot, 0o644)
+					err = os.WriteFile(filepath.Join(testenv.RepoRoot(), "e2e/screenshots", p.name+".png"), shot, 0o644)
 				}
 			}
 			cancel()

@@ -17,6 +17,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/rearview-dev/rearview/coordinator"
+	"github.com/rearview-dev/rearview/coordinator/sourcemap"
 	"github.com/rearview-dev/rearview/coordinator/store"
 	"github.com/rearview-dev/rearview/e2e/demo"
 	"github.com/rearview-dev/rearview/player"
@@ -101,7 +102,7 @@ func (c *UpCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	demoToken, err := ensureDemo(ctx, coord, c.DemoKey)
+	demoProject, demoToken, err := ensureDemo(ctx, coord, c.DemoKey)
 	if err != nil {
 		return err
 	}
@@ -118,6 +119,9 @@ func (c *UpCmd) Run(g *Globals) error {
 	}
 	maps, err := c.openSourcemaps(ctx, db, blobs, admin, log)
 	if err != nil {
+		return err
+	}
+	if err := uploadDemoMaps(ctx, maps, demoProject); err != nil {
 		return err
 	}
 	liveMount, err := startServing(ctx, nc, coord, c.ServeFlags, log)
@@ -171,21 +175,37 @@ Press Ctrl-C to stop.
 
 // ensureDemo creates the demo project on first start and returns a line
 // with its API token (shown only then).
-func ensureDemo(ctx context.Context, coord *coordinator.Coordinator, key string) (string, error) {
+func ensureDemo(ctx context.Context, coord *coordinator.Coordinator, key string) (project, tokenLine string, err error) {
 	ps, err := store.Projects(ctx, coord.DB())
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	for _, p := range ps {
 		if p.IngestKey == key {
-			return "", nil
+			return p.ID, "", nil
 		}
 	}
-	_, tok, err := coord.CreateProject(ctx, "demo", key)
+	p, tok, err := coord.CreateProject(ctx, "demo", key)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
-	return ", API token " + tok, nil
+	return p.ID, ", API token " + tok, nil
+}
+
+// uploadDemoMaps stores the demo bundle's source maps for release "demo",
+// as the CI step would for a user's app; maps already there are skipped by
+// content.
+func uploadDemoMaps(ctx context.Context, maps *sourcemap.Store, project string) error {
+	ms, err := demo.SourceMaps()
+	if err != nil {
+		return err
+	}
+	for _, m := range ms {
+		if _, _, err := maps.Put(ctx, project, sourcemap.Upload{Release: "demo", Name: m.Bundle + ".map", URL: "~/demo/" + m.Bundle, Data: m.Data}); err != nil {
+			return fmt.Errorf("upload demo source map %s: %w", m.Bundle, err)
+		}
+	}
+	return nil
 }
 
 // apiHandler serves the coordinator API and the pages of `rearview up`.

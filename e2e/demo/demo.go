@@ -104,6 +104,37 @@ var distFS embed.FS
 //go:embed pages/*.html
 var pagesFS embed.FS
 
+//go:embed maps
+var mapsFS embed.FS
+
+// SourceMap is one source map of the embedded bundle.
+type SourceMap struct {
+	Bundle string // the bundle's path under the shop's root, e.g. assets/app-X.js
+	Data   []byte
+}
+
+// SourceMaps returns the source maps of the embedded bundle, which the shop
+// never serves: `rearview up` uploads them so the demo's errors are
+// symbolicated as a user's would be after `rearview sourcemaps upload`.
+func SourceMaps() ([]SourceMap, error) {
+	entries, err := fs.ReadDir(mapsFS, "maps")
+	if err != nil {
+		return nil, fmt.Errorf("demo source maps: %w", err)
+	}
+	var out []SourceMap
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".map") {
+			continue
+		}
+		b, err := mapsFS.ReadFile("maps/" + e.Name())
+		if err != nil {
+			return nil, fmt.Errorf("demo source map %s: %w", e.Name(), err)
+		}
+		out = append(out, SourceMap{Bundle: "assets/" + strings.TrimSuffix(e.Name(), ".map"), Data: b})
+	}
+	return out, nil
+}
+
 type shop struct {
 	opts   Options
 	log    *slog.Logger
