@@ -25,6 +25,7 @@ func (c *Coordinator) Handler(mount ...func(*http.ServeMux)) http.Handler {
 	api := http.NewServeMux()
 	api.HandleFunc("GET /api/v1/projects", c.listProjects)
 	api.HandleFunc("POST /api/v1/projects", c.createProject)
+	api.HandleFunc("PATCH /api/v1/projects/{id}", c.patchProject)
 	api.HandleFunc("GET /api/v1/events", c.listEvents)
 	api.HandleFunc("GET /api/v1/events/{id}", c.getEvent)
 	api.HandleFunc("GET /api/v1/sessions", c.listSessions)

@@ -2,10 +2,14 @@ package coordinator
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
+	"github.com/rearview-dev/rearview/coordinator/auth"
 	"github.com/rearview-dev/rearview/coordinator/blob"
 )
 
@@ -200,4 +204,86 @@ func (c *Coordinator) RunRetention(ctx context.Context, every time.Duration) {
 		case <-t.C:
 		}
 	}
+}
+
+// MaxRetentionDays bounds a project's retention override: ten years is
+// longer than anyone should keep session recordings, and a typo such as
+// 30000 should be refused rather than keep data forever.
+const MaxRetentionDays = 3650
+
+// ErrNoProject is returned for a project id that does not exist.
+var ErrNoProject = errors.New("no such project")
+
+// Retention is a project's retention override in whole days; 0 means the
+// coordinator's default (Config.ReplayRetention, Config.EventRetention).
+type Retention struct {
+	Project    string `json:"id"`
+	ReplayDays int    `json:"replay_retention_days"`
+	EventDays  int    `json:"event_retention_days"`
+}
+
+// SetRetention sets project's replay and event retention overrides; a nil
+// one is left as it is. It returns the project's retention afterwards.
+func (c *Coordinator) SetRetention(ctx context.Context, project string, replayDays, eventDays *int) (Retention, error) {
+	for _, d := range []*int{replayDays, eventDays} {
+		if d != nil && (*d < 1 || *d > MaxRetentionDays) {
+			return Retention{}, fmt.Errorf("retention of %s: %d days is outside [1, %d]", project, *d, MaxRetentionDays)
+		}
+	}
+	// coalesce keeps the column when its override is not given.
+	r := Retention{Project: project}
+	err := c.cfg.DB.QueryRowContext(ctx, `UPDATE projects SET
+	replay_retention_days = coalesce(?, replay_retention_days),
+	event_retention_days = coalesce(?, event_retention_days)
+WHERE id = ? RETURNING replay_retention_days, event_retention_days`, replayDays, eventDays, project).Scan(&r.ReplayDays, &r.EventDays)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Retention{}, fmt.Errorf("retention of %s: %w", project, ErrNoProject)
+	}
+	if err != nil {
+		return Retention{}, fmt.Errorf("retention of %s: %w", project, err)
+	}
+	c.log.Info("project retention set", "project", project, "replay_days", r.ReplayDays, "event_days", r.EventDays)
+	return r, nil
+}
+
+// patchProject sets a project's retention overrides (admin only):
+// {"replay_retention_days": N, "event_retention_days": N}, either or both.
+func (c *Coordinator) patchProject(w http.ResponseWriter, r *http.Request) {
+	if p, _ := auth.From(r.Context()); !p.Admin {
+		writeError(w, http.StatusForbidden, "forbidden", "changing a project needs the admin token")
+		return
+	}
+	var req struct {
+		ReplayDays *int `json:"replay_retention_days"`
+		EventDays  *int `json:"event_retention_days"`
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		writeError(w, http.StatusBadRequest, "bad_request", `body must be JSON {"replay_retention_days": N, "event_retention_days": N}: `+err.Error())
+		return
+	}
+	if req.ReplayDays == nil && req.EventDays == nil {
+		writeError(w, http.StatusBadRequest, "bad_request", "set replay_retention_days, event_retention_days or both")
+		return
+	}
+	for _, f := range []struct {
+		name string
+		d    *int
+	}{{"replay_retention_days", req.ReplayDays}, {"event_retention_days", req.EventDays}} {
+		if d := f.d; d != nil && (*d < 1 || *d > MaxRetentionDays) {
+			writeError(w, http.StatusBadRequest, "bad_retention", fmt.Sprintf("%s must be a whole number of days from 1 to %d", f.name, MaxRetentionDays))
+			return
+		}
+	}
+	ret, err := c.SetRetention(r.Context(), r.PathValue("id"), req.ReplayDays, req.EventDays)
+	if errors.Is(err, ErrNoProject) {
+		writeError(w, http.StatusNotFound, "not_found", "no project "+r.PathValue("id"))
+		return
+	}
+	if err != nil {
+		c.internal(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, ret)
 }

@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -58,10 +59,15 @@ type Server struct {
 	cfg   Config
 	log   *slog.Logger
 	stage Stage
+	// stageReady is closed once the stage has loaded its policies; nil
+	// when the stage has none to load (see Readier).
+	stageReady <-chan struct{}
 
+	// loaded is set once the initial project keys are in; it is read on
+	// every request, so it is not behind mu.
+	loaded   atomic.Bool
 	mu       sync.RWMutex
 	keys     map[string]sdkproto.ProjectKey
-	loaded   bool
 	limiters map[string]*rate.Limiter
 }
 
@@ -92,13 +98,17 @@ func New(cfg Config) (*Server, error) {
 	if st == nil {
 		st = PassThrough{}
 	}
-	return &Server{
+	s := &Server{
 		cfg:      cfg,
 		log:      cfg.Logger.With("component", "edge", "region", cfg.Region),
 		stage:    st,
 		keys:     map[string]sdkproto.ProjectKey{},
 		limiters: map[string]*rate.Limiter{},
-	}, nil
+	}
+	if r, ok := st.(Readier); ok {
+		s.stageReady = r.Ready()
+	}
+	return s, nil
 }
 
 // Run watches the project keys bucket until ctx ends. The coordinator
@@ -145,7 +155,7 @@ func (s *Server) applyKey(e jetstream.KeyValueEntry) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if e == nil { // end of the initial values
-		s.loaded = true
+		s.loaded.Store(true)
 		s.log.Info("project keys loaded", "count", len(s.keys))
 		return
 	}
@@ -163,11 +173,28 @@ func (s *Server) applyKey(e jetstream.KeyValueEntry) {
 	delete(s.limiters, e.Key())
 }
 
-// Ready reports whether the edge has loaded project keys and NATS is up.
+// Ready reports whether the edge has loaded project keys and the stage's
+// policies, and NATS is up.
 func (s *Server) Ready() bool {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.loaded && s.cfg.JetStream.Conn().IsConnected()
+	return s.notReady() == "" && s.cfg.JetStream.Conn().IsConnected()
+}
+
+// notReady says what the edge still waits for before it may accept a
+// batch, or "" when nothing. Until the keys are in, a valid key would be
+// refused as unknown (a 401 the SDK does not retry); until the policies
+// are in, the default policy would apply where a stricter one is stored.
+func (s *Server) notReady() string {
+	if !s.loaded.Load() {
+		return "edge is starting: project keys are not loaded yet; retry later"
+	}
+	if s.stageReady != nil {
+		select {
+		case <-s.stageReady:
+		default:
+			return "edge is starting: policies are not loaded yet; retry later"
+		}
+	}
+	return ""
 }
 
 func (s *Server) lookup(key string) (sdkproto.ProjectKey, *rate.Limiter, bool) {
@@ -199,8 +226,12 @@ func (s *Server) Handler() http.Handler {
 		w.Write([]byte("ok\n"))
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		if !s.Ready() {
-			http.Error(w, "not ready\n", http.StatusServiceUnavailable)
+		if why := s.notReady(); why != "" {
+			http.Error(w, "not ready: "+why+"\n", http.StatusServiceUnavailable)
+			return
+		}
+		if !s.cfg.JetStream.Conn().IsConnected() {
+			http.Error(w, "not ready: not connected to NATS\n", http.StatusServiceUnavailable)
 			return
 		}
 		w.Write([]byte("ready\n"))
@@ -263,8 +294,17 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request) {
 	s.log.Debug("ingest", "status", status, "events", n)
 }
 
+// notReadyRetryAfter is the Retry-After, in seconds, of a batch refused
+// while the edge starts: loading keys and policies takes about a second.
+const notReadyRetryAfter = "2"
+
 // serveIngest handles one POST and returns the status and events accepted.
 func (s *Server) serveIngest(w http.ResponseWriter, r *http.Request) (int, int) {
+	if why := s.notReady(); why != "" {
+		w.Header().Set("Retry-After", notReadyRetryAfter)
+		fail(w, http.StatusServiceUnavailable, "not_ready", why)
+		return http.StatusServiceUnavailable, 0
+	}
 	key := r.Header.Get("X-Rearview-Key")
 	if key == "" {
 		key = r.URL.Query().Get("key")
@@ -312,6 +352,14 @@ func (s *Server) serveIngest(w http.ResponseWriter, r *http.Request) (int, int) 
 	}
 	n, err := s.process(r.Context(), pk.Project, r, in, batch)
 	if err != nil {
+		if errors.Is(err, ErrNotReady) {
+			// The gate above covers a stage that is a Readier; this
+			// covers one that only guards itself.
+			s.log.Warn("policy stage not ready", "project", pk.Project, "err", err)
+			w.Header().Set("Retry-After", notReadyRetryAfter)
+			fail(w, http.StatusServiceUnavailable, "not_ready", "policies are not loaded yet; retry later")
+			return http.StatusServiceUnavailable, 0
+		}
 		var pe *publishError
 		if errors.As(err, &pe) {
 			s.log.Error("publish", "project", pk.Project, "err", err)
@@ -395,7 +443,7 @@ func (s *Server) process(ctx context.Context, project string, r *http.Request, i
 		return 0, err
 	}
 	if len(out.Dropped) > 0 {
-		m, err := s.outcome(project, kept, out.Dropped)
+		m, err := s.outcome(project, in, kept, out.Dropped)
 		if err != nil {
 			return 0, err
 		}
@@ -449,7 +497,17 @@ func (s *Server) split(project, country string, b *sdkproto.Batch) ([]*nats.Msg,
 	return msgs, nil
 }
 
-func (s *Server) outcome(project string, kept *sdkproto.Batch, dropped map[string]int) (*nats.Msg, error) {
+// batchKey is the dedupe key of the validated batch in: a retry of the
+// same batch, plain or gzip, has the same key.
+func batchKey(project string, in []byte) string {
+	sum := sha256.Sum256(in)
+	return project + "." + hex.EncodeToString(sum[:16])
+}
+
+// outcome reports the drops of batch in. Its dedupe id derives from the
+// batch, not from the outcome's bytes (which carry the time): a retried
+// batch must not count its drops twice.
+func (s *Server) outcome(project string, in []byte, kept *sdkproto.Batch, dropped map[string]int) (*nats.Msg, error) {
 	o := sdkproto.Outcome{Project: project, Region: s.cfg.Region, TS: time.Now().UnixMilli(), Dropped: dropped}
 	if kept != nil {
 		o.Accepted = len(kept.Events)
@@ -460,6 +518,7 @@ func (s *Server) outcome(project string, kept *sdkproto.Batch, dropped map[strin
 	}
 	m := nats.NewMsg(sdkproto.Subject(s.cfg.Region, project, sdkproto.KindOutcome))
 	m.Data = data
+	m.Header.Set(sdkproto.HeaderMsgID, batchKey(project, in)+"."+string(sdkproto.KindOutcome))
 	m.Header.Set(sdkproto.HeaderProject, project)
 	m.Header.Set(sdkproto.HeaderRegion, s.cfg.Region)
 	return m, nil

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -33,8 +34,22 @@ type harness struct {
 }
 
 // newHarness starts a real NATS server with the stream and keys bucket the
-// coordinator would create, and an edge serving over HTTP.
+// coordinator would create, and an edge serving over HTTP, and waits until
+// the edge is ready.
 func newHarness(tb testing.TB, cfg edge.Config) *harness {
+	tb.Helper()
+	h := startHarness(tb, cfg)
+	testenv.Eventually(tb, 10*time.Second, func() error {
+		if !h.srv.Ready() {
+			return fmt.Errorf("edge not ready")
+		}
+		return nil
+	})
+	return h
+}
+
+// startHarness is newHarness without waiting for the edge to be ready.
+func startHarness(tb testing.TB, cfg edge.Config) *harness {
 	tb.Helper()
 	ns := testenv.NATS(tb)
 	nc, err := nats.Connect(ns.ClientURL(), nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
@@ -75,12 +90,6 @@ func newHarness(tb testing.TB, cfg edge.Config) *harness {
 	go srv.Run(rctx)
 	hs := httptest.NewServer(srv.Handler())
 	tb.Cleanup(hs.Close)
-	testenv.Eventually(tb, 10*time.Second, func() error {
-		if !srv.Ready() {
-			return fmt.Errorf("edge not ready")
-		}
-		return nil
-	})
 	return &harness{ns: ns, js: js, srv: srv, url: hs.URL}
 }
 
@@ -176,21 +185,195 @@ func TestIngestPublishesByKind(t *testing.T) {
 	}
 }
 
-func TestIngestDeduplicatesRetries(t *testing.T) {
-	h := newHarness(t, edge.Config{})
-	body := vector(t, "vitals-batch.json")
-	for i := 0; i < 3; i++ {
-		if a := h.post(t, body, nil); a.status != http.StatusAccepted {
-			t.Fatalf("post %d: %d %v", i, a.status, a.body)
+// bySubject returns how many messages the stream holds per subject, and
+// the data of the last outcome.
+func (h *harness) bySubject(tb testing.TB) (map[string]int, []byte) {
+	tb.Helper()
+	ctx := context.Background()
+	s, err := h.js.Stream(ctx, sdkproto.StreamName)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	got := map[string]int{}
+	var outcome []byte
+	for seq := info.State.FirstSeq; seq > 0 && seq <= info.State.LastSeq; seq++ {
+		m, err := s.GetMsg(ctx, seq)
+		if err != nil {
+			tb.Fatalf("message %d: %v", seq, err)
+		}
+		got[m.Subject]++
+		if strings.HasSuffix(m.Subject, "."+string(sdkproto.KindOutcome)) {
+			outcome = m.Data
 		}
 	}
-	// The gzip form of the same batch is the same batch.
-	if a := h.post(t, gzipped(body), map[string]string{"Content-Encoding": "gzip"}); a.status != http.StatusAccepted {
-		t.Fatalf("gzip post: %d %v", a.status, a.body)
+	return got, outcome
+}
+
+// dropKind drops every event of one kind, as a crawler rule would.
+type dropKind sdkproto.Kind
+
+func (k dropKind) Apply(_ context.Context, in edge.StageInput) (edge.StageOutput, error) {
+	b, _, err := sdkproto.Decode(in.Batch, sdkproto.DefaultLimits())
+	if err != nil {
+		return edge.StageOutput{}, err
 	}
-	if n := h.streamMsgs(t); n != 2 { // vital + session kinds, once
+	var keep []sdkproto.Event
+	for _, ev := range b.Events {
+		if ev.Kind != sdkproto.Kind(k) {
+			keep = append(keep, ev)
+		}
+	}
+	dropped := len(b.Events) - len(keep)
+	b.Events = keep
+	out, err := sdkproto.Encode(b)
+	if err != nil {
+		return edge.StageOutput{}, err
+	}
+	return edge.StageOutput{Batch: out, Dropped: map[string]int{"web-crawlers": dropped}}, nil
+}
+
+// TestIngestDeduplicatesRetries posts each batch three times and once
+// gzipped, as an SDK retrying after a lost answer would: JetStream must
+// store every message once, the outcome counting the drops included (its
+// bytes differ between retries: it carries the time).
+func TestIngestDeduplicatesRetries(t *testing.T) {
+	cases := []struct {
+		name    string
+		stage   edge.Stage
+		vector  string
+		want    map[sdkproto.Kind]int
+		dropped int
+	}{
+		{"kept events", nil, "vitals-batch.json", map[sdkproto.Kind]int{sdkproto.KindVital: 1, sdkproto.KindSession: 1}, 0},
+		{"some events dropped", dropKind(sdkproto.KindBreadcrumb), "error-batch.json", map[sdkproto.Kind]int{sdkproto.KindError: 1, sdkproto.KindOutcome: 1}, 1},
+		{"every event dropped", dropAll{}, "error-batch.json", map[sdkproto.Kind]int{sdkproto.KindOutcome: 1}, 2},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, edge.Config{Stage: tc.stage})
+			body := vector(t, tc.vector)
+			for i := 0; i < 3; i++ {
+				if a := h.post(t, body, nil); a.status != http.StatusAccepted {
+					t.Fatalf("post %d: %d %v", i, a.status, a.body)
+				}
+				// A later retry carries a later outcome timestamp.
+				time.Sleep(2 * time.Millisecond)
+			}
+			// The gzip form of the same batch is the same batch.
+			if a := h.post(t, gzipped(body), map[string]string{"Content-Encoding": "gzip"}); a.status != http.StatusAccepted {
+				t.Fatalf("gzip post: %d %v", a.status, a.body)
+			}
+			got, outcome := h.bySubject(t)
+			want := map[string]int{}
+			for kind, n := range tc.want {
+				want[sdkproto.Subject("eu", "shop", kind)] = n
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("stream holds %v, want %v", got, want)
+			}
+			if tc.dropped > 0 {
+				var o sdkproto.Outcome
+				if err := json.Unmarshal(outcome, &o); err != nil || o.Dropped["web-crawlers"] != tc.dropped {
+					t.Fatalf("outcome %s (%v), want %d web-crawlers dropped", outcome, err, tc.dropped)
+				}
+			}
+		})
+	}
+}
+
+// gatedStage is a Readier forwarding batches unchanged once ready is
+// closed; it counts the batches it was asked to apply before.
+type gatedStage struct {
+	ready chan struct{}
+	early atomic.Int64
+}
+
+func (g *gatedStage) Ready() <-chan struct{} { return g.ready }
+
+func (g *gatedStage) Apply(ctx context.Context, in edge.StageInput) (edge.StageOutput, error) {
+	select {
+	case <-g.ready:
+		return edge.PassThrough{}.Apply(ctx, in)
+	default:
+		g.early.Add(1)
+		return edge.StageOutput{}, fmt.Errorf("gated: %w", edge.ErrNotReady)
+	}
+}
+
+// notReadyStage guards itself without telling the edge (no Ready).
+type notReadyStage struct{}
+
+func (notReadyStage) Apply(context.Context, edge.StageInput) (edge.StageOutput, error) {
+	return edge.StageOutput{}, fmt.Errorf("policies: %w", edge.ErrNotReady)
+}
+
+func (h *harness) readyz(tb testing.TB) (int, string) {
+	tb.Helper()
+	resp, err := http.Get(h.url + "/readyz")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestIngestWaitsForPolicies starts an edge whose stage has not loaded its
+// policies: the edge must not run the stage (it would apply the default
+// policy where a stricter one is stored) nor publish, but answer 503 with
+// Retry-After so the SDK retries, and fail /readyz. Once the policies are
+// in, the same batch is accepted.
+func TestIngestWaitsForPolicies(t *testing.T) {
+	g := &gatedStage{ready: make(chan struct{})}
+	h := startHarness(t, edge.Config{Stage: g})
+	testenv.Eventually(t, 10*time.Second, func() error {
+		// The keys load first; then only the policies are missing.
+		if st, body := h.readyz(t); st != http.StatusServiceUnavailable || !strings.Contains(body, "policies are not loaded") {
+			return fmt.Errorf("readyz %d %q", st, body)
+		}
+		return nil
+	})
+	body := vector(t, "error-batch.json")
+	a := h.post(t, body, nil)
+	if a.status != http.StatusServiceUnavailable || a.header.Get("Retry-After") == "" || a.body["error"] != "not_ready" ||
+		!strings.Contains(fmt.Sprint(a.body["detail"]), "policies are not loaded") {
+		t.Fatalf("before the policies: %d %v %v", a.status, a.header, a.body)
+	}
+	if n := g.early.Load(); n != 0 {
+		t.Fatalf("the stage ran on %d batches before its policies were loaded", n)
+	}
+	if n := h.streamMsgs(t); n != 0 {
+		t.Fatalf("%d messages published before the policies were loaded", n)
+	}
+	if h.srv.Ready() {
+		t.Fatal("edge ready before the policies were loaded")
+	}
+
+	close(g.ready)
+	if st, body := h.readyz(t); st != http.StatusOK {
+		t.Fatalf("readyz after the policies: %d %q", st, body)
+	}
+	if a := h.post(t, body, nil); a.status != http.StatusAccepted || a.body["accepted"] != 2.0 {
+		t.Fatalf("after the policies: %d %v", a.status, a.body)
+	}
+	if n := h.streamMsgs(t); n != 2 {
 		t.Fatalf("stream holds %d messages, want 2", n)
 	}
+
+	t.Run("stage not ready without telling", func(t *testing.T) {
+		h := newHarness(t, edge.Config{Stage: notReadyStage{}})
+		a := h.post(t, body, nil)
+		if a.status != http.StatusServiceUnavailable || a.header.Get("Retry-After") == "" || a.body["error"] != "not_ready" {
+			t.Fatalf("got %d %v %v", a.status, a.header, a.body)
+		}
+		if n := h.streamMsgs(t); n != 0 {
+			t.Fatalf("%d messages published", n)
+		}
+	})
 }
 
 func TestIngestRejectsBadInput(t *testing.T) {
@@ -346,32 +529,44 @@ func TestIngestPublishesOutcomeForDrops(t *testing.T) {
 
 // BenchmarkIngest measures the HTTP → decode → stage → JetStream path with
 // a 50-event error batch, acked by a real (in-process) NATS server.
+//
+// Every iteration posts a batch of its own session: message ids are
+// hashes of the data, so a repeated body would be a JetStream duplicate,
+// acked without being stored, and the benchmark would measure dedupe.
 func BenchmarkIngest(b *testing.B) {
 	h := newHarness(b, edge.Config{EventsPerSecond: 1e9, Burst: 1e9})
 	var m map[string]any
 	json.Unmarshal(vector(b, "error-batch.json"), &m)
 	proto := m["events"].([]any)[0].(map[string]any)
-	bodies := make([][]byte, 64)
-	for j := range bodies {
-		var evs []any
-		for i := 0; i < 50; i++ {
-			e := map[string]any{}
-			for k, v := range proto {
-				e[k] = v
-			}
-			e["id"] = fmt.Sprintf("e-%d-%d", j, i)
-			evs = append(evs, e)
+	var evs []any
+	for i := 0; i < 50; i++ {
+		e := map[string]any{}
+		for k, v := range proto {
+			e[k] = v
 		}
-		m["events"] = evs
-		bodies[j], _ = json.Marshal(m)
+		e["id"] = fmt.Sprintf("e-%d", i)
+		evs = append(evs, e)
 	}
+	m["events"] = evs
+	// The session id is a fixed-width placeholder overwritten per
+	// iteration, so making a body unique costs one copy, not a Marshal.
+	const placeholder = "s-bench-000000000000"
+	m["session"].(map[string]any)["id"] = placeholder
+	tmpl, _ := json.Marshal(m)
+	at := bytes.Index(tmpl, []byte(placeholder))
+	if at < 0 || bytes.Count(tmpl, []byte(placeholder)) != 1 {
+		b.Fatal("session id placeholder not found once in the batch")
+	}
+	at += len("s-bench-")
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
-	b.SetBytes(int64(len(bodies[0])))
+	b.SetBytes(int64(len(tmpl)))
 	b.ResetTimer()
 	i := 0
 	for b.Loop() {
-		req, _ := http.NewRequest(http.MethodPost, h.url+"/v1/ingest", bytes.NewReader(bodies[i%len(bodies)]))
+		body := append([]byte(nil), tmpl...)
+		copy(body[at:], fmt.Sprintf("%012d", i))
 		i++
+		req, _ := http.NewRequest(http.MethodPost, h.url+"/v1/ingest", bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("X-Rearview-Key", testKey)
 		resp, err := client.Do(req)
@@ -383,6 +578,9 @@ func BenchmarkIngest(b *testing.B) {
 		if resp.StatusCode != http.StatusAccepted {
 			b.Fatalf("status %d", resp.StatusCode)
 		}
+	}
+	if got := h.streamMsgs(b); got != uint64(b.N) { // one error message per batch
+		b.Fatalf("stream holds %d messages after %d batches: some were duplicates", got, b.N)
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "batches/s")
 	b.ReportMetric(float64(b.N*50)/b.Elapsed().Seconds(), "events/s")

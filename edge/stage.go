@@ -2,6 +2,7 @@ package edge
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -14,6 +15,20 @@ import (
 type Stage interface {
 	Apply(ctx context.Context, in StageInput) (StageOutput, error)
 }
+
+// Readier is implemented by a Stage that loads its policies from elsewhere
+// (the wasm stage watches the rv_policy KV bucket). Ready is closed once
+// the stored policies are loaded. Until then the stage would apply the
+// default policy to a project whose stored one is stricter (a region's
+// strict masking, say), so the edge accepts no batch and is not ready.
+type Readier interface {
+	Ready() <-chan struct{}
+}
+
+// ErrNotReady is returned (wrapped) by a Stage asked to apply a policy
+// before its policies are loaded; the edge answers 503 so the client
+// retries the same batch later instead of losing it.
+var ErrNotReady = errors.New("policy stage not ready")
 
 // StageInput is what the edge knows about one request. The client IP is not
 // here: it was turned into Country and dropped before the stage runs.

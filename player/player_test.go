@@ -27,6 +27,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/rearview-dev/rearview/coordinator"
+	"github.com/rearview-dev/rearview/coordinator/alert"
 	"github.com/rearview-dev/rearview/coordinator/blob"
 	"github.com/rearview-dev/rearview/coordinator/issues"
 	"github.com/rearview-dev/rearview/coordinator/live"
@@ -146,6 +147,7 @@ type system struct {
 	key      string
 	shimmed  bool // the coordinator has no login endpoint yet
 	coordAPI http.Handler
+	alerts   *alert.Alerts // with options.alerts; evaluated by the test
 }
 
 // options choose the parts a test needs beyond the core.
@@ -154,6 +156,7 @@ type options struct {
 	live   bool // mount the live tail hub
 	vitals bool // aggregate vitals and mount their API
 	sdk    bool // the edge serves the real SDK bundle at /sdk/v1.js
+	alerts bool // count errors for alert rules and mount their API
 }
 
 // start runs NATS, a coordinator, an edge, and one HTTP server with the
@@ -190,6 +193,17 @@ func start(t *testing.T, o options) *system {
 	// Group errors into issues, unsymbolicated (no source maps here).
 	grouping := issues.Register(c, nil, issues.Options{})
 	mounts := []func(*http.ServeMux){grouping.Mount}
+	var alerts *alert.Alerts
+	if o.alerts {
+		// After the issues hook, so an error's issue is known when it is
+		// counted; no background loop: the test evaluates when it wants.
+		alerts, err = alert.Register(c, alert.Options{Interval: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { alerts.Close() })
+		mounts = append(mounts, alerts.Mount)
+	}
 	if o.vitals {
 		v, err := vitals.Register(c, vitals.Options{FoldInterval: 100 * time.Millisecond})
 		if err != nil {
@@ -236,7 +250,7 @@ func start(t *testing.T, o options) *system {
 		go hub.Run(hctx)
 		mounts = append(mounts, hub.Mount)
 	}
-	s := &system{edge: es.URL, key: p.IngestKey, coordAPI: c.Handler(mounts...)}
+	s := &system{edge: es.URL, key: p.IngestKey, coordAPI: c.Handler(mounts...), alerts: alerts}
 	api := s.coordAPI
 	if !hasLogin(t, api) {
 		s.shimmed = true

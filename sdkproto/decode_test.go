@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -170,37 +171,86 @@ func gz(t testing.TB, b []byte) []byte {
 	return buf.Bytes()
 }
 
+// TestInvalidVectors pins what the decoder says about the batches in
+// testdata/invalid (want.json): the batch-level error's code and JSON path,
+// or which events it rejects and how many it keeps. Third-party SDKs test
+// their error handling against the same files.
+func TestInvalidVectors(t *testing.T) {
+	raw, err := os.ReadFile("testdata/invalid/want.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want map[string]struct {
+		Code     Code     `json:"code"`
+		Path     string   `json:"path"`
+		Rejected []string `json:"rejected"`
+		Kept     int      `json:"kept"`
+	}
+	if err := json.Unmarshal(raw, &want); err != nil {
+		t.Fatalf("want.json: %v", err)
+	}
+	files, _ := filepath.Glob("testdata/invalid/*.json")
+	if len(files) != len(want)+1 {
+		t.Fatalf("%d vectors for %d expectations", len(files)-1, len(want))
+	}
+	for name, w := range want {
+		t.Run(name, func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join("testdata/invalid", name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, rej, err := Decode(data, DefaultLimits())
+			var de *DecodeError
+			if w.Code != "" {
+				if !errors.As(err, &de) || de.Code != w.Code || de.Path != w.Path {
+					t.Fatalf("got %v, want %s at %q", err, w.Code, w.Path)
+				}
+			} else if err != nil {
+				t.Fatalf("got %v, want a batch", err)
+			} else if len(b.Events) != w.Kept {
+				t.Fatalf("kept %d events, want %d", len(b.Events), w.Kept)
+			}
+			var paths []string
+			for _, r := range rej {
+				paths = append(paths, r.Path)
+			}
+			if strings.Join(paths, " ") != strings.Join(w.Rejected, " ") {
+				t.Fatalf("rejected %v, want %v", paths, w.Rejected)
+			}
+		})
+	}
+}
+
 func TestReadBody(t *testing.T) {
 	lim := Limits{MaxCompressed: 1000, MaxBody: 5000}
 	bomb := gz(t, make([]byte, 10<<20))
 	cases := []struct {
 		name, enc string
 		body      []byte
+		lim       Limits // zero: lim
 		want      int
 		code      Code
 	}{
-		{"plain", "", []byte(`{"a":1}`), 7, ""},
-		{"gzip header", "gzip", gz(t, []byte(`{"a":1}`)), 7, ""},
-		{"gzip sniffed for sendBeacon", "", gz(t, []byte(`{"a":1}`)), 7, ""},
-		{"too large on the wire", "", make([]byte, 1001), 0, CodeTooLarge},
-		{"gzip bomb", "gzip", bomb, 0, CodeTooLarge},
-		{"plain over decoded cap", "", bytes.Repeat([]byte(" "), 999), 999, ""},
-		{"header says gzip, body is not", "gzip", []byte(`{}`), 0, CodeEncoding},
-		{"unsupported encoding", "br", []byte(`{}`), 0, CodeEncoding},
-		{"corrupt gzip", "gzip", append(gz(t, []byte(`{"a":1}`))[:12], 0, 0, 0), 0, CodeEncoding},
+		{"plain", "", []byte(`{"a":1}`), Limits{}, 7, ""},
+		{"gzip header", "gzip", gz(t, []byte(`{"a":1}`)), Limits{}, 7, ""},
+		{"gzip sniffed for sendBeacon", "", gz(t, []byte(`{"a":1}`)), Limits{}, 7, ""},
+		{"too large on the wire", "", make([]byte, 1001), Limits{}, 0, CodeTooLarge},
+		// The bomb is under the wire cap and inflates past the decoded one.
+		{"gzip bomb", "gzip", bomb, Limits{MaxCompressed: int64(len(bomb)), MaxBody: 5000}, 0, CodeTooLarge},
+		{"plain within both caps", "", bytes.Repeat([]byte(" "), 999), Limits{}, 999, ""},
+		// A plain body under the wire cap is still held to the decoded one.
+		{"plain over decoded cap", "", bytes.Repeat([]byte(" "), 999), Limits{MaxCompressed: 1000, MaxBody: 500}, 0, CodeTooLarge},
+		{"header says gzip, body is not", "gzip", []byte(`{}`), Limits{}, 0, CodeEncoding},
+		{"unsupported encoding", "br", []byte(`{}`), Limits{}, 0, CodeEncoding},
+		{"corrupt gzip", "gzip", append(gz(t, []byte(`{"a":1}`))[:12], 0, 0, 0), Limits{}, 0, CodeEncoding},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if tc.name == "gzip bomb" && len(tc.body) > 1000 {
-				lim := lim
-				lim.MaxCompressed = int64(len(tc.body))
-				_, err := ReadBody(bytes.NewReader(tc.body), tc.enc, lim)
-				if CodeOf(err) != CodeTooLarge {
-					t.Fatalf("got %v, want too_large", err)
-				}
-				return
+			l := lim
+			if tc.lim != (Limits{}) {
+				l = tc.lim
 			}
-			out, err := ReadBody(bytes.NewReader(tc.body), tc.enc, lim)
+			out, err := ReadBody(bytes.NewReader(tc.body), tc.enc, l)
 			if CodeOf(err) != tc.code {
 				t.Fatalf("got err %v, want code %q", err, tc.code)
 			}
@@ -230,6 +280,12 @@ func TestSubject(t *testing.T) {
 func FuzzDecode(f *testing.F) {
 	for _, v := range readVectors(f) {
 		f.Add(v)
+	}
+	invalid, _ := filepath.Glob("testdata/invalid/*.json")
+	for _, p := range invalid {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b)
+		}
 	}
 	f.Add([]byte(`{"v":1,"events":[{"id":"a","ts":1,"kind":"error","error":{"type":"x","mechanism":"manual"}}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {

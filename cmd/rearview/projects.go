@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -67,6 +69,8 @@ func (f *APIFlags) call(method, path string, in, out any) error {
 type ProjectsCmd struct {
 	Create ProjectsCreateCmd `cmd:"" help:"Create a project; prints its public ingest key and its secret API token."`
 	List   ProjectsListCmd   `cmd:"" help:"List projects."`
+
+	SetRetention ProjectsSetRetentionCmd `cmd:"" name:"set-retention" help:"Set how long a project keeps its replays and its events (admin token)."`
 }
 
 // ProjectsCreateCmd creates a project.
@@ -110,4 +114,71 @@ func (c *ProjectsListCmd) Run() error {
 		fmt.Printf("%-24s %-32s %s\n", p.ID, p.IngestKey, p.Name)
 	}
 	return nil
+}
+
+// ProjectsSetRetentionCmd sets a project's retention overrides.
+type ProjectsSetRetentionCmd struct {
+	Project string `arg:"" help:"Project id."`
+	Replays string `help:"How long replays are kept: days (14d) or hours in whole days (336h)." placeholder:"14d"`
+	Events  string `help:"How long events and sessions are kept: days (30d) or hours in whole days (720h)." placeholder:"30d"`
+	APIFlags
+}
+
+// Run sets the overrides through the API; a flag left out keeps its value.
+func (c *ProjectsSetRetentionCmd) Run() error {
+	if c.Replays == "" && c.Events == "" {
+		return fmt.Errorf("set retention of %s: give --replays, --events or both", c.Project)
+	}
+	in := map[string]int{}
+	for _, f := range []struct{ name, flag, value string }{
+		{"replay_retention_days", "--replays", c.Replays},
+		{"event_retention_days", "--events", c.Events},
+	} {
+		if f.value == "" {
+			continue
+		}
+		d, err := parseDays(f.value)
+		if err != nil {
+			return fmt.Errorf("set retention of %s: %s: %w", c.Project, f.flag, err)
+		}
+		in[f.name] = d
+	}
+	var out struct {
+		ID         string `json:"id"`
+		ReplayDays int    `json:"replay_retention_days"`
+		EventDays  int    `json:"event_retention_days"`
+	}
+	if err := c.call(http.MethodPatch, "/api/v1/projects/"+url.PathEscape(c.Project), in, &out); err != nil {
+		return fmt.Errorf("set retention of %s: %w", c.Project, err)
+	}
+	// 0 is the coordinator's default (--replay-retention, --event-retention).
+	show := func(d int) string {
+		if d == 0 {
+			return "coordinator default"
+		}
+		return fmt.Sprintf("%d days", d)
+	}
+	fmt.Printf("project     %s\nreplays     %s\nevents      %s\n", out.ID, show(out.ReplayDays), show(out.EventDays))
+	return nil
+}
+
+// parseDays reads a retention as whole days: "14d", "14", or a Go duration
+// that is a whole number of days ("336h"), since retention is kept per day.
+func parseDays(s string) (int, error) {
+	s = strings.TrimSpace(s)
+	if n, ok := strings.CutSuffix(s, "d"); ok || !strings.ContainsAny(s, "hmsuµn") {
+		if !ok {
+			n = s
+		}
+		d, err := strconv.Atoi(n)
+		if err != nil || d < 1 {
+			return 0, fmt.Errorf("%q is not a positive number of days such as 14d", s)
+		}
+		return d, nil
+	}
+	dur, err := time.ParseDuration(s)
+	if err != nil || dur <= 0 || dur%(24*time.Hour) != 0 {
+		return 0, fmt.Errorf("%q is not a whole number of days such as 14d or 336h", s)
+	}
+	return int(dur / (24 * time.Hour)), nil
 }

@@ -6,10 +6,13 @@
 // Error counts per project, page and issue per minute are kept by a
 // coordinator event hook inside the transaction that stores each new error
 // event, so they are exact across redelivery and restarts. A notification
-// is recorded in alert_history before it is sent: the cooldown and dedupe
-// read that table, so a restart never notifies twice (the price is that a
-// crash between recording and sending loses that one notification, which
-// the history still shows as undelivered).
+// is recorded in alert_history, together with a pending delivery, before it
+// is sent: the cooldown and dedupe read that table, so a restart never
+// fires the same alert twice. Delivery is at least once: a failed webhook
+// (or a crash before sending) leaves the delivery pending, and later
+// evaluations retry it with exponential backoff up to MaxAttempts. A crash
+// between sending and recording the success sends that one notification
+// again; receivers can dedupe on the payload's alert id.
 package alert
 
 import (
@@ -62,6 +65,13 @@ type Options struct {
 	Vitals Vitals
 	// HTTPClient sends webhooks; nil means a client with a 10 s timeout.
 	HTTPClient *http.Client
+	// MaxAttempts bounds the webhook deliveries of one notification, the
+	// first included; zero means 5.
+	MaxAttempts int
+	// RetryBackoff is the wait after the first failed delivery, doubled
+	// after each further failure up to 32×; zero means one minute. Retries
+	// run on evaluations, so the wait is in effect rounded up to Interval.
+	RetryBackoff time.Duration
 	// Now is the clock; nil means time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -107,6 +117,12 @@ func New(db *sql.DB, opts Options) (*Alerts, error) {
 	}
 	if opts.HTTPClient == nil {
 		opts.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	if opts.MaxAttempts <= 0 {
+		opts.MaxAttempts = 5
+	}
+	if opts.RetryBackoff <= 0 {
+		opts.RetryBackoff = time.Minute
 	}
 	if opts.Issues == nil {
 		opts.Issues = &SQLIssues{DB: db}
@@ -196,8 +212,8 @@ type Firing struct {
 	Message  string
 }
 
-// Evaluate checks every rule once at the clock's now, records and sends
-// what fires, and prunes old counts.
+// Evaluate checks every rule once at the clock's now, records what fires,
+// sends due notifications (new ones and retries), and prunes old counts.
 func (a *Alerts) Evaluate(ctx context.Context) error {
 	a.evalMu.Lock()
 	defer a.evalMu.Unlock()
@@ -218,6 +234,11 @@ func (a *Alerts) Evaluate(ctx context.Context) error {
 				errs = append(errs, err)
 			}
 		}
+	}
+	// Deliver after recording this evaluation's firings: new notifications
+	// get their first attempt now, earlier failures their due retries.
+	if err := a.deliver(ctx, now); err != nil {
+		errs = append(errs, err)
 	}
 	if _, err := a.db.ExecContext(ctx, `DELETE FROM alert_counts WHERE minute < ?`, now-countsRetention); err != nil {
 		errs = append(errs, fmt.Errorf("prune alert counts: %w", err))
@@ -337,8 +358,9 @@ func fmtVital(metric string, v float64) string {
 	return fmt.Sprintf("%.0f ms", v)
 }
 
-// fire records f unless the same rule and key fired within the cooldown
-// (new issues: ever), then sends it.
+// fire records f with a pending delivery unless the same rule and key
+// fired within the cooldown (new issues and regressions: ever). Sending is
+// left to deliver, so that a first attempt and a retry take one path.
 func (a *Alerts) fire(ctx context.Context, f Firing, now int64) error {
 	since := now - f.Rule.CooldownMS
 	if f.Rule.Kind == NewIssue || f.Rule.Kind == Regression {
@@ -346,35 +368,44 @@ func (a *Alerts) fire(ctx context.Context, f Firing, now int64) error {
 	}
 	var n int
 	if err := a.db.QueryRowContext(ctx, `SELECT count(*) FROM alert_history WHERE rule_id = ? AND key = ? AND fired_at >= ?`, f.Rule.ID, f.Key, since).Scan(&n); err != nil {
-		return fmt.Errorf("alert dedupe: %w", err)
+		return fmt.Errorf("alert dedupe %s %s: %w", f.Rule.ID, f.Key, err)
 	}
 	if n > 0 {
 		return nil
 	}
-	res, err := a.db.ExecContext(ctx, `INSERT INTO alert_history (rule_id, project, kind, key, fired_at, value, baseline, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+	tx, err := a.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("record alert %s %s: %w", f.Rule.ID, f.Key, err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `INSERT INTO alert_history (rule_id, project, kind, key, fired_at, value, baseline, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		f.Rule.ID, f.Rule.Project, string(f.Rule.Kind), f.Key, now, f.Value, f.Baseline, f.Message)
 	if err != nil {
-		return fmt.Errorf("record alert: %w", err)
+		return fmt.Errorf("record alert %s %s: %w", f.Rule.ID, f.Key, err)
 	}
-	id, _ := res.LastInsertId()
+	// Without any webhook there is nothing to deliver: the history row is
+	// the whole notification.
+	if a.webhookOf(f.Rule) != "" {
+		id, err := res.LastInsertId()
+		if err != nil {
+			return fmt.Errorf("record alert %s %s: %w", f.Rule.ID, f.Key, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO alert_deliveries (history_id, attempts, next_at) VALUES (?, 0, ?)`, id, now); err != nil {
+			return fmt.Errorf("record alert %s %s: delivery: %w", f.Rule.ID, f.Key, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("record alert %s %s: %w", f.Rule.ID, f.Key, err)
+	}
 	a.log.Info("alert fired", "rule", f.Rule.ID, "project", f.Rule.Project, "kind", f.Rule.Kind, "key", f.Key)
-	hook := f.Rule.Webhook
-	if hook == "" {
-		hook = a.opts.Webhook
-	}
-	if hook == "" {
-		return nil
-	}
-	sendErr := a.send(ctx, hook, f)
-	msg := ""
-	if sendErr != nil {
-		msg = sendErr.Error()
-		a.log.Warn("alert webhook", "rule", f.Rule.ID, "err", sendErr)
-	}
-	if _, err := a.db.ExecContext(ctx, `UPDATE alert_history SET delivered = ?, error = ? WHERE id = ?`, sendErr == nil, msg, id); err != nil {
-		return fmt.Errorf("record delivery: %w", err)
-	}
 	return nil
+}
+
+func (a *Alerts) webhookOf(r Rule) string {
+	if r.Webhook != "" {
+		return r.Webhook
+	}
+	return a.opts.Webhook
 }
 
 // SQLIssues reads the issues table the issues package writes (migration

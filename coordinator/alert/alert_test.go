@@ -22,6 +22,7 @@ import (
 	"github.com/rearview-dev/rearview/coordinator"
 	"github.com/rearview-dev/rearview/coordinator/alert"
 	"github.com/rearview-dev/rearview/coordinator/blob"
+	"github.com/rearview-dev/rearview/coordinator/issues"
 	"github.com/rearview-dev/rearview/coordinator/store"
 	"github.com/rearview-dev/rearview/coordinator/vitals"
 	"github.com/rearview-dev/rearview/internal/testenv"
@@ -88,7 +89,10 @@ func (f *fakeIssues) Regressions(_ context.Context, _ string, since, until int64
 type rig struct {
 	js      jetstream.JetStream
 	db      *sql.DB
+	c       *coordinator.Coordinator
 	a       *alert.Alerts
+	iss     *issues.Service // with rigOptions.realIssues
+	vit     *vitals.Vitals  // with rigOptions.vitals
 	api     string
 	project string
 	now     time.Time
@@ -109,7 +113,18 @@ func (r *rig) advance(d time.Duration) {
 	r.clockMu.Unlock()
 }
 
-func newRig(t *testing.T) *rig {
+// rigOptions replace the rig's fakes with the real packages.
+type rigOptions struct {
+	// realIssues registers the issues package's hook; alerts read its
+	// table through SQLIssues.
+	realIssues bool
+	// vitals registers the vitals aggregation and backs vital rules.
+	vitals bool
+}
+
+func newRig(t *testing.T) *rig { return newRigWith(t, rigOptions{}) }
+
+func newRigWith(t *testing.T, o rigOptions) *rig {
 	t.Helper()
 	ns := testenv.NATS(t)
 	nc, err := nats.Connect(ns.ClientURL())
@@ -129,8 +144,23 @@ func newRig(t *testing.T) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &rig{js: js, db: db, now: time.UnixMilli(1_764_028_800_000 + 30_000), issues: &fakeIssues{}, hook: newWebhook(t)}
-	a, err := alert.Register(c, alert.Options{Interval: -1, Webhook: r.hook.srv.URL, Issues: r.issues, Now: r.clock})
+	r := &rig{js: js, db: db, c: c, now: time.UnixMilli(1_764_028_800_000 + 30_000), issues: &fakeIssues{}, hook: newWebhook(t)}
+	opts := alert.Options{Interval: -1, Webhook: r.hook.srv.URL, Issues: r.issues, Now: r.clock}
+	if o.realIssues {
+		// Before the alert hook, which reads the issue id it assigns.
+		r.iss = issues.Register(c, nil, issues.Options{Now: r.clock})
+		opts.Issues = nil
+	}
+	if o.vitals {
+		v, err := vitals.Register(c, vitals.Options{Now: r.clock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { v.Close() })
+		r.vit = v
+		opts.Vitals = v
+	}
+	a, err := alert.Register(c, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,8 +182,9 @@ func newRig(t *testing.T) *rig {
 }
 
 type errEvent struct {
-	url string
-	ts  int64
+	url     string
+	ts      int64
+	release string
 }
 
 var published int
@@ -168,7 +199,7 @@ func (r *rig) publish(t *testing.T, evs []errEvent) {
 		for _, e := range part {
 			published++
 			b.Events = append(b.Events, sdkproto.Event{ID: "e-" + strconv.Itoa(published), TS: e.ts, Kind: sdkproto.KindError,
-				Error: &sdkproto.Error{Type: "TypeError", Value: "x is undefined", Mechanism: sdkproto.MechanismOnError, URL: e.url}})
+				Error: &sdkproto.Error{Type: "TypeError", Value: "x is undefined", Mechanism: sdkproto.MechanismOnError, URL: e.url, Release: e.release}})
 		}
 		data, _ := json.Marshal(&b)
 		m := nats.NewMsg(sdkproto.Subject("eu", r.project, sdkproto.KindError))
@@ -370,6 +401,14 @@ func TestRulesAPIAndConfig(t *testing.T) {
 	}
 	if x := byID["lcp-checkout"]; x.Threshold != 2500 {
 		t.Errorf("vital threshold default: %+v", x)
+	}
+	// Another project may not take the id over, by API or by config file.
+	other, _, err := r.c.CreateProject(context.Background(), "Blog", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, body := r.do(t, "POST", "/api/v1/alerts/rules?project="+other.ID, alert.Rule{ID: "checkout-spike", Kind: alert.NewIssue}); st != http.StatusConflict {
+		t.Errorf("POST another project's rule id: %d %s", st, body)
 	}
 	if st, _ := r.do(t, "DELETE", "/api/v1/alerts/rules/checkout-spike?project="+r.project, nil); st != http.StatusNoContent {
 		t.Errorf("delete: %d", st)

@@ -74,25 +74,17 @@ func (a *Alerts) postRule(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusForbidden, "forbidden", "token is not valid for project "+rule.Project)
 		return
 	}
-	if rule.ID != "" {
-		// Replacing another project's rule by id is not allowed.
-		rules, err := a.Rules(r.Context(), "")
-		if err != nil {
-			a.internal(w, err)
-			return
-		}
-		for _, x := range rules {
-			if x.ID == rule.ID && x.Project != rule.Project {
-				writeError(w, http.StatusConflict, "conflict", "rule id "+rule.ID+" belongs to another project")
-				return
-			}
-		}
-	}
 	if err := rule.Normalize(); err != nil {
 		writeError(w, http.StatusBadRequest, "bad_rule", err.Error())
 		return
 	}
 	saved, err := a.PutRule(r.Context(), rule)
+	if errors.Is(err, ErrOtherProject) {
+		// PutRule's error names the owning project, which this caller
+		// may not be allowed to see.
+		writeError(w, http.StatusConflict, "conflict", "rule id "+rule.ID+" belongs to another project")
+		return
+	}
 	if err != nil {
 		a.internal(w, err)
 		return

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -27,13 +28,24 @@ const ingestKey = "rvk_wasmhost"
 type harness struct {
 	js    jetstream.JetStream
 	stage *Stage
+	edge  *edge.Server
 	url   string
+	ctx   context.Context
 }
 
 // newHarness starts a real NATS with the stream and keys bucket the
 // coordinator creates, a wasm stage watching it, and an edge using the
 // stage in region eu.
 func newHarness(t *testing.T, cfg Config) *harness {
+	t.Helper()
+	h := newIdleHarness(t, cfg)
+	h.watch(t)
+	return h
+}
+
+// newIdleHarness is newHarness with the stage not yet watching the
+// policy bucket (see watch), as in the first moments after a start.
+func newIdleHarness(t *testing.T, cfg Config) *harness {
 	t.Helper()
 	ns := testenv.NATS(t)
 	nc, err := nats.Connect(ns.ClientURL())
@@ -60,12 +72,6 @@ func newHarness(t *testing.T, cfg Config) *harness {
 	}
 	cfg.JetStream = js
 	st := newStage(t, cfg)
-	go st.Run(ctx)
-	select {
-	case <-st.Ready():
-	case <-time.After(10 * time.Second):
-		t.Fatal("policies not loaded")
-	}
 	ed, err := edge.New(edge.Config{Region: "eu", JetStream: js, Stage: st, CountryHeader: "CF-IPCountry"})
 	if err != nil {
 		t.Fatal(err)
@@ -73,13 +79,25 @@ func newHarness(t *testing.T, cfg Config) *harness {
 	go ed.Run(ctx)
 	srv := httptest.NewServer(ed.Handler())
 	t.Cleanup(srv.Close)
+	return &harness{js: js, stage: st, edge: ed, url: srv.URL, ctx: ctx}
+}
+
+// watch starts the stage's watch and waits until the policies are loaded
+// and the edge is ready.
+func (h *harness) watch(t *testing.T) {
+	t.Helper()
+	go h.stage.Run(h.ctx)
+	select {
+	case <-h.stage.Ready():
+	case <-time.After(10 * time.Second):
+		t.Fatal("policies not loaded")
+	}
 	testenv.Eventually(t, 10*time.Second, func() error {
-		if !ed.Ready() {
+		if !h.edge.Ready() {
 			return fmt.Errorf("edge not ready")
 		}
 		return nil
 	})
-	return &harness{js: js, stage: st, url: srv.URL}
 }
 
 type answer struct {
@@ -168,6 +186,60 @@ func TestNothingPersonalReachesNATS(t *testing.T) {
 				}
 				if !bytes.Contains(m, []byte("Rv-Country: DE")) && !bytes.Contains(m, []byte(".outcome")) {
 					t.Fatalf("message lacks the country:\n%.300s", m)
+				}
+			}
+		})
+	}
+}
+
+// TestNoBatchBeforePolicies stores a strict eu override for a project,
+// then starts an edge whose stage has not loaded the bucket yet: every
+// batch is refused with 503 (not filtered under the default policy, which
+// would forward replay text the override masks) and nothing is published.
+// Once the watch has delivered the stored policies the batch is accepted
+// with the override applied.
+func TestNoBatchBeforePolicies(t *testing.T) {
+	for _, native := range []bool{false, true} {
+		t.Run(fmt.Sprintf("native=%v", native), func(t *testing.T) {
+			h := newIdleHarness(t, Config{Native: native})
+			strict := []byte(`{"regions":{"eu":{"masking":{"strict":true}}}}`)
+			if _, err := SetPolicyKV(context.Background(), h.js, "shop", strict); err != nil {
+				t.Fatal(err)
+			}
+			batch := corpusBatch(t, "replay-batch")
+			const text = "Welcome back" // replay DOM text: kept by default, masked by strict
+			res, err := h.stage.FilterWith(context.Background(), nil, edge.StageInput{Project: "shop", Region: "eu", Now: time.Now(), Batch: batch})
+			if err != nil || !bytes.Contains(res.Batch, []byte(text)) {
+				t.Fatalf("the default policy must forward %q for this test to mean anything: %v", text, err)
+			}
+			testenv.Eventually(t, 10*time.Second, func() error {
+				if a := h.post(t, batch); a.status != http.StatusServiceUnavailable || !strings.Contains(a.body, `"error":"not_ready"`) || !strings.Contains(a.body, "policies") {
+					return fmt.Errorf("before the policies: %+v", a)
+				}
+				return nil
+			})
+			if h.edge.Ready() {
+				t.Fatal("edge ready before the policies were loaded")
+			}
+			// The stage refuses by itself too, for hosts other than the edge.
+			if _, err := h.stage.Apply(context.Background(), edge.StageInput{Project: "shop", Region: "eu", Now: time.Now(), Batch: batch}); !errors.Is(err, edge.ErrNotReady) {
+				t.Fatalf("Apply before the policies: %v, want edge.ErrNotReady", err)
+			}
+			if msgs := h.published(t); len(msgs) != 0 {
+				t.Fatalf("%d messages published before the policies were loaded:\n%s", len(msgs), msgs[0])
+			}
+
+			h.watch(t)
+			if a := h.post(t, batch); a.status != http.StatusAccepted || !strings.Contains(a.body, `"accepted":1`) {
+				t.Fatalf("after the policies: %+v", a)
+			}
+			msgs := h.published(t)
+			if len(msgs) == 0 {
+				t.Fatal("nothing published after the policies were loaded")
+			}
+			for _, m := range msgs {
+				if bytes.Contains(m, []byte(text)) {
+					t.Fatalf("the strict eu override was not applied:\n%s", m)
 				}
 			}
 		})

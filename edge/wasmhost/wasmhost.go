@@ -33,6 +33,7 @@ import (
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
 	"github.com/rearview-dev/rearview/edge"
+	"github.com/rearview-dev/rearview/sdkproto"
 	"github.com/rearview-dev/rearview/wasm"
 	"github.com/rearview-dev/rearview/wasm/engine"
 	"github.com/rearview-dev/rearview/wasm/policy"
@@ -73,6 +74,8 @@ type Config struct {
 	HardDeadline bool
 	// Policies are initial policy documents by project, before the KV
 	// bucket is read; "" (the key) is the policy of projects without one.
+	// With JetStream set, Apply refuses batches (edge.ErrNotReady) until
+	// Run has loaded the bucket: these are a base, not a stand-in for it.
 	Policies map[string][]byte
 	Logger   *slog.Logger
 }
@@ -96,7 +99,9 @@ type Stage struct {
 
 	polMu    sync.RWMutex
 	policies map[string][]byte
-	ready    chan struct{}
+	// ready is closed once the stored policies are loaded (at once when
+	// there is no bucket to load them from).
+	ready chan struct{}
 }
 
 // New compiles the initial module, checks it with the self-test and
@@ -119,6 +124,9 @@ func New(ctx context.Context, cfg Config) (*Stage, error) {
 		log:      cfg.Logger.With("component", "wasmhost"),
 		policies: map[string][]byte{},
 		ready:    make(chan struct{}),
+	}
+	if cfg.JetStream == nil {
+		close(s.ready)
 	}
 	s.engines.New = func() any { return engine.New() }
 	for p, doc := range cfg.Policies {
@@ -224,8 +232,15 @@ type Result struct {
 	Report engine.Report
 }
 
-// Apply implements edge.Stage.
+// Apply implements edge.Stage. Before the stored policies are loaded it
+// fails with edge.ErrNotReady: the default policy must not stand in for a
+// project's stricter one, not even for the first batches after a start.
 func (s *Stage) Apply(ctx context.Context, in edge.StageInput) (edge.StageOutput, error) {
+	select {
+	case <-s.ready:
+	default:
+		return edge.StageOutput{}, fmt.Errorf("apply policy of project %q: bucket %s not loaded yet: %w", in.Project, sdkproto.PolicyBucket, edge.ErrNotReady)
+	}
 	res, err := s.Filter(ctx, in)
 	if err != nil {
 		return edge.StageOutput{}, err

@@ -11,6 +11,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/rearview-dev/rearview/edge"
 	"github.com/rearview-dev/rearview/sdkproto"
 )
 
@@ -49,8 +50,12 @@ func (s *Stage) retry(ctx context.Context, what string, fn func(context.Context)
 	}
 }
 
-// Ready is closed once the policies in the bucket have been loaded.
+// Ready is closed once the policies in the bucket have been loaded, or at
+// once when the stage has no JetStream to load them from. It makes the
+// Stage an edge.Readier: the edge accepts no batch before it is closed.
 func (s *Stage) Ready() <-chan struct{} { return s.ready }
+
+var _ edge.Readier = (*Stage)(nil)
 
 func (s *Stage) watchPolicies(ctx context.Context) error {
 	js := s.cfg.JetStream

@@ -77,3 +77,59 @@ export function traceURL(template: string | undefined, traceID: string): string 
   if (!template || !traceID || !template.includes("{trace_id}")) return null;
   return template.split("{trace_id}").join(encodeURIComponent(traceID));
 }
+
+/** span renders a configured length of time in its largest whole unit:
+ * "5 min", "1 h", "7 d"; anything else as duration(). */
+export function span(ms: number | undefined): string {
+  if (!ms || !Number.isFinite(ms) || ms < 0) return "—";
+  const min = 60_000,
+    hr = 60 * min,
+    day = 24 * hr;
+  if (ms % day === 0) return `${ms / day} d`;
+  if (ms % hr === 0) return `${ms / hr} h`;
+  if (ms % min === 0) return `${ms / min} min`;
+  return duration(ms);
+}
+
+/** webhookHost shows where a webhook points without its path: Slack and
+ * most receivers keep the secret in the path, and the page is no place
+ * to show a secret. */
+export function webhookHost(u: string | undefined): string {
+  if (!u) return "";
+  try {
+    const x = new URL(u);
+    return x.pathname.length > 1 || x.search ? `${x.host}/…` : x.host;
+  } catch {
+    return "(invalid URL)";
+  }
+}
+
+/** alertValue renders what a fired alert measured against what it was
+ * compared with: errors vs the 24 h baseline, a vital's p75 vs its
+ * threshold. New-issue and regression alerts carry a time, not a measure. */
+export function alertValue(kind: string, value: number, baseline: number, metric?: string): string {
+  switch (kind) {
+    case "error_rate": {
+      const n = `${compact(Math.round(value))} errors`;
+      if (!baseline) return `${n} · no baseline`;
+      return `${n} vs ${baseline.toFixed(1)} baseline (${(value / baseline).toFixed(1)}×)`;
+    }
+    case "vital_p75":
+      // Without the rule (deleted since) the unit is unknown.
+      if (!metric) return `p75 ${+value.toFixed(3)} > ${+baseline.toFixed(3)}`;
+      return `p75 ${metricValue(metric, value)} > ${metricValue(metric, baseline)}`;
+    default:
+      return "—";
+  }
+}
+
+/** deliveryState names where a fired alert's webhook notification is:
+ * delivered; pending (not tried yet) or retrying (a retry is due); failed
+ * (retries used up); or none (no webhook, nothing to send). Servers that
+ * do not retry send only delivered and error. */
+export function deliveryState(f: { delivered: boolean; error?: string; attempts?: number; next_attempt_at?: number }): "delivered" | "pending" | "retrying" | "failed" | "none" {
+  if (f.delivered) return "delivered";
+  if (f.next_attempt_at) return f.attempts ? "retrying" : "pending";
+  if (f.error) return "failed";
+  return "none";
+}

@@ -10,6 +10,7 @@ import { sessionsPage } from "./pages/sessions";
 import { replayPage } from "./pages/replay";
 import { liveListPage, liveSessionPage } from "./pages/live";
 import { vitalsPage } from "./pages/vitals";
+import { alertsPage } from "./pages/alerts";
 import { signinPage } from "./pages/signin";
 
 const base = "/player";
@@ -34,6 +35,7 @@ const routes: Array<{ pattern: RegExp; keys: string[]; render: Render; nav: stri
   { pattern: /^\/live$/, keys: [], render: liveListPage, nav: "live", auth: true },
   { pattern: /^\/live\/([^/]+)$/, keys: ["id"], render: liveSessionPage, nav: "live", auth: true },
   { pattern: /^\/vitals$/, keys: [], render: vitalsPage, nav: "vitals", auth: true },
+  { pattern: /^\/alerts$/, keys: [], render: alertsPage, nav: "alerts", auth: true },
 ];
 
 const nav = [
@@ -41,6 +43,7 @@ const nav = [
   { id: "sessions", title: "Sessions", href: `${base}/sessions` },
   { id: "live", title: "Live", href: `${base}/live` },
   { id: "vitals", title: "Vitals", href: `${base}/vitals` },
+  { id: "alerts", title: "Alerts", href: `${base}/alerts` },
 ];
 
 let signedIn = false;

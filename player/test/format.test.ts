@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ago, bytes, clock, duration, metricValue, pathOf, traceURL } from "../src/format";
+import { ago, alertValue, bytes, clock, deliveryState, duration, metricValue, pathOf, span, traceURL, webhookHost } from "../src/format";
 
 test("clock", () => {
   for (const [ms, want] of [
@@ -39,4 +39,44 @@ test("traceURL fills the template and refuses none", () => {
   assert.equal(traceURL("https://x/{trace_id}", ""), null);
   assert.equal(traceURL("https://x/static", "abc"), null);
   assert.equal(traceURL("https://x/{trace_id}?q={trace_id}", "a/b"), "https://x/a%2Fb?q=a%2Fb");
+});
+
+test("span picks the largest whole unit", () => {
+  for (const [ms, want] of [
+    [5 * 60_000, "5 min"],
+    [90 * 60_000, "90 min"],
+    [3_600_000, "1 h"],
+    [6 * 3_600_000, "6 h"],
+    [7 * 86_400_000, "7 d"],
+    [1500, "2 s"],
+    [0, "—"],
+    [-5, "—"],
+  ] as const)
+    assert.equal(span(ms), want);
+});
+
+test("webhookHost hides the secret path", () => {
+  assert.equal(webhookHost("https://hooks.slack.com/services/T000/B000/XXXX"), "hooks.slack.com/…");
+  assert.equal(webhookHost("http://127.0.0.1:9000"), "127.0.0.1:9000");
+  assert.equal(webhookHost("https://example.com/?token=s3cret"), "example.com/…");
+  assert.equal(webhookHost(""), "");
+  assert.equal(webhookHost("not a url"), "(invalid URL)");
+});
+
+test("alertValue compares with baseline or threshold", () => {
+  assert.equal(alertValue("error_rate", 60, 2.5), "60 errors vs 2.5 baseline (24.0×)");
+  assert.equal(alertValue("error_rate", 12, 0), "12 errors · no baseline");
+  assert.equal(alertValue("vital_p75", 3120, 2500, "LCP"), "p75 3.12 s > 2.50 s");
+  assert.equal(alertValue("vital_p75", 0.31, 0.1, "CLS"), "p75 0.310 > 0.100");
+  assert.equal(alertValue("vital_p75", 0.31, 0.1), "p75 0.31 > 0.1");
+  assert.equal(alertValue("new_issue", 1764028800000, 0), "—");
+});
+
+test("deliveryState", () => {
+  assert.equal(deliveryState({ delivered: true, attempts: 2 }), "delivered");
+  assert.equal(deliveryState({ delivered: false, attempts: 0, next_attempt_at: 5 }), "pending");
+  assert.equal(deliveryState({ delivered: false, attempts: 2, next_attempt_at: 5, error: "webhook: status 500" }), "retrying");
+  assert.equal(deliveryState({ delivered: false, attempts: 5, error: "webhook: status 500" }), "failed");
+  assert.equal(deliveryState({ delivered: false, error: "webhook: status 500" }), "failed");
+  assert.equal(deliveryState({ delivered: false }), "none");
 });
