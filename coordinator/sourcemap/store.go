@@ -245,6 +245,32 @@ func (s *Store) ByMapURL(ctx context.Context, project, release, dist string, url
 	return s.byColumn(ctx, "map_url", project, release, dist, urls)
 }
 
+// RecordedMapURL returns where the newest upload of project for a bundle
+// whose URL is one of urls said the bundle's sourceMappingURL points, in any
+// release: a bundle path keeps its map location across releases, so a
+// release whose maps were uploaded without their bundles (map_url only) is
+// still found from an earlier upload that had both. Earlier URLs win.
+//
+// No index leads with (project, url): this scans the project's rows, so
+// callers ask only after the indexed lookups failed, and cache the answer.
+func (s *Store) RecordedMapURL(ctx context.Context, project string, urls []string) (string, error) {
+	for _, u := range urls {
+		if u == "" {
+			continue
+		}
+		var mapURL string
+		err := s.db.QueryRowContext(ctx, `SELECT map_url FROM sourcemaps WHERE project = ? AND url = ? AND map_url != '' ORDER BY uploaded_at DESC LIMIT 1`, project, u).Scan(&mapURL)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return "", fmt.Errorf("recorded sourceMappingURL of %s: %w", u, err)
+		}
+		return mapURL, nil
+	}
+	return "", ErrNotFound
+}
+
 func (s *Store) byColumn(ctx context.Context, col, project, release, dist string, urls []string) (Map, error) {
 	for _, u := range urls {
 		if u == "" {

@@ -5,7 +5,9 @@
 // debug_ids, immune to release and URL mistakes), then by release (+dist) and
 // URL candidates (the absolute URL, the URL without query and fragment, and
 // the host-less "~/path"), then by the URL the bundle's sourceMappingURL
-// conventionally points to (bundle URL + ".map"). Parsed maps are kept in an
+// points to: conventionally the bundle URL + ".map", else the map location an
+// upload recorded for that bundle (the CLI stores the bundle's resolved
+// sourceMappingURL as map_url), in any release. Parsed maps are kept in an
 // LRU cache bounded in bytes, so a hot release costs one parse.
 //
 // A resolved frame gets its original file, line, column, enclosing function

@@ -200,11 +200,29 @@ func (fm *flatMap) name(i int) string {
 		return ""
 	}
 	raw := fm.names[i]
+	if plainString(raw) {
+		return string(raw[1 : len(raw)-1])
+	}
 	var s string
 	if raw[0] == '"' && json.Unmarshal(raw, &s) == nil {
 		return s
 	}
 	return string(raw)
+}
+
+// plainString reports whether raw is a JSON string of printable ASCII
+// without escapes, whose value is its bytes between the quotes: how names
+// almost always look, and far cheaper than json.Unmarshal per frame.
+func plainString(raw []byte) bool {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return false
+	}
+	for _, c := range raw[1 : len(raw)-1] {
+		if c < 0x20 || c >= 0x7f || c == '\\' || c == '"' {
+			return false
+		}
+	}
+	return true
 }
 
 // blockSegs is how many segments of a generated line share one
@@ -218,15 +236,17 @@ const blockSegs = 16
 type lineIndex struct {
 	end    int       // offset in mappings just past the line
 	blocks []block   // a checkpoint every blockSegs segments
+	cols   []int32   // cols[k] is the generated column of blocks[k]'s segment
 	sorted []segment // every segment, sorted, for a line whose columns go backwards
 }
 
 // block is the decoder state just before segment k*blockSegs of a line.
+// Its generated column is kept apart in lineIndex.cols: the binary search
+// of a long line then reads a dense array, not one cache line per step.
 type block struct {
-	off    int32 // offset of the segment in mappings
-	genCol int32 // the segment's generated column
-	prev   int32 // the generated column before it
-	st     [4]int32
+	off  int32 // offset of the segment in mappings
+	prev int32 // the generated column before it
+	st   [4]int32
 }
 
 // lookup finds the segment covering a generated position (1-based line,
@@ -272,13 +292,16 @@ func (li *lineIndex) find(mappings []byte, column int) (segment, bool, error) {
 	}
 	// The last block starting strictly before column: a run of segments at
 	// exactly column may begin in it.
-	i, _ := slices.BinarySearchFunc(li.blocks, column, func(b block, c int) int {
-		if int(b.genCol) < c {
-			return -1
+	lo, hi := 0, len(li.cols)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if int(li.cols[mid]) < column {
+			lo = mid + 1
+		} else {
+			hi = mid
 		}
-		return 1
-	})
-	i = max(i-1, 0)
+	}
+	i := max(lo-1, 0)
 	b := li.blocks[i]
 	st := vlqState{int64(b.st[0]), int64(b.st[1]), int64(b.st[2]), int64(b.st[3])}
 	genCol := int64(b.prev)
@@ -351,7 +374,8 @@ func (fm *flatMap) decodeLine(n int, st vlqState, index bool) (vlqState, *lineIn
 	var li *lineIndex
 	if index {
 		li = &lineIndex{end: end}
-		li.blocks = make([]block, 0, (bytes.Count(fm.mappings[start:end], []byte{','})+1)/blockSegs+1)
+		n := (bytes.Count(fm.mappings[start:end], []byte{','})+1)/blockSegs + 1
+		li.blocks, li.cols = make([]block, 0, n), make([]int32, 0, n)
 	}
 	begin := st
 	var genCol int64
@@ -365,8 +389,9 @@ func (fm *flatMap) decodeLine(n int, st vlqState, index bool) (vlqState, *lineIn
 		}
 		if index {
 			if k%blockSegs == 0 {
-				li.blocks = append(li.blocks, block{off: int32(off), genCol: s.genCol, prev: int32(prev),
+				li.blocks = append(li.blocks, block{off: int32(off), prev: int32(prev),
 					st: [4]int32{int32(before.src), int32(before.line), int32(before.col), int32(before.name)}})
+				li.cols = append(li.cols, s.genCol)
 			}
 			sorted = sorted && s.genCol >= last
 			last = s.genCol
@@ -376,7 +401,7 @@ func (fm *flatMap) decodeLine(n int, st vlqState, index bool) (vlqState, *lineIn
 	if index && !sorted {
 		// Out-of-order columns defeat the checkpoints: keep every segment,
 		// sorted. No known bundler writes such lines.
-		li.blocks = nil
+		li.blocks, li.cols = nil, nil
 		genCol, st = 0, begin
 		for off := start; off < end; {
 			s, next, err := decodeSegment(fm.mappings, off, end, &genCol, &st)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -35,18 +36,23 @@ type resolved struct {
 	err error
 }
 
+// funcKey is an opening brace of an original source: every position whose
+// innermost enclosing block opens there has the same function name, so the
+// expensive header matching runs once per block, not once per position.
 type funcKey struct {
-	source       string
-	line, column int
+	source string
+	brace  int
 }
 
-// maxFuncCache bounds the per-map cache of enclosing-function names.
+// maxFuncCache bounds the per-map caches of resolved positions and of
+// enclosing-function names.
 const maxFuncCache = 1 << 14
 
 // sourceText is one original source with its line starts.
 type sourceText struct {
 	text   string
-	starts []int // byte offset of each line
+	starts []int   // byte offset of each line
+	braces []int32 // byte offset of every '{' and '}', ascending
 }
 
 // ParseMap parses a source map. Callers should validate untrusted maps
@@ -187,21 +193,25 @@ func (m *Map) source(src string, index int) *sourceText {
 		text = m.index.SourceContent(src)
 	}
 	if text != "" {
-		st = &sourceText{text: text, starts: lineStarts(text)}
+		st = newSourceText(text)
 	}
 	m.sources[src] = st
 	return st
 }
 
 func (m *Map) function(st *sourceText, src string, line, col int) string {
-	k := funcKey{src, line, col}
+	brace := st.innermostBrace(st.offset(line, col))
+	if brace < 0 {
+		return ""
+	}
+	k := funcKey{src, brace}
 	m.mu.Lock()
 	name, ok := m.funcs[k]
 	m.mu.Unlock()
 	if ok {
 		return name
 	}
-	name = enclosingFunction(st.text, st.offset(line, col))
+	name = functionAt(st.text, brace)
 	m.mu.Lock()
 	if len(m.funcs) < maxFuncCache {
 		m.funcs[k] = name
@@ -210,14 +220,41 @@ func (m *Map) function(st *sourceText, src string, line, col int) string {
 	return name
 }
 
-func lineStarts(s string) []int {
-	starts := make([]int, 1, strings.Count(s, "\n")+1)
+// newSourceText indexes the line starts and braces of an original source
+// in one pass; sources are bounded by the map's size limit, so offsets fit
+// in 32 bits.
+func newSourceText(s string) *sourceText {
+	st := &sourceText{text: s, starts: make([]int, 1, strings.Count(s, "\n")+1)}
 	for i := 0; i < len(s); i++ {
-		if s[i] == '\n' {
-			starts = append(starts, i+1)
+		switch s[i] {
+		case '\n':
+			st.starts = append(st.starts, i+1)
+		case '{', '}':
+			st.braces = append(st.braces, int32(i))
 		}
 	}
-	return starts
+	return st
+}
+
+// innermostBrace returns the offset of the innermost '{' not closed before
+// offset, within maxScanBack bytes, or -1. It walks the brace index
+// backwards, so the code between costs nothing and nested blocks cost one
+// step per brace.
+func (st *sourceText) innermostBrace(offset int) int {
+	stop := max(0, offset-maxScanBack)
+	i, _ := slices.BinarySearch(st.braces, int32(min(offset, len(st.text))))
+	depth := 0
+	for i--; i >= 0 && int(st.braces[i]) >= stop; i-- {
+		b := int(st.braces[i])
+		if st.text[b] == '}' {
+			depth++
+		} else if depth == 0 {
+			return b
+		} else {
+			depth--
+		}
+	}
+	return -1
 }
 
 // line returns 1-based line n without its line terminator, "" when out of
@@ -251,6 +288,12 @@ func (st *sourceText) context(line, col, n int) *Context {
 		return nil
 	}
 	c := &Context{Line: clip(cur, col)}
+	if pre := line - max(1, line-n); pre > 0 {
+		c.Pre = make([]string, 0, pre)
+	}
+	if post := min(n, len(st.starts)-line); post > 0 {
+		c.Post = make([]string, 0, post)
+	}
 	for i := max(1, line-n); i < line; i++ {
 		l, _ := st.line(i)
 		c.Pre = append(c.Pre, clip(l, 0))
@@ -306,10 +349,21 @@ var (
 // reports the component that called map; a method is reported as
 // Class.method. It returns "" when it finds nothing recognisable.
 func enclosingFunction(src string, offset int) string {
+	brace := newSourceText(src).innermostBrace(offset)
+	if brace < 0 {
+		return ""
+	}
+	return functionAt(src, brace)
+}
+
+// functionAt is enclosingFunction for the positions whose innermost
+// enclosing block opens at src[brace]. It depends on brace alone (the scan
+// is bounded from there), which is what lets Map cache it per block.
+func functionAt(src string, brace int) string {
 	depth := 0
-	stop := max(0, offset-maxScanBack)
+	stop := max(0, brace-maxScanBack)
 	method := ""
-	for i := min(offset, len(src)) - 1; i >= stop; i-- {
+	for i := brace; i >= stop; i-- {
 		switch src[i] {
 		case '}':
 			depth++

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -242,6 +243,25 @@ func (s *Symbolicator) lookup(ctx context.Context, project, debugID, release, di
 	}
 	for _, r := range rels {
 		if m, ok, err := try(s.store.ByMapURL(ctx, project, r.release, r.dist, mapCands)); ok || err != nil {
+			return m, ok, err
+		}
+	}
+	// A sourceMappingURL need not be "<bundle>.map" (../maps/app.js.map):
+	// an upload that recorded this bundle with its map's location, in any
+	// release, says where to look.
+	recorded, err := s.store.RecordedMapURL(ctx, project, cands)
+	if errors.Is(err, sourcemap.ErrNotFound) {
+		return sourcemap.Map{}, false, nil
+	}
+	if err != nil {
+		return sourcemap.Map{}, false, err
+	}
+	recCands := slices.DeleteFunc(candidates(recorded), func(c string) bool { return slices.Contains(mapCands, c) })
+	if len(recCands) == 0 {
+		return sourcemap.Map{}, false, nil
+	}
+	for _, r := range rels {
+		if m, ok, err := try(s.store.ByMapURL(ctx, project, r.release, r.dist, recCands)); ok || err != nil {
 			return m, ok, err
 		}
 	}

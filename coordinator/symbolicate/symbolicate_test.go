@@ -176,8 +176,14 @@ func TestResolutionPaths(t *testing.T) {
 	data := fixtureMap(t)
 	listFrame := func(t *testing.T) sdkproto.Frame { return stacks(t)["list"][0] }
 	wantLine := sourceLine(t, "components.ts", "const rows = page.items!.map")
+	// An earlier release's upload of the bundle with its map elsewhere
+	// (sourceMappingURL=../maps/main.js.map); its own map is another one,
+	// so resolving with it would not give ProductList.
+	other := []byte(`{"version":3,"sources":["other.ts"],"sourcesContent":["function other() {\n  return 1;\n}\n"],"names":[],"mappings":"AAAA"}`)
+	earlier := sourcemap.Upload{Release: "r0", Name: "main.js.map", URL: "~/static/js/main.js", MapURL: "~/static/maps/main.js.map", Data: other}
 	cases := []struct {
 		name       string
+		before     []sourcemap.Upload // stored first
 		upload     *sourcemap.Upload
 		corrupt    []byte // overwrite the stored blob with this
 		deleteBlob bool
@@ -218,6 +224,30 @@ func TestResolutionPaths(t *testing.T) {
 			event: func(f sdkproto.Frame) *sdkproto.Error {
 				return &sdkproto.Error{Release: "r1", Stack: []sdkproto.Frame{f}}
 			},
+		},
+		{
+			name:   "sourceMappingURL in another folder, uploaded with the bundle",
+			upload: &sourcemap.Upload{Release: "r1", Name: "main.js.map", URL: "~/static/js/main.js", MapURL: "~/static/maps/main.js.map", Data: data},
+			event: func(f sdkproto.Frame) *sdkproto.Error {
+				return &sdkproto.Error{Release: "r1", Stack: []sdkproto.Frame{f}}
+			},
+		},
+		{
+			name:   "map uploaded alone at the location the bundle's sourceMappingURL was recorded with",
+			before: []sourcemap.Upload{earlier},
+			upload: &sourcemap.Upload{Release: "r1", Name: "main.js.map", MapURL: "~/static/maps/main.js.map", Data: data},
+			event: func(f sdkproto.Frame) *sdkproto.Error {
+				return &sdkproto.Error{Release: "r1", Stack: []sdkproto.Frame{f}}
+			},
+		},
+		{
+			name:   "recorded sourceMappingURL location without a map for the release",
+			before: []sourcemap.Upload{earlier},
+			upload: &sourcemap.Upload{Release: "r1", Name: "main.js.map", MapURL: "~/static/elsewhere/main.js.map", Data: data},
+			event: func(f sdkproto.Frame) *sdkproto.Error {
+				return &sdkproto.Error{Release: "r1", Stack: []sdkproto.Frame{f}}
+			},
+			reason: "no source map for release r1 and URL ~/static/js/main.js",
 		},
 		{
 			name:   "upload without release is the fallback",
@@ -289,6 +319,11 @@ func TestResolutionPaths(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			st, blobs := newStoreBlobs(t)
+			for _, u := range c.before {
+				if _, _, err := st.Put(ctx, "shop", u); err != nil {
+					t.Fatal(err)
+				}
+			}
 			if c.upload != nil {
 				m, _, err := st.Put(ctx, "shop", *c.upload)
 				if err != nil {

@@ -321,6 +321,11 @@ var Transport = class {
   track(body) {
     this.unsent_.add(body);
   }
+  /** forget undoes track for a body the client dropped before sending it. */
+  forget(body) {
+    this.unsent_.delete(body);
+    this.rescued_.delete(body);
+  }
   /** rescue hands every body not yet sent to sendNow (the page is going away). */
   rescue() {
     for (const b2 of Array.from(this.unsent_)) {
@@ -447,6 +452,8 @@ function debugIdsFor(frames) {
 // src/client.ts
 var MAX_QUEUE = 1e3;
 var MAX_QUEUE_BYTES = 8 << 20;
+var MAX_PENDING = 20;
+var MAX_PENDING_CHARS = 8 << 20;
 var ERROR_DELAY_MS = 250;
 var TRACE_LINK_MS = 1e4;
 var MAX_ERRORS = 100;
@@ -460,7 +467,11 @@ var Client = class {
     this.tags_ = {};
     this.userId_ = "";
     this.timerAt_ = 0;
-    this.sending_ = Promise.resolve();
+    /** Batches waiting for the send loop; error_ says the batch holds an error event. */
+    this.pending_ = [];
+    this.pendingChars_ = 0;
+    /** The send loop while it runs; one at a time, so that seq order is send order. */
+    this.sending_ = null;
     this.errors_ = 0;
     this.teardown_ = [];
     this.closed_ = false;
@@ -676,12 +687,32 @@ var Client = class {
       this.timer_ = void 0;
     }
     this.guard(() => this.replay?.cut());
-    const bodies = this.takeBatches();
-    for (const b2 of bodies) this.transport.track(b2);
-    this.sending_ = this.sending_.then(async () => {
-      for (const b2 of bodies) await this.transport.send(b2);
-    }).catch((err) => this.log("flush", err));
-    return this.sending_;
+    for (const b2 of this.takeBatches()) this.hold_(b2);
+    return this.sending_ || Promise.resolve();
+  }
+  /**
+   * hold_ puts a batch in line for the send loop (starting it), dropping the
+   * oldest batch without an error while the line is over its cap.
+   */
+  hold_(body) {
+    const p2 = this.pending_;
+    p2.push({ body_: body, error_: body.includes('"kind":"error"') });
+    this.pendingChars_ += body.length;
+    this.transport.track(body);
+    while (p2.length > MAX_PENDING || this.pendingChars_ > MAX_PENDING_CHARS && p2.length > 1) {
+      const i3 = Math.max(0, p2.findIndex((q2) => !q2.error_));
+      const d2 = p2.splice(i3, 1)[0].body_;
+      this.pendingChars_ -= d2.length;
+      this.transport.forget(d2);
+      this.log("queue full, dropping batch");
+    }
+    if (!this.sending_) this.sending_ = (async () => {
+      for (let q2; q2 = p2.shift(); ) {
+        this.pendingChars_ -= q2.body_.length;
+        await this.transport.send(q2.body_).catch((err) => this.log("flush", err));
+      }
+      this.sending_ = null;
+    })();
   }
   /**
    * flushNow is for a page going away: small batches are handed to the
@@ -695,11 +726,7 @@ var Client = class {
     }
     this.transport.rescue();
     for (const b2 of this.takeBatches(KEEPALIVE_MAX - 2048)) {
-      if (!this.transport.sendNow(b2)) {
-        this.sending_ = this.sending_.then(() => this.transport.send(b2)).then(() => {
-        }, () => {
-        });
-      }
+      if (!this.transport.sendNow(b2)) this.hold_(b2);
     }
   }
   close() {

@@ -19,6 +19,14 @@ interface Queued {
 /** The most events (and bytes) waiting to be sent; beyond it new events are dropped, errors excepted. */
 const MAX_QUEUE = 1000;
 const MAX_QUEUE_BYTES = 8 << 20;
+/**
+ * Batches taken from the queue but not yet sent, at most (count and
+ * characters, besides the one being sent). While the edge is down each
+ * batch retries for ~15 s and a flush comes every few seconds: without a cap
+ * the page's memory would grow for as long as the outage lasts.
+ */
+export const MAX_PENDING = 20;
+export const MAX_PENDING_CHARS = 8 << 20;
 /** Errors are sent after this short pause so that a burst shares one batch. */
 const ERROR_DELAY_MS = 250;
 /** An error this soon after a failed request carries that request's trace id. */
@@ -80,7 +88,11 @@ export class Client {
   private userId_ = '';
   private timer_: ReturnType<typeof setTimeout> | undefined;
   private timerAt_ = 0;
-  private sending_: Promise<void> = Promise.resolve();
+  /** Batches waiting for the send loop; error_ says the batch holds an error event. */
+  private pending_: Array<{ body_: string; error_: boolean }> = [];
+  private pendingChars_ = 0;
+  /** The send loop while it runs; one at a time, so that seq order is send order. */
+  private sending_: Promise<void> | null = null;
   private errors_ = 0;
   private teardown_: Array<() => void> = [];
   private closed_ = false;
@@ -322,13 +334,37 @@ export class Client {
       this.timer_ = undefined;
     }
     this.guard(() => this.replay?.cut());
-    const bodies = this.takeBatches();
-    for (const b of bodies) this.transport.track(b);
-    // Batches go one at a time, in order, so that seq order is send order.
-    this.sending_ = this.sending_.then(async () => {
-      for (const b of bodies) await this.transport.send(b);
-    }).catch((err) => this.log('flush', err));
-    return this.sending_;
+    for (const b of this.takeBatches()) this.hold_(b);
+    return this.sending_ || Promise.resolve();
+  }
+
+  /**
+   * hold_ puts a batch in line for the send loop (starting it), dropping the
+   * oldest batch without an error while the line is over its cap.
+   */
+  private hold_(body: string): void {
+    const p = this.pending_;
+    // The marker can also match inside a replay's raw rrweb JSON; that only
+    // makes such a batch kept longer.
+    p.push({ body_: body, error_: body.includes('"kind":"error"') });
+    this.pendingChars_ += body.length;
+    this.transport.track(body);
+    while (p.length > MAX_PENDING || this.pendingChars_ > MAX_PENDING_CHARS && p.length > 1) {
+      const i = Math.max(0, p.findIndex((q) => !q.error_));
+      const d = p.splice(i, 1)[0].body_;
+      this.pendingChars_ -= d.length;
+      this.transport.forget(d);
+      this.log('queue full, dropping batch');
+    }
+    // pending_ is not empty here, so the loop awaits before it ends and
+    // clears sending_ after this assignment.
+    if (!this.sending_) this.sending_ = (async () => {
+      for (let q; (q = p.shift()); ) {
+        this.pendingChars_ -= q.body_.length;
+        await this.transport.send(q.body_).catch((err) => this.log('flush', err));
+      }
+      this.sending_ = null;
+    })();
   }
 
   /**
@@ -344,9 +380,7 @@ export class Client {
     this.transport.rescue();
     // The envelope takes about 1 KB of the beacon's room.
     for (const b of this.takeBatches(KEEPALIVE_MAX - 2048)) {
-      if (!this.transport.sendNow(b)) {
-        this.sending_ = this.sending_.then(() => this.transport.send(b)).then(() => {}, () => {});
-      }
+      if (!this.transport.sendNow(b)) this.hold_(b);
     }
   }
 

@@ -116,6 +116,12 @@ export class Transport {
     this.unsent_.add(body);
   }
 
+  /** forget undoes track for a body the client dropped before sending it. */
+  forget(body: string): void {
+    this.unsent_.delete(body);
+    this.rescued_.delete(body);
+  }
+
   /** rescue hands every body not yet sent to sendNow (the page is going away). */
   rescue(): void {
     for (const b of Array.from(this.unsent_)) {
