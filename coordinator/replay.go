@@ -13,6 +13,7 @@ import (
 	"github.com/andybalholm/brotli"
 
 	"github.com/rearview-dev/rearview/coordinator/replayscan"
+	"github.com/rearview-dev/rearview/coordinator/route"
 	"github.com/rearview-dev/rearview/sdkproto"
 )
 
@@ -99,7 +100,7 @@ func addPage(ctx context.Context, tx *sql.Tx, project, session, url string, ts i
 	if url == "" {
 		return nil
 	}
-	res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO session_pages (project, session_id, url, first_ts) VALUES (?, ?, ?, ?)`, project, session, url, ts)
+	res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO session_pages (project, session_id, url, first_ts, route) VALUES (?, ?, ?, ?, ?)`, project, session, url, ts, route.Normalise(url))
 	if err != nil {
 		return fmt.Errorf("add page: %w", err)
 	}

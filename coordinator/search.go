@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rearview-dev/rearview/coordinator/replayscan"
+	"github.com/rearview-dev/rearview/coordinator/route"
 )
 
 // SessionQuery is a parsed session search such as
@@ -18,6 +19,7 @@ type SessionQuery struct {
 	Text      []string // phrases that were on screen
 	Selectors []string // #id, .class, [data-testid=x]
 	URL       string   // substring of a visited page
+	Route     string   // route of a visited page (/orders/:id), as vitals slice pages
 	User      string
 	Issue     string
 	Country   string
@@ -57,6 +59,8 @@ func ParseSessionQuery(q string) (SessionQuery, error) {
 			out.Selectors = append(out.Selectors, val)
 		case "url":
 			out.URL = val
+		case "route":
+			out.Route = route.Normalise(val)
 		case "user":
 			out.User = val
 		case "issue":
@@ -89,7 +93,7 @@ func ParseSessionQuery(q string) (SessionQuery, error) {
 				out.To = ts
 			}
 		default:
-			return out, fmt.Errorf("search: unknown key %q (text, selector, url, user, issue, country, device, browser, has, from, to)", key)
+			return out, fmt.Errorf("search: unknown key %q (text, selector, url, route, user, issue, country, device, browser, has, from, to)", key)
 		}
 	}
 	return out, nil
@@ -159,6 +163,10 @@ func (q SessionQuery) where(project string) (string, []any) {
 	if q.URL != "" {
 		conds = append(conds, `id IN (SELECT session_id FROM session_pages WHERE project = ? AND instr(url, ?) > 0)`)
 		args = append(args, project, q.URL)
+	}
+	if q.Route != "" {
+		conds = append(conds, `id IN (SELECT session_id FROM session_pages WHERE project = ? AND route = ?)`)
+		args = append(args, project, q.Route)
 	}
 	if q.Issue != "" {
 		conds = append(conds, `id IN (SELECT session_id FROM events WHERE project = ? AND issue_id = ?)`)

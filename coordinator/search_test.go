@@ -20,6 +20,7 @@ func TestParseSessionQuery(t *testing.T) {
 		{`text:"Payment failed" selector:#error-modal`, coordinator.SessionQuery{Text: []string{"Payment failed"}, Selectors: []string{"#error-modal"}}, ""},
 		{`checkout has:error user:u-42 country:de`, coordinator.SessionQuery{Text: []string{"checkout"}, HasError: true, User: "u-42", Country: "DE"}, ""},
 		{`url:/checkout from:1000 to:2000 has:rage`, coordinator.SessionQuery{URL: "/checkout", From: 1000, To: 2000, HasRage: true}, ""},
+		{`route:/orders/8812?tab=items`, coordinator.SessionQuery{Route: "/orders/:id"}, ""},
 		{`colour:red`, coordinator.SessionQuery{}, `unknown key "colour"`},
 		{`selector:div`, coordinator.SessionQuery{}, "use #id"},
 		{`text:"unclosed`, coordinator.SessionQuery{}, "unclosed quote"},
@@ -80,6 +81,9 @@ func TestSearchSessionsByWhatWasOnScreen(t *testing.T) {
 		{`text:"Payment succeeded"`, nil},
 		{`has:error`, []string{"s-plain"}},
 		{`url:/checkout/failed`, []string{"s-modal"}},
+		// A route is the whole path, not a substring of it.
+		{`route:/check`, nil},
+		{`route:https://shop.example.com/checkout/failed?x=1`, []string{"s-modal"}},
 		{`user:u-42`, []string{"s-plain"}},
 		{`text:"body"`, nil}, // CSS is never indexed as text
 	}

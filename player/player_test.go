@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"image"
@@ -17,7 +15,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -145,7 +142,6 @@ type system struct {
 	url      string // player + API on one origin
 	edge     string
 	key      string
-	shimmed  bool // the coordinator has no login endpoint yet
 	coordAPI http.Handler
 	alerts   *alert.Alerts // with options.alerts; evaluated by the test
 }
@@ -251,65 +247,13 @@ func start(t *testing.T, o options) *system {
 		mounts = append(mounts, hub.Mount)
 	}
 	s := &system{edge: es.URL, key: p.IngestKey, coordAPI: c.Handler(mounts...), alerts: alerts}
-	api := s.coordAPI
-	if !hasLogin(t, api) {
-		s.shimmed = true
-		api = loginShim(api)
-	}
 	mux := http.NewServeMux()
 	mux.Handle(player.Prefix, player.Handler())
-	mux.Handle("/", api)
+	mux.Handle("/", s.coordAPI)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	s.url = srv.URL
 	return s
-}
-
-// hasLogin reports whether the coordinator serves POST /api/v1/login.
-func hasLogin(t *testing.T, api http.Handler) bool {
-	body := strings.NewReader(`{"token":"` + admin + `"}`)
-	req := httptest.NewRequest("POST", "/api/v1/login", body)
-	req.Header.Set("Content-Type", "application/json")
-	rec := httptest.NewRecorder()
-	api.ServeHTTP(rec, req)
-	return rec.Code != http.StatusNotFound && rec.Code != http.StatusMethodNotAllowed
-}
-
-// loginShim stands in for the coordinator's sign-in until it lands: it
-// exchanges the admin token for an HttpOnly cookie and turns that cookie
-// back into the bearer token. Test-only; the player cannot tell.
-func loginShim(api http.Handler) http.Handler {
-	var mu sync.Mutex
-	sessions := map[string]bool{}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == "POST" && r.URL.Path == "/api/v1/login" {
-			var req struct{ Token string }
-			if json.NewDecoder(r.Body).Decode(&req) != nil || req.Token != admin {
-				w.Header().Set("Content-Type", "application/json")
-				w.WriteHeader(http.StatusUnauthorized)
-				w.Write([]byte(`{"error":"unauthorized","detail":"bad token"}`))
-				return
-			}
-			b := make([]byte, 16)
-			rand.Read(b)
-			id := hex.EncodeToString(b)
-			mu.Lock()
-			sessions[id] = true
-			mu.Unlock()
-			http.SetCookie(w, &http.Cookie{Name: "rv_session", Value: id, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
-			w.WriteHeader(http.StatusNoContent)
-			return
-		}
-		if ck, err := r.Cookie("rv_session"); err == nil {
-			mu.Lock()
-			ok := sessions[ck.Value]
-			mu.Unlock()
-			if ok {
-				r.Header.Set("Authorization", "Bearer "+admin)
-			}
-		}
-		api.ServeHTTP(w, r)
-	})
 }
 
 // The masked value the SDK records for a typed e-mail address: same length,
@@ -432,9 +376,6 @@ func TestReplayInBrowser(t *testing.T) {
 		}
 		return nil
 	})
-	if s.shimmed {
-		t.Log("coordinator has no POST /api/v1/login yet: signing in through the test's cookie shim")
-	}
 
 	ctx := testenv.Browser(t)
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)

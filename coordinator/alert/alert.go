@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/rearview-dev/rearview/coordinator"
+	"github.com/rearview-dev/rearview/coordinator/route"
 	"github.com/rearview-dev/rearview/coordinator/vitals"
 	"github.com/rearview-dev/rearview/sdkproto"
 )
@@ -187,7 +188,7 @@ func (a *Alerts) Hook(ctx context.Context, tx *sql.Tx, m *coordinator.Message, e
 	bucket := ts - ts%minute
 	const upsert = `INSERT INTO alert_counts (project, scope, key, minute, count) VALUES (?, ?, ?, ?, 1)
 ON CONFLICT (project, scope, key, minute) DO UPDATE SET count = count + 1`
-	if _, err := tx.ExecContext(ctx, upsert, m.Project, ScopePage, vitals.NormaliseRoute(u), bucket); err != nil {
+	if _, err := tx.ExecContext(ctx, upsert, m.Project, ScopePage, route.Normalise(u), bucket); err != nil {
 		return fmt.Errorf("count error: %w", err)
 	}
 	// The issues hook, registered earlier, has grouped this event already.

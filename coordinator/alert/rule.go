@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/rearview-dev/rearview/coordinator/route"
 	"github.com/rearview-dev/rearview/coordinator/vitals"
 )
 
@@ -103,7 +104,7 @@ func (r *Rule) Normalize() error {
 			return fmt.Errorf("rule %s: scope must be page or issue", r.ID)
 		}
 		if r.Scope == ScopePage && r.Target != "" {
-			r.Target = vitals.NormaliseRoute(r.Target)
+			r.Target = route.Normalise(r.Target)
 		}
 		if r.Factor == 0 {
 			r.Factor = 5
@@ -131,7 +132,7 @@ func (r *Rule) Normalize() error {
 			r.Threshold = th.Good
 		}
 		if r.Target != "" {
-			r.Target = vitals.NormaliseRoute(r.Target)
+			r.Target = route.Normalise(r.Target)
 		}
 		if r.MinCount == 0 {
 			r.MinCount = 50

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/rearview-dev/rearview/coordinator/auth"
+	"github.com/rearview-dev/rearview/coordinator/route"
 )
 
 // maxRange bounds a query's time range.
@@ -75,7 +76,7 @@ func (v *Vitals) parseQuery(w http.ResponseWriter, r *http.Request) (Query, bool
 		return Query{}, false
 	}
 	if s := p.Get("route"); s != "" {
-		q.Filter.Route = NormaliseRoute(s)
+		q.Filter.Route = route.Normalise(s)
 	}
 	q.Filter.Device = strings.ToLower(p.Get("device"))
 	q.Filter.Country = strings.ToUpper(p.Get("country"))

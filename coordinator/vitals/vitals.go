@@ -26,6 +26,7 @@ import (
 
 	"github.com/rearview-dev/rearview/coordinator"
 	"github.com/rearview-dev/rearview/coordinator/device"
+	"github.com/rearview-dev/rearview/coordinator/route"
 	"github.com/rearview-dev/rearview/sdkproto"
 )
 
@@ -218,7 +219,7 @@ func (v *Vitals) SampleOf(m *coordinator.Message, ev *sdkproto.Event) (Sample, b
 		Metric:  metric,
 		TS:      ts,
 		Dims: Dims{
-			Route:   NormaliseRoute(u),
+			Route:   route.Normalise(u),
 			Device:  d.Class,
 			Country: country,
 			Browser: d.Browser,

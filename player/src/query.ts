@@ -4,7 +4,7 @@
 // syntax has no escape for a double quote inside a value, so one is dropped.
 
 /** The keys the coordinator's session search understands. */
-export const searchKeys = ["text", "selector", "url", "user", "issue", "country", "device", "browser", "has", "from", "to"] as const;
+export const searchKeys = ["text", "selector", "url", "route", "user", "issue", "country", "device", "browser", "has", "from", "to"] as const;
 export type SearchKey = (typeof searchKeys)[number];
 
 /** term renders one key:value term, quoting when needed; "" for no value. */
@@ -63,7 +63,7 @@ export function withTerm(q: string, key: SearchKey, value: string): string {
 }
 
 /** Dimensions the vitals API cuts by, and the search key each maps to. */
-const dimKeys: Record<string, SearchKey> = { route: "url", url: "url", device: "device", country: "country", browser: "browser" };
+const dimKeys: Record<string, SearchKey> = { route: "route", url: "url", device: "device", country: "country", browser: "browser" };
 
 /** sliceQuery turns a vitals cut ({device: "mobile", country: "IN"}) into a
  * session search over the same time window. Unknown dimensions are skipped

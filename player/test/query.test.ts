@@ -34,6 +34,6 @@ test("withTerm replaces a key, accumulates has:, removes on empty", () => {
 
 test("sliceQuery maps vitals dimensions to search keys", () => {
   assert.equal(sliceQuery({ device: "mobile", country: "IN" }, 1000, 2000), "country:IN device:mobile from:1000 to:2000");
-  assert.equal(sliceQuery({ route: "/checkout/[id]" }), "url:/checkout/[id]");
+  assert.equal(sliceQuery({ route: "/checkout/:id" }), "route:/checkout/:id");
   assert.equal(sliceQuery({ release: "abc", browser: "Chrome Mobile" }), 'browser:"Chrome Mobile"');
 });

@@ -1,4 +1,7 @@
-package vitals
+// Package route turns page URLs into the routes they are instances of
+// (`/orders/:id`), the page dimension that vitals, alerts and session search
+// share.
+package route
 
 import (
 	"net/url"
@@ -9,12 +12,12 @@ import (
 // blow up the number of slices; past it the route is cut at a segment.
 const maxRouteLen = 200
 
-// NormaliseRoute turns a page URL into the route it is an instance of: the
+// Normalise turns a page URL into the route it is an instance of: the
 // path only (scheme, host, query and fragment dropped), with segments that
 // are identifiers — numbers, UUIDs, hex hashes, long random tokens —
 // replaced by ":id", and no trailing slash. Cardinality of routes is what
 // keeps the number of sketches bounded, so ids must never survive.
-func NormaliseRoute(raw string) string {
+func Normalise(raw string) string {
 	p := raw
 	if i := strings.IndexAny(p, "?#"); i >= 0 {
 		p = p[:i]
