@@ -4,7 +4,8 @@
 // to NATS JetStream, answering 202 only once JetStream has stored it.
 //
 // Nothing an edge publishes carries the client IP: the IP is turned into a
-// country from a trusted header and then forgotten.
+// country (from a trusted header, else from a GeoIP database) and then
+// forgotten.
 package edge
 
 import (
@@ -16,6 +17,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,6 +44,11 @@ type Config struct {
 	// CountryHeader is a header set by a trusted proxy with the client's
 	// country (ISO 3166-1 alpha-2), e.g. CF-IPCountry. Empty: none trusted.
 	CountryHeader string
+	// GeoIP, when set, gives the country of a request whose trusted header
+	// is not configured or carries no valid code, from the connection's
+	// remote address. Forwarding headers such as X-Forwarded-For are not
+	// read: anyone can send them. Behind a proxy, use CountryHeader.
+	GeoIP CountryLookup
 	// EventsPerSecond and Burst rate-limit each project unless its key sets
 	// its own rate. Zero means 1000 events/s with a burst of 5000.
 	EventsPerSecond float64
@@ -407,10 +414,7 @@ func (e *publishError) Unwrap() error { return e.err }
 // process runs the policy stage and publishes the result split by kind. It
 // returns the number of events published.
 func (s *Server) process(ctx context.Context, project string, r *http.Request, in []byte, decoded *sdkproto.Batch) (int, error) {
-	country := ""
-	if s.cfg.CountryHeader != "" {
-		country = normalizeCountry(r.Header.Get(s.cfg.CountryHeader))
-	}
+	country := s.country(r)
 	out, err := s.stage.Apply(ctx, StageInput{
 		Project:   project,
 		Region:    s.cfg.Region,
@@ -549,6 +553,26 @@ func (s *Server) publish(ctx context.Context, msgs []*nats.Msg) error {
 		}
 	}
 	return nil
+}
+
+// country is the client's country, "" when unknown. The trusted header
+// wins when it carries a valid code; the remote address is looked up
+// otherwise. Neither the address nor anything derived from it but the
+// country leaves this function.
+func (s *Server) country(r *http.Request) string {
+	if s.cfg.CountryHeader != "" {
+		if c := normalizeCountry(r.Header.Get(s.cfg.CountryHeader)); c != "" {
+			return c
+		}
+	}
+	if s.cfg.GeoIP == nil {
+		return ""
+	}
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return "" // not a TCP peer (a test's fake request, a unix socket)
+	}
+	return normalizeCountry(s.cfg.GeoIP.Country(ap.Addr()))
 }
 
 // normalizeCountry accepts an ISO 3166-1 alpha-2 code; Cloudflare's XX (unknown)

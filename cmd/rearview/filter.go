@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,7 +20,9 @@ import (
 	"github.com/rearview-dev/rearview/wasm/policy"
 )
 
-// PolicyFlags select and tune an edge's policy stage.
+// PolicyFlags select and tune an edge's policy stage and what it is told
+// about a request. Both `up` and `edge` embed them, so a flag here is a
+// flag of every edge.
 type PolicyFlags struct {
 	PolicyEngine     string        `help:"Policy stage: wasm (filter.wasm under wazero), native (the same engine as Go code) or off (forward everything unmasked)." enum:"wasm,native,off" default:"wasm" env:"REARVIEW_POLICY_ENGINE"`
 	WasmInstances    int           `help:"Instances of the policy module (0: one per CPU)." env:"REARVIEW_WASM_INSTANCES"`
@@ -27,14 +30,52 @@ type PolicyFlags struct {
 	WasmTimeout      time.Duration `help:"Deadline of one call into the policy module." default:"2s" env:"REARVIEW_WASM_TIMEOUT"`
 	WasmCacheDir     string        `help:"Directory caching the compiled policy module (default: the user cache dir)." env:"REARVIEW_WASM_CACHE_DIR" type:"path"`
 	WasmHardDeadline bool          `help:"Interrupt a policy module call at its deadline (about 6x slower); otherwise a late call fails its batch and is abandoned." env:"REARVIEW_WASM_HARD_DEADLINE"`
+	ModulePubkey     string        `name:"module-pubkey" help:"Ed25519 public key (PEM, from 'filter keygen'): run only published modules signed with its private key." env:"REARVIEW_MODULE_PUBKEY" type:"existingfile"`
+	GeoIPDB          string        `name:"geoip-db" help:"MaxMind database (GeoIP2/GeoLite2 Country or City) giving the country of a client's address when the trusted country header does not." env:"REARVIEW_GEOIP_DB" type:"existingfile"`
+}
+
+// geoIP opens the configured database, or returns nil when there is none.
+func (f *PolicyFlags) geoIP(log *slog.Logger) (edge.CountryLookup, error) {
+	if f == nil || f.GeoIPDB == "" {
+		return nil, nil
+	}
+	g, err := edge.OpenGeoIP(f.GeoIPDB)
+	if err != nil {
+		return nil, fmt.Errorf("--geoip-db: %w", err)
+	}
+	log.Info("client countries from geoip database", "file", f.GeoIPDB, "type", g.DatabaseType())
+	return g, nil
+}
+
+// modulePubkey reads the configured module signing key, or returns nil.
+func (f *PolicyFlags) modulePubkey() (ed25519.PublicKey, error) {
+	if f.ModulePubkey == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(f.ModulePubkey)
+	if err != nil {
+		return nil, fmt.Errorf("--module-pubkey: %w", err)
+	}
+	k, err := wasmhost.ParsePublicKey(b)
+	if err != nil {
+		return nil, fmt.Errorf("--module-pubkey %s: %w", f.ModulePubkey, err)
+	}
+	return k, nil
 }
 
 // stage builds the policy stage and starts its policy and module watch,
 // which lasts until ctx ends.
 func (f *PolicyFlags) stage(ctx context.Context, js jetstream.JetStream, log *slog.Logger) (edge.Stage, error) {
 	if f == nil || f.PolicyEngine == "off" {
+		if f != nil && f.ModulePubkey != "" {
+			log.Warn("--module-pubkey has no effect: the policy stage is off")
+		}
 		log.Warn("policy stage off: batches are forwarded unfiltered and unmasked")
 		return edge.PassThrough{}, nil
+	}
+	pub, err := f.modulePubkey()
+	if err != nil {
+		return nil, err
 	}
 	cache := f.WasmCacheDir
 	if cache == "" {
@@ -43,14 +84,15 @@ func (f *PolicyFlags) stage(ctx context.Context, js jetstream.JetStream, log *sl
 		}
 	}
 	st, err := wasmhost.New(ctx, wasmhost.Config{
-		JetStream:    js,
-		Native:       f.PolicyEngine == "native",
-		CacheDir:     cache,
-		Instances:    f.WasmInstances,
-		MemoryLimit:  f.WasmMemoryMB << 20,
-		Timeout:      f.WasmTimeout,
-		HardDeadline: f.WasmHardDeadline,
-		Logger:       log,
+		JetStream:       js,
+		Native:          f.PolicyEngine == "native",
+		CacheDir:        cache,
+		Instances:       f.WasmInstances,
+		MemoryLimit:     f.WasmMemoryMB << 20,
+		Timeout:         f.WasmTimeout,
+		HardDeadline:    f.WasmHardDeadline,
+		ModulePublicKey: pub,
+		Logger:          log,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("policy stage: %w", err)
@@ -63,6 +105,7 @@ func (f *PolicyFlags) stage(ctx context.Context, js jetstream.JetStream, log *sl
 type FilterCmd struct {
 	Run           FilterRunCmd           `cmd:"" default:"withargs" help:"Run a batch through the policy engine; print what the edge would forward and every decision."`
 	PublishModule FilterPublishModuleCmd `cmd:"" name:"publish-module" help:"Publish a filter module to NATS: every edge verifies it and swaps it in live."`
+	Keygen        FilterKeygenCmd        `cmd:"" help:"Write an ed25519 key pair for signing filter modules (publish-module --sign-key, edge --module-pubkey)."`
 	SetPolicy     FilterSetPolicyCmd     `cmd:"" name:"set-policy" help:"Store a project's policy in NATS KV: every edge applies it within a second."`
 }
 
@@ -159,6 +202,7 @@ func (c *FilterRunCmd) Run(g *Globals) error {
 // FilterPublishModuleCmd is `rearview filter publish-module FILE`.
 type FilterPublishModuleCmd struct {
 	NATSURL string `name:"nats-url" help:"NATS server URL." default:"nats://127.0.0.1:4222" env:"REARVIEW_NATS_URL"`
+	SignKey string `name:"sign-key" help:"Ed25519 private key (PEM, from 'filter keygen') to sign the module with; edges with --module-pubkey refuse unsigned modules." env:"REARVIEW_MODULE_SIGN_KEY" type:"existingfile"`
 	File    string `arg:"" help:"The filter.wasm to publish." type:"existingfile"`
 }
 
@@ -171,6 +215,16 @@ func (c *FilterPublishModuleCmd) Run(g *Globals) error {
 	if err != nil {
 		return fmt.Errorf("read module: %w", err)
 	}
+	var key ed25519.PrivateKey
+	if c.SignKey != "" {
+		b, err := os.ReadFile(c.SignKey)
+		if err != nil {
+			return fmt.Errorf("--sign-key: %w", err)
+		}
+		if key, err = wasmhost.ParsePrivateKey(b); err != nil {
+			return fmt.Errorf("--sign-key %s: %w", c.SignKey, err)
+		}
+	}
 	st, err := wasmhost.New(ctx, wasmhost.Config{Module: bin, Instances: 1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		return fmt.Errorf("module refused here, not published: %w", err)
@@ -181,11 +235,68 @@ func (c *FilterPublishModuleCmd) Run(g *Globals) error {
 		return err
 	}
 	defer nc.Close()
-	digest, err := wasmhost.PublishModule(ctx, js, bin)
+	digest, err := wasmhost.PublishModule(ctx, js, bin, key)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("published %s (%d bytes, sha256 %s)\n", wasmhost.ModuleObject, len(bin), digest)
+	signed := "unsigned"
+	if key != nil {
+		signed = "signed"
+	}
+	fmt.Printf("published %s (%d bytes, sha256 %s, %s)\n", wasmhost.ModuleObject, len(bin), digest, signed)
+	return nil
+}
+
+// FilterKeygenCmd is `rearview filter keygen DIR`.
+type FilterKeygenCmd struct {
+	Dir string `arg:"" help:"Directory to write module-signing.key (private, mode 0600) and module-signing.pub into; created when missing." type:"path"`
+}
+
+// Key file names written by keygen.
+const (
+	signingKeyFile = "module-signing.key"
+	signingPubFile = "module-signing.pub"
+)
+
+// Run writes a new key pair as PEM: the private key PKCS #8, the public key
+// PKIX, the formats of `openssl genpkey -algorithm ed25519` and `openssl
+// pkey -pubout`. It never overwrites a key: losing one means re-signing
+// and reconfiguring every edge.
+func (c *FilterKeygenCmd) Run(g *Globals) error {
+	pub, priv, err := wasmhost.GenerateKey()
+	if err != nil {
+		return err
+	}
+	if err := writeKeyPair(c.Dir, pub, priv); err != nil {
+		return err
+	}
+	fmt.Printf("wrote %s (keep it secret: publish-module --sign-key) and %s (edge --module-pubkey)\n",
+		filepath.Join(c.Dir, signingKeyFile), filepath.Join(c.Dir, signingPubFile))
+	return nil
+}
+
+func writeKeyPair(dir string, pub, priv []byte) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("keygen: %w", err)
+	}
+	for _, f := range []struct {
+		name string
+		data []byte
+		mode os.FileMode
+	}{{signingKeyFile, priv, 0o600}, {signingPubFile, pub, 0o644}} {
+		path := filepath.Join(dir, f.name)
+		fh, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, f.mode)
+		if err != nil {
+			return fmt.Errorf("keygen: %w", err)
+		}
+		_, err = fh.Write(f.data)
+		if cerr := fh.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("keygen: write %s: %w", path, err)
+		}
+	}
 	return nil
 }
 

@@ -140,6 +140,12 @@ func coordinatorParts(ctx context.Context, dataDir string, s3 *S3Flags) (*sql.DB
 }
 
 func newEdge(ctx context.Context, js jetstream.JetStream, region, countryHeader string, pf *PolicyFlags, log *slog.Logger) (*edge.Server, error) {
+	// The database first: a wrong path should stop the start before the
+	// module compiles.
+	geo, err := pf.geoIP(log)
+	if err != nil {
+		return nil, err
+	}
 	stage, err := pf.stage(ctx, js, log)
 	if err != nil {
 		return nil, err
@@ -149,6 +155,7 @@ func newEdge(ctx context.Context, js jetstream.JetStream, region, countryHeader 
 		JetStream:     js,
 		Stage:         stage,
 		CountryHeader: countryHeader,
+		GeoIP:         geo,
 		SDKScript:     sdkScript(),
 		Logger:        log,
 	})

@@ -314,7 +314,7 @@ func TestModuleSwapUnderLoad(t *testing.T) {
 		}()
 	}
 	next := withCustomSection(wasm.Module(), "v2")
-	digest, err := PublishModule(ctx, h.js, next)
+	digest, err := PublishModule(ctx, h.js, next, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -324,7 +324,7 @@ func TestModuleSwapUnderLoad(t *testing.T) {
 		}
 		return nil
 	})
-	if _, err := PublishModule(ctx, h.js, loopModule(1)); err != nil {
+	if _, err := PublishModule(ctx, h.js, loopModule(1), nil); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(500 * time.Millisecond)

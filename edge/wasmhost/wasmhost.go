@@ -10,14 +10,16 @@
 // Policies come from the NATS KV bucket rv_policy (one key per project,
 // per-region overrides inside the document) and modules from the object
 // store rv_modules; both are watched and swapped in live. A new module is
-// verified (checksum, then a self-test on golden vectors) before it
-// serves a request; a failing one is refused and the old one kept.
+// verified (checksum, ed25519 signature when a public key is configured,
+// then a self-test on golden vectors) before it serves a request; a
+// failing one is refused and the old one kept.
 //
 // Native mode runs the same engine as Go code, without wasm.
 package wasmhost
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -44,7 +46,8 @@ import (
 const ModuleObject = "filter.wasm"
 
 // MetaSHA256 is the object metadata key holding the hex SHA-256 of a
-// published module, checked in addition to NATS's own digest.
+// published module, checked in addition to NATS's own digest. A module
+// without it is refused.
 const MetaSHA256 = "rv-sha256"
 
 // Config configures a Stage.
@@ -77,7 +80,13 @@ type Config struct {
 	// With JetStream set, Apply refuses batches (edge.ErrNotReady) until
 	// Run has loaded the bucket: these are a base, not a stand-in for it.
 	Policies map[string][]byte
-	Logger   *slog.Logger
+	// ModulePublicKey, when set, is the key every module published to
+	// rv_modules must be signed with (see PublishModule); an unsigned or
+	// badly signed one is refused and the active module kept. Without it
+	// a published module needs only its checksum. Config.Module and the
+	// embedded module are trusted: they come from this host.
+	ModulePublicKey ed25519.PublicKey
+	Logger          *slog.Logger
 }
 
 // Stage is the wasm policy stage. It is safe for concurrent use.
@@ -354,7 +363,9 @@ func (s *Stage) LoadModule(ctx context.Context, bin []byte) error {
 			return fmt.Errorf("load module %.12s: compile: %w", digest, err)
 		}
 		m := newModule(s.guard, compiled, digest, 1, true, s.log)
-		err = selfTest(ctx, m, s.cfg.Timeout)
+		err = selfTest(ctx, func(ctx context.Context, req []byte) ([]byte, error) {
+			return m.raw(ctx, req, s.cfg.Timeout)
+		})
 		m.retire()
 		if err != nil {
 			return fmt.Errorf("load module %.12s: self-test: %w", digest, err)

@@ -3,10 +3,12 @@ package wasmhost
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -152,16 +154,44 @@ func (s *Stage) watchModules(ctx context.Context) error {
 	}
 }
 
+// fetchModule fetches the module info announced and loads it once its
+// metadata vouches for it: a checksum always, and a valid signature when
+// the stage has a public key.
 func (s *Stage) fetchModule(ctx context.Context, obs jetstream.ObjectStore, info *jetstream.ObjectInfo) error {
-	// GetBytes checks NATS's own SHA-256 digest of the object.
-	bin, err := obs.GetBytes(ctx, info.Name)
+	// The object's own info, not the announced one: the metadata checked
+	// must be that of the bytes read, even if a newer module was put in
+	// between.
+	r, err := obs.Get(ctx, info.Name)
 	if err != nil {
 		return fmt.Errorf("fetch %s: %w", info.Name, err)
 	}
+	defer r.Close()
+	// Reading to the end checks NATS's own SHA-256 digest of the object.
+	bin, err := io.ReadAll(r)
+	if err != nil {
+		return fmt.Errorf("fetch %s: %w", info.Name, err)
+	}
+	got, err := r.Info()
+	if err != nil {
+		return fmt.Errorf("fetch %s: %w", info.Name, err)
+	}
+	info = got
 	sum := sha256.Sum256(bin)
 	digest := hex.EncodeToString(sum[:])
-	if want := info.Metadata[MetaSHA256]; want != "" && want != digest {
+	// NATS's digest guards transport, not intent: whoever can put an
+	// object computes it. The publisher's checksum is required so that a
+	// module put by hand, outside PublishModule, is not run by mistake.
+	switch want := info.Metadata[MetaSHA256]; want {
+	case "":
+		return fmt.Errorf("module %s (sha256 %.12s): no %s checksum in its metadata", info.Name, digest, MetaSHA256)
+	case digest:
+	default:
 		return fmt.Errorf("module %s: checksum %s does not match the published %s", info.Name, digest, want)
+	}
+	if key := s.cfg.ModulePublicKey; key != nil {
+		if err := VerifyModule(key, bin, info.Metadata[MetaSignature]); err != nil {
+			return fmt.Errorf("module %s (sha256 %.12s): %w", info.Name, digest, err)
+		}
 	}
 	if digest == s.ModuleDigest() {
 		return nil
@@ -170,17 +200,23 @@ func (s *Stage) fetchModule(ctx context.Context, obs jetstream.ObjectStore, info
 }
 
 // PublishModule stores bin as the module every edge runs, with its
-// checksum in the metadata.
-func PublishModule(ctx context.Context, js jetstream.JetStream, bin []byte) (string, error) {
+// checksum in the metadata and, when key is not nil, its signature (see
+// MetaSignature). Edges configured with a public key run only modules
+// signed with its private key.
+func PublishModule(ctx context.Context, js jetstream.JetStream, bin []byte, key ed25519.PrivateKey) (string, error) {
 	obs, err := openModules(ctx, js)
 	if err != nil {
 		return "", err
 	}
 	sum := sha256.Sum256(bin)
 	digest := hex.EncodeToString(sum[:])
-	meta := jetstream.ObjectMeta{Name: ModuleObject, Description: "Rearview edge filter module", Metadata: map[string]string{MetaSHA256: digest}}
+	md := map[string]string{MetaSHA256: digest}
+	if key != nil {
+		md[MetaSignature] = SignModule(key, bin)
+	}
+	meta := jetstream.ObjectMeta{Name: ModuleObject, Description: "Rearview edge filter module", Metadata: md}
 	if _, err := obs.Put(ctx, meta, bytes.NewReader(bin)); err != nil {
-		return "", fmt.Errorf("publish module: %w", err)
+		return "", fmt.Errorf("publish module %.12s: %w", digest, err)
 	}
 	return digest, nil
 }
