@@ -64,7 +64,9 @@ var debugIDNamespace = uuid.MustParse("7c1d4bb5-2f7e-4a55-9a53-5e2a3f0c6b1d")
 
 var (
 	sourceMappingRe = regexp.MustCompile(`(?m)^[ \t]*//[#@][ \t]*sourceMappingURL=(\S+)[ \t]*\r?$\n?`)
-	debugIDRe       = regexp.MustCompile(`(?m)^[ \t]*//[#@][ \t]*debugId=([0-9A-Fa-f-]{36})[ \t]*\r?$`)
+	// CSS has no line comments: /*# sourceMappingURL=main.css.map */.
+	cssSourceMappingRe = regexp.MustCompile(`(?m)^[ \t]*/\*[#@][ \t]*sourceMappingURL=(\S+?)[ \t]*\*/[ \t]*\r?$\n?`)
+	debugIDRe          = regexp.MustCompile(`(?m)^[ \t]*//[#@][ \t]*debugId=([0-9A-Fa-f-]{36})[ \t]*\r?$`)
 )
 
 func isBundle(name string) bool {
@@ -75,6 +77,12 @@ func isBundle(name string) bool {
 	return false
 }
 
+// isStylesheet reports a CSS file: its map is uploaded and stripped like a
+// bundle's, but it gets no Debug ID (no script runs to report one).
+func isStylesheet(name string) bool {
+	return strings.EqualFold(filepath.Ext(name), ".css")
+}
+
 // artifact is a bundle and its map as found in a build directory. Paths are
 // relative to the directory, slash-separated.
 type artifact struct {
@@ -83,6 +91,15 @@ type artifact struct {
 	mapData         []byte
 	smURL           string // the bundle's sourceMappingURL comment
 	debugID         string
+	css             bool // a stylesheet, not a script
+}
+
+// mappingRe is the sourceMappingURL comment syntax of a's bundle.
+func (a *artifact) mappingRe() *regexp.Regexp {
+	if a.css {
+		return cssSourceMappingRe
+	}
+	return sourceMappingRe
 }
 
 // scanBuild pairs bundles with their maps: by the sourceMappingURL comment,
@@ -108,7 +125,7 @@ func scanBuild(dir string) ([]*artifact, error) {
 		switch {
 		case strings.HasSuffix(rel, ".map"):
 			maps = append(maps, rel)
-		case isBundle(rel):
+		case isBundle(rel), isStylesheet(rel):
 			bundles = append(bundles, rel)
 		}
 		return nil
@@ -123,11 +140,11 @@ func scanBuild(dir string) ([]*artifact, error) {
 		if err != nil {
 			return nil, err
 		}
-		a := &artifact{bundle: b, bundleData: data}
-		if m := debugIDRe.FindAllSubmatch(data, -1); len(m) > 0 {
+		a := &artifact{bundle: b, bundleData: data, css: isStylesheet(b)}
+		if m := debugIDRe.FindAllSubmatch(data, -1); len(m) > 0 && !a.css {
 			a.debugID = strings.ToLower(string(m[len(m)-1][1]))
 		}
-		if m := sourceMappingRe.FindAllSubmatch(data, -1); len(m) > 0 {
+		if m := a.mappingRe().FindAllSubmatch(data, -1); len(m) > 0 {
 			a.smURL = string(m[len(m)-1][1])
 		}
 		switch {
@@ -212,7 +229,7 @@ func (c *SourcemapsInjectCmd) Run() error {
 	}
 	n := 0
 	for _, a := range arts {
-		if a.bundle == "" || a.mapFile == "" {
+		if a.bundle == "" || a.mapFile == "" || a.css {
 			continue
 		}
 		id := a.debugID
@@ -400,7 +417,25 @@ func (c *SourcemapsUploadCmd) uploadMap(a *artifact) sourcemap.UploadMap {
 	if prefix == "~" || prefix == "" {
 		prefix = "~"
 	}
-	join := func(rel string) string { return prefix + "/" + rel }
+	// A sourceMappingURL may climb out of DIR (../maps/app.js.map from
+	// --url-prefix ~/static/js): clean the path under the origin so the
+	// coordinator records the URL the browser would request.
+	origin, base := "", prefix
+	if i := strings.Index(prefix, "://"); i >= 0 {
+		if j := strings.IndexByte(prefix[i+3:], '/'); j >= 0 {
+			origin, base = prefix[:i+3+j], prefix[i+3+j:]
+		} else {
+			origin, base = prefix, ""
+		}
+	} else if strings.HasPrefix(prefix, "~") {
+		origin, base = "~", prefix[1:]
+	}
+	join := func(rel string) string {
+		if origin == "" {
+			return prefix + "/" + rel
+		}
+		return origin + path.Join("/", base, rel)
+	}
 	// Sent as a string so the coordinator stores the file byte for byte
 	// and its content hash matches the one computed here.
 	quoted, _ := json.Marshal(string(a.mapData))
@@ -422,7 +457,7 @@ func (c *SourcemapsUploadCmd) uploadMap(a *artifact) sourcemap.UploadMap {
 }
 
 // stripBuild deletes map files and sourceMappingURL comments (inline maps
-// included) so that nothing of the sources ships.
+// included; /*# … */ in stylesheets) so that nothing of the sources ships.
 func stripBuild(dir string, arts []*artifact) (int, error) {
 	n := 0
 	for _, a := range arts {
@@ -432,7 +467,7 @@ func stripBuild(dir string, arts []*artifact) (int, error) {
 			if err != nil {
 				return n, err
 			}
-			if out := sourceMappingRe.ReplaceAll(data, nil); !bytes.Equal(out, data) {
+			if out := a.mappingRe().ReplaceAll(data, nil); !bytes.Equal(out, data) {
 				if err := writeFileKeepMode(p, out); err != nil {
 					return n, err
 				}
@@ -548,7 +583,7 @@ func (c *SourcemapsResolveCmd) Run() error {
 
 // mapFor reads file as a map, or finds the map of a bundle.
 func mapFor(file string) ([]byte, string, error) {
-	if !isBundle(file) {
+	if !isBundle(file) && !isStylesheet(file) {
 		data, err := os.ReadFile(file)
 		return data, file, err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -297,3 +299,144 @@ func TestSourcemapsResolve(t *testing.T) {
 		t.Error("bad position accepted")
 	}
 }
+
+// writeFiles creates files (slash paths) under a fresh directory.
+func writeFiles(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for p, content := range files {
+		full := filepath.Join(dir, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+const cssMap = `{"version":3,"sources":["../../src/main.scss"],"sourcesContent":["a {\n  color: red;\n}\n"],"names":[],"mappings":"AAAA,EACE"}`
+
+// TestSourcemapsUploadLayouts uploads builds whose maps are not next to
+// their bundles, and stylesheets, and checks what the coordinator records
+// and what --strip leaves.
+func TestSourcemapsUploadLayouts(t *testing.T) {
+	js := read(t, filepath.Join(fixtureDist, "static/js/main.js"))
+	jsElsewhere := strings.Replace(js, "//# sourceMappingURL=main.js.map", "//# sourceMappingURL=../maps/main.js.map", 1)
+	jsMap := read(t, filepath.Join(fixtureDist, "static/js/main.js.map"))
+	const css = "a{color:red}\n/*# sourceMappingURL=main.css.map */\n"
+	type stored struct{ url, mapURL string }
+	cases := []struct {
+		name     string
+		files    map[string]string
+		sub      string // upload DIR/sub
+		prefix   string
+		want     []stored
+		stripped map[string]string
+		gone     []string
+	}{
+		{
+			name:   "map in another folder",
+			files:  map[string]string{"static/js/main.js": jsElsewhere, "static/maps/main.js.map": jsMap},
+			prefix: "~/",
+			want:   []stored{{"~/static/js/main.js", "~/static/maps/main.js.map"}},
+			gone:   []string{"static/maps/main.js.map"},
+		},
+		{
+			name:   "map outside the uploaded folder",
+			files:  map[string]string{"static/js/main.js": jsElsewhere, "static/maps/main.js.map": jsMap},
+			sub:    "static/js",
+			prefix: "~/static/js",
+			want:   []stored{{"~/static/js/main.js", "~/static/maps/main.js.map"}},
+			gone:   []string{"static/maps/main.js.map"},
+		},
+		{
+			name:     "stylesheet",
+			files:    map[string]string{"static/css/main.css": css, "static/css/main.css.map": cssMap},
+			prefix:   "https://cdn.example.com/assets",
+			want:     []stored{{"https://cdn.example.com/assets/static/css/main.css", "https://cdn.example.com/assets/static/css/main.css.map"}},
+			stripped: map[string]string{"static/css/main.css": "a{color:red}\n"},
+			gone:     []string{"static/css/main.css.map"},
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			maps, url, tok := coordinatorAPI(t)
+			dir := writeFiles(t, c.files)
+			if r := cli(t, "sourcemaps", "inject", filepath.Join(dir, c.sub)); r.code != 0 {
+				t.Fatalf("inject exit %d: %s", r.code, r.stderr)
+			}
+			if css, ok := c.files["static/css/main.css"]; ok && read(t, filepath.Join(dir, "static/css/main.css")) != css {
+				t.Error("inject changed a stylesheet")
+			}
+			r := cli(t, "sourcemaps", "upload", "--release", "r1", "--url-prefix", c.prefix, "--strip", "--url", url, "--token", tok, filepath.Join(dir, c.sub))
+			if r.code != 0 {
+				t.Fatalf("upload exit %d: %s", r.code, r.stderr)
+			}
+			ctx := context.Background()
+			list, err := maps.List(ctx, "shop", sourcemap.Filter{Release: "r1"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []stored
+			for _, m := range list {
+				got = append(got, stored{m.URL, m.MapURL})
+			}
+			if !slices.Equal(got, c.want) {
+				t.Errorf("stored %+v, want %+v", got, c.want)
+			}
+			for p, want := range c.stripped {
+				if got := read(t, filepath.Join(dir, p)); got != want {
+					t.Errorf("%s after strip: %q, want %q", p, got, want)
+				}
+			}
+			for _, p := range c.gone {
+				if _, err := os.Stat(filepath.Join(dir, p)); !os.IsNotExist(err) {
+					t.Errorf("%s still in the build", p)
+				}
+			}
+			if _, ok := c.files["static/js/main.js"]; ok {
+				if strings.Contains(read(t, filepath.Join(dir, "static/js/main.js")), "sourceMappingURL") {
+					t.Error("bundle keeps its sourceMappingURL")
+				}
+				frame := sdkproto.Frame{URL: "https://shop.example.com/static/js/main.js", Line: 1, Column: 167}
+				frames, _ := symbolicate.New(maps, symbolicate.Options{}).Symbolicate(ctx, "shop", &sdkproto.Error{Release: "r1", Stack: []sdkproto.Frame{frame}})
+				if frames[0].Original == nil || frames[0].Original.Function != "ProductList" {
+					t.Errorf("symbolicated %+v: %s", frames[0].Original, frames[0].UnresolvedReason)
+				}
+			}
+		})
+	}
+}
+
+func TestStripComments(t *testing.T) {
+	cases := []struct {
+		name, file, in, want string
+	}{
+		{"script", "app.js", "f();\n//# sourceMappingURL=app.js.map\n", "f();\n"},
+		{"script, old syntax", "app.js", "f();\n//@ sourceMappingURL=app.js.map", "f();\n"},
+		{"stylesheet", "app.css", "a{color:red}\n/*# sourceMappingURL=app.css.map */\n", "a{color:red}\n"},
+		{"stylesheet, old syntax, no spaces", "app.css", "a{color:red}\r\n/*@sourceMappingURL=app.css.map*/\r\n", "a{color:red}\r\n"},
+		{"stylesheet, inline map", "app.css", "a{color:red}\n/*# sourceMappingURL=data:application/json;base64," + base64JSON(cssMap) + " */", "a{color:red}\n"},
+		{"stylesheet, comment in a string stays", "app.css", `a::after{content:"/*# sourceMappingURL=x.map */"}` + "\n", `a::after{content:"/*# sourceMappingURL=x.map */"}` + "\n"},
+		{"script, CSS syntax stays", "app.js", "f();\n/*# sourceMappingURL=app.js.map */\n", "f();\n/*# sourceMappingURL=app.js.map */\n"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := writeFiles(t, map[string]string{c.file: c.in, c.file + ".map": cssMap})
+			arts, err := scanBuild(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := stripBuild(dir, arts); err != nil {
+				t.Fatal(err)
+			}
+			if got := read(t, filepath.Join(dir, c.file)); got != c.want {
+				t.Errorf("got %q, want %q", got, c.want)
+			}
+		})
+	}
+}
+
+func base64JSON(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }

@@ -348,62 +348,87 @@ func (s *Store) List(ctx context.Context, project string, f Filter) ([]Map, erro
 }
 
 // Delete removes map id of project, and its blob when no other row uses it.
+// The blob goes first: when deleting it fails, the row stays and the delete
+// can be retried, where the other order would leave an object no row names
+// and nothing would ever remove.
 func (s *Store) Delete(ctx context.Context, project, id string) error {
 	m, err := s.byID(ctx, project, id)
 	if err != nil {
 		return err
 	}
+	var others int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM sourcemaps WHERE blob_key = ? AND NOT (project = ? AND id = ?)`, m.blobKey, project, id).Scan(&others); err != nil {
+		return fmt.Errorf("delete source map %s: %w", id, err)
+	}
+	if others == 0 {
+		if err := s.deleteBlob(ctx, m.blobKey); err != nil {
+			return fmt.Errorf("delete source map %s: %w", id, err)
+		}
+	}
 	if _, err := s.db.ExecContext(ctx, `DELETE FROM sourcemaps WHERE project = ? AND id = ?`, project, id); err != nil {
 		return fmt.Errorf("delete source map %s: %w", id, err)
 	}
-	return s.dropUnused(ctx, []string{m.blobKey})
+	return nil
 }
 
-func (s *Store) dropUnused(ctx context.Context, keys []string) error {
-	var errs []error
-	for _, k := range keys {
-		var n int
-		if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM sourcemaps WHERE blob_key = ?`, k).Scan(&n); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if n > 0 {
-			continue
-		}
-		if err := s.blobs.Delete(ctx, k); err != nil && !errors.Is(err, blob.ErrNotFound) {
-			errs = append(errs, fmt.Errorf("delete blob %s: %w", k, err))
-		}
+// deleteBlob deletes the object under key; one already gone is fine.
+func (s *Store) deleteBlob(ctx context.Context, key string) error {
+	if err := s.blobs.Delete(ctx, key); err != nil && !errors.Is(err, blob.ErrNotFound) {
+		return fmt.Errorf("delete blob %s: %w", key, err)
 	}
-	return errors.Join(errs...)
+	return nil
 }
 
 // Sweep deletes maps whose retention has passed, and their blobs once no
-// map references them. It returns how many maps it deleted.
+// map references them. It returns how many maps it deleted. As in Delete,
+// a blob goes before the rows that reference it: the rows of a blob that
+// could not be deleted stay for the next sweep to retry.
 func (s *Store) Sweep(ctx context.Context) (int, error) {
 	now := s.now().UnixMilli()
-	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT blob_key FROM sourcemaps WHERE expires_at < ?`, now)
+	// For each blob with expired rows: whether a live row still uses it.
+	rows, err := s.db.QueryContext(ctx, `SELECT e.blob_key, EXISTS (SELECT 1 FROM sourcemaps l WHERE l.blob_key = e.blob_key AND l.expires_at >= ?)
+		FROM (SELECT DISTINCT blob_key FROM sourcemaps WHERE expires_at < ?) e`, now, now)
 	if err != nil {
 		return 0, fmt.Errorf("sweep source maps: %w", err)
 	}
-	var keys []string
+	type expired struct {
+		key  string
+		used bool
+	}
+	var keys []expired
 	for rows.Next() {
-		var k string
-		if err := rows.Scan(&k); err != nil {
+		var k expired
+		if err := rows.Scan(&k.key, &k.used); err != nil {
 			rows.Close()
 			return 0, fmt.Errorf("sweep source maps: %w", err)
 		}
 		keys = append(keys, k)
 	}
 	rows.Close()
-	res, err := s.db.ExecContext(ctx, `DELETE FROM sourcemaps WHERE expires_at < ?`, now)
-	if err != nil {
+	if err := rows.Err(); err != nil {
 		return 0, fmt.Errorf("sweep source maps: %w", err)
 	}
-	n, _ := res.RowsAffected()
-	if err := s.dropUnused(ctx, keys); err != nil {
-		return int(n), fmt.Errorf("sweep source maps: %w", err)
+	deleted := 0
+	var errs []error
+	for _, k := range keys {
+		if !k.used {
+			if err := s.deleteBlob(ctx, k.key); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+		}
+		res, err := s.db.ExecContext(ctx, `DELETE FROM sourcemaps WHERE blob_key = ? AND expires_at < ?`, k.key, now)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("delete rows of blob %s: %w", k.key, err))
+			continue
+		}
+		n, _ := res.RowsAffected()
+		deleted += int(n)
 	}
-	return int(n), nil
+	if err := errors.Join(errs...); err != nil {
+		return deleted, fmt.Errorf("sweep source maps: %w", err)
+	}
+	return deleted, nil
 }
 
 // Run sweeps expired maps every interval until ctx ends.

@@ -21,11 +21,17 @@ type Map struct {
 	index *gosourcemap.Consumer
 	size  int64
 
-	mu       sync.Mutex
+	mu sync.Mutex
+	// byIndex holds a flat map's sources by index (noSource when it has
+	// no content), sources an index map's by name.
+	byIndex  []*sourceText
 	sources  map[string]*sourceText
-	funcs    map[funcKey]string
+	nfuncs   int // function names cached in all sourceTexts
 	resolved map[genPos]resolved
 }
+
+// noSource marks a flat map's source without sourcesContent.
+var noSource = &sourceText{}
 
 type genPos struct{ line, column, contextLines int }
 
@@ -34,14 +40,6 @@ type resolved struct {
 	pos Position
 	ctx *Context
 	err error
-}
-
-// funcKey is an opening brace of an original source: every position whose
-// innermost enclosing block opens there has the same function name, so the
-// expensive header matching runs once per block, not once per position.
-type funcKey struct {
-	source string
-	brace  int
 }
 
 // maxFuncCache bounds the per-map caches of resolved positions and of
@@ -53,6 +51,11 @@ type sourceText struct {
 	text   string
 	starts []int   // byte offset of each line
 	braces []int32 // byte offset of every '{' and '}', ascending
+	// funcs caches function names by the opening brace of the innermost
+	// block: every position in a block has the same name, so the header
+	// matching runs once per block, not once per position. Guarded by
+	// Map.mu.
+	funcs map[int32]string
 }
 
 // ParseMap parses a source map. Callers should validate untrusted maps
@@ -64,7 +67,7 @@ type sourceText struct {
 // frame first resolves into it. ParseMap itself only splits the JSON and
 // indexes the line boundaries of the mappings.
 func ParseMap(data []byte) (*Map, error) {
-	m := &Map{sources: map[string]*sourceText{}, funcs: map[funcKey]string{}, resolved: map[genPos]resolved{}}
+	m := &Map{sources: map[string]*sourceText{}, resolved: map[genPos]resolved{}}
 	fm, index, err := parseFlat(data)
 	switch {
 	case index:
@@ -75,13 +78,14 @@ func ParseMap(data []byte) (*Map, error) {
 		return nil, fmt.Errorf("parse source map: %w", err)
 	default:
 		m.flat = fm
+		m.byIndex = make([]*sourceText, len(fm.sources))
 	}
 	segs := int64(bytes.Count(data, []byte{','}) + bytes.Count(data, []byte{';'}))
 	if m.flat != nil {
 		// The raw document stays referenced; sources are unquoted into
 		// copies as frames reach them; every line asked for costs a
 		// checkpoint per blockSegs segments (28 bytes).
-		m.size = int64(len(data)) + m.flat.contentBytes() + 2*segs + 512
+		m.size = int64(len(data)) + m.flat.contentBytes() + 28*segs/blockSegs + 512
 	} else {
 		// go-sourcemap holds sourcesContent and names (about the raw size)
 		// plus 24 bytes per mapping segment.
@@ -134,21 +138,42 @@ func (m *Map) Resolve(line, column, contextLines int) (Position, *Context, error
 // for index maps), the segment's name and the 1-based line and 0-based
 // column.
 func (m *Map) lookup(line, column int) (src string, srcIndex int, name string, oline, ocol int, err error) {
+	l, err := m.locate(line, column)
+	return l.src, l.srcIndex, m.name(l), l.line, l.col, err
+}
+
+// location is a lookup's answer with the segment's name left undecoded:
+// most frames are named by their enclosing function instead.
+type location struct {
+	src                 string
+	srcIndex, nameIndex int    // -1 for index maps
+	indexName           string // the name, for index maps
+	line, col           int    // 1-based line, 0-based column
+}
+
+func (m *Map) locate(line, column int) (location, error) {
 	if m.flat == nil {
 		src, name, oline, ocol, ok := m.index.Source(line, column)
 		if !ok {
-			return "", 0, "", 0, 0, ErrNoMapping
+			return location{}, ErrNoMapping
 		}
-		return src, -1, name, oline, ocol, nil
+		return location{src: src, srcIndex: -1, nameIndex: -1, indexName: name, line: oline, col: ocol}, nil
 	}
 	s, ok, err := m.flat.lookup(line, column)
 	if err != nil {
-		return "", 0, "", 0, 0, fmt.Errorf("corrupt source map: %w", err)
+		return location{}, fmt.Errorf("corrupt source map: %w", err)
 	}
 	if !ok {
-		return "", 0, "", 0, 0, ErrNoMapping
+		return location{}, ErrNoMapping
 	}
-	return m.flat.sources[s.src], int(s.src), m.flat.name(int(s.name)), int(s.line) + 1, int(s.col), nil
+	return location{src: m.flat.sources[s.src], srcIndex: int(s.src), nameIndex: int(s.name), line: int(s.line) + 1, col: int(s.col)}, nil
+}
+
+func (m *Map) name(l location) string {
+	if m.flat == nil {
+		return l.indexName
+	}
+	return m.flat.name(l.nameIndex)
 }
 
 func (m *Map) resolve(line, column, contextLines int) (pos Position, ctx *Context, err error) {
@@ -163,18 +188,18 @@ func (m *Map) resolve(line, column, contextLines int) (pos Position, ctx *Contex
 			err = fmt.Errorf("corrupt source map: %v", r)
 		}
 	}()
-	src, srcIndex, name, oline, ocol, err := m.lookup(line, max(column-1, 0))
+	l, err := m.locate(line, max(column-1, 0))
 	if err != nil {
 		return Position{}, nil, err
 	}
-	pos = Position{Source: src, Line: oline, Column: ocol + 1}
-	st := m.source(src, srcIndex)
+	pos = Position{Source: l.src, Line: l.line, Column: l.col + 1}
+	st := m.source(l.src, l.srcIndex)
 	if st != nil {
-		pos.Function = m.function(st, src, oline, ocol)
-		ctx = st.context(oline, ocol, contextLines)
+		pos.Function = m.function(st, l.line, l.col)
+		ctx = st.context(l.line, l.col, contextLines)
 	}
 	if pos.Function == "" {
-		pos.Function = name
+		pos.Function = m.name(l)
 	}
 	return pos, ctx, nil
 }
@@ -182,8 +207,15 @@ func (m *Map) resolve(line, column, contextLines int) (pos Position, ctx *Contex
 func (m *Map) source(src string, index int) *sourceText {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	st, ok := m.sources[src]
-	if ok {
+	flat := index >= 0 && index < len(m.byIndex)
+	if flat {
+		if st := m.byIndex[index]; st != nil {
+			if st == noSource {
+				return nil
+			}
+			return st
+		}
+	} else if st, ok := m.sources[src]; ok {
 		return st
 	}
 	var text string
@@ -192,29 +224,42 @@ func (m *Map) source(src string, index int) *sourceText {
 	} else {
 		text = m.index.SourceContent(src)
 	}
+	var st *sourceText
 	if text != "" {
 		st = newSourceText(text)
 	}
-	m.sources[src] = st
+	switch {
+	case !flat:
+		m.sources[src] = st
+	case st == nil:
+		m.byIndex[index] = noSource
+	default:
+		m.byIndex[index] = st
+	}
 	return st
 }
 
-func (m *Map) function(st *sourceText, src string, line, col int) string {
+func (m *Map) function(st *sourceText, line, col int) string {
 	brace := st.innermostBrace(st.offset(line, col))
 	if brace < 0 {
 		return ""
 	}
-	k := funcKey{src, brace}
 	m.mu.Lock()
-	name, ok := m.funcs[k]
+	name, ok := st.funcs[int32(brace)]
 	m.mu.Unlock()
 	if ok {
 		return name
 	}
 	name = functionAt(st.text, brace)
 	m.mu.Lock()
-	if len(m.funcs) < maxFuncCache {
-		m.funcs[k] = name
+	if m.nfuncs < maxFuncCache {
+		if st.funcs == nil {
+			st.funcs = map[int32]string{}
+		}
+		if _, ok := st.funcs[int32(brace)]; !ok {
+			st.funcs[int32(brace)] = name
+			m.nfuncs++
+		}
 	}
 	m.mu.Unlock()
 	return name
@@ -288,11 +333,17 @@ func (st *sourceText) context(line, col, n int) *Context {
 		return nil
 	}
 	c := &Context{Line: clip(cur, col)}
-	if pre := line - max(1, line-n); pre > 0 {
-		c.Pre = make([]string, 0, pre)
-	}
-	if post := min(n, len(st.starts)-line); post > 0 {
-		c.Post = make([]string, 0, post)
+	// One backing array for both sides: a frame's context costs two
+	// allocations, not one per line.
+	pre, post := line-max(1, line-n), max(0, min(n, len(st.starts)-line))
+	if pre+post > 0 {
+		lines := make([]string, 0, pre+post)
+		if pre > 0 {
+			c.Pre = lines[:0:pre]
+		}
+		if post > 0 {
+			c.Post = lines[pre:pre]
+		}
 	}
 	for i := max(1, line-n); i < line; i++ {
 		l, _ := st.line(i)

@@ -92,8 +92,10 @@ func (s *Symbolicator) Symbolicate(ctx context.Context, project string, e *sdkpr
 	out := make([]Frame, len(e.Stack))
 	// A stack has few distinct bundles: find and load each one once.
 	var bundles []bundle
+	// One allocation for the stack's original positions, not one a frame.
+	positions := make([]Position, len(e.Stack))
 	for i, f := range e.Stack {
-		out[i] = s.frame(ctx, project, e, f, &bundles)
+		out[i] = s.frame(ctx, project, e, f, &bundles, &positions[i])
 	}
 	return out, ctx.Err()
 }
@@ -106,7 +108,7 @@ type bundle struct {
 	reason string
 }
 
-func (s *Symbolicator) frame(ctx context.Context, project string, e *sdkproto.Error, f sdkproto.Frame, bundles *[]bundle) Frame {
+func (s *Symbolicator) frame(ctx context.Context, project string, e *sdkproto.Error, f sdkproto.Frame, bundles *[]bundle, pos *Position) Frame {
 	out := Frame{Frame: f}
 	switch {
 	case f.URL == "" || !resolvable(f.URL):
@@ -116,7 +118,7 @@ func (s *Symbolicator) frame(ctx context.Context, project string, e *sdkproto.Er
 	case ctx.Err() != nil:
 		out.UnresolvedReason = "symbolication cancelled"
 	default:
-		s.resolve(ctx, project, e, &out, bundles)
+		s.resolve(ctx, project, e, &out, bundles, pos)
 	}
 	source := ""
 	if out.Original != nil {
@@ -126,7 +128,7 @@ func (s *Symbolicator) frame(ctx context.Context, project string, e *sdkproto.Er
 	return out
 }
 
-func (s *Symbolicator) resolve(ctx context.Context, project string, e *sdkproto.Error, out *Frame, bundles *[]bundle) {
+func (s *Symbolicator) resolve(ctx context.Context, project string, e *sdkproto.Error, out *Frame, bundles *[]bundle, into *Position) {
 	var b *bundle
 	for i := range *bundles {
 		if (*bundles)[i].url == out.URL {
@@ -161,7 +163,8 @@ func (s *Symbolicator) resolve(ctx context.Context, project string, e *sdkproto.
 		}
 		return
 	}
-	out.Original = &pos
+	*into = pos
+	out.Original = into
 	out.Context = c
 }
 
