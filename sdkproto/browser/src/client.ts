@@ -95,6 +95,8 @@ export class Client {
   private sending_: Promise<void> | null = null;
   private errors_ = 0;
   private teardown_: Array<() => void> = [];
+  /** The page's user agent, read once: it cannot change while the page lives, and a beacon sent while the page unloads must say the same. */
+  private readonly ua_ = clip(navigator.userAgent || '', 1024);
   private closed_ = false;
 
   constructor(options: Options | string, fetchImpl?: FetchFn) {
@@ -279,7 +281,7 @@ export class Client {
   }
 
   device(): Device {
-    const d: Device = { ua: clip(navigator.userAgent || '', 1024), viewport: { w: window.innerWidth | 0, h: window.innerHeight | 0 } };
+    const d: Device = { ua: this.ua_, viewport: { w: window.innerWidth | 0, h: window.innerHeight | 0 } };
     if (window.screen) d.screen = { w: screen.width | 0, h: screen.height | 0 };
     if (window.devicePixelRatio) d.dpr = window.devicePixelRatio;
     if (navigator.language) d.language = clip(navigator.language, LIMITS.short);
