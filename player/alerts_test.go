@@ -61,20 +61,7 @@ func TestAlertsInBrowser(t *testing.T) {
 	// A new-issue rule fires for issues first seen after it exists: the
 	// session starts just before the rule and errors just after.
 	_, errBatch := sessionBatches("s-alerts", newIssue.CreatedAt-4000)
-	testenv.Eventually(t, 10*time.Second, func() error { // the edge may not have the key yet
-		req, _ := http.NewRequest("POST", s.edge+"/v1/ingest", strings.NewReader(string(errBatch)))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("X-Rearview-Key", s.key)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusAccepted {
-			return fmt.Errorf("ingest %d", resp.StatusCode)
-		}
-		return nil
-	})
+	s.post(t, errBatch)
 	type fired struct {
 		RuleID    string `json:"rule_id"`
 		Key       string `json:"key"`

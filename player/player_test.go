@@ -325,19 +325,30 @@ func sessionBatches(session string, start int64) (replay, errBatch []byte) {
 	return replay, errBatch
 }
 
+// post sends a batch to the edge and fails unless it is accepted. A
+// starting edge answers 503 until it has loaded project keys and
+// policies, so those answers are retried for a while, as the SDK would.
 func (s *system) post(t *testing.T, body []byte) {
 	t.Helper()
-	req, _ := http.NewRequest("POST", s.edge+"/v1/ingest", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Rearview-Key", s.key)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusAccepted {
-		t.Fatalf("ingest: %d %s", resp.StatusCode, b)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		req, _ := http.NewRequest("POST", s.edge+"/v1/ingest", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Rearview-Key", s.key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		switch {
+		case resp.StatusCode == http.StatusAccepted:
+			return
+		case resp.StatusCode == http.StatusServiceUnavailable && time.Now().Before(deadline):
+			time.Sleep(50 * time.Millisecond)
+		default:
+			t.Fatalf("ingest: %d %s", resp.StatusCode, b)
+		}
 	}
 }
 
@@ -355,20 +366,7 @@ func TestReplayInBrowser(t *testing.T) {
 	startTS := time.Now().Add(-2 * time.Minute).UnixMilli()
 	replay, errBatch := batches(startTS)
 	// The edge may not have seen the project key yet; retry the first post.
-	testenv.Eventually(t, 10*time.Second, func() error {
-		req, _ := http.NewRequest("POST", s.edge+"/v1/ingest", bytes.NewReader(replay))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("X-Rearview-Key", s.key)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusAccepted {
-			return fmt.Errorf("ingest %d", resp.StatusCode)
-		}
-		return nil
-	})
+	s.post(t, replay)
 	s.post(t, errBatch)
 	testenv.Eventually(t, 20*time.Second, func() error {
 		if st := s.apiStatus("/api/v1/sessions/" + session + "/segments/0?project=shop"); st != 200 {
@@ -576,20 +574,7 @@ func TestLiveInBrowser(t *testing.T) {
 	// A tab of the shop starts sending while the viewer watches the list.
 	const tab = "s-live-tab"
 	replay, _ := sessionBatches(tab, time.Now().Add(-10*time.Second).UnixMilli())
-	testenv.Eventually(t, 10*time.Second, func() error {
-		req, _ := http.NewRequest("POST", s.edge+"/v1/ingest", bytes.NewReader(replay))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("X-Rearview-Key", s.key)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusAccepted {
-			return fmt.Errorf("ingest %d", resp.StatusCode)
-		}
-		return nil
-	})
+	s.post(t, replay)
 	row := `tr[data-href="/player/live/` + tab + `"]`
 	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(row))); err != nil {
 		t.Fatalf("live list never showed the session: %v\n%s", err, pageState(ctx))

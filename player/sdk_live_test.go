@@ -191,20 +191,7 @@ func TestLiveOpenedBeforeSnapshot(t *testing.T) {
 		"session":{"id":%q,"seq":0,"started_at":%d},"page":{"url":"https://shop.example.com/checkout"},
 		"device":{"ua":"Mozilla/5.0","viewport":{"w":1024,"h":640}},"sent_at":%d,
 		"events":[{"id":"ss-0","ts":%d,"kind":"session","session":{"state":"start","url":"https://shop.example.com/checkout"}}]}`, id, now-1000, now, now-1000)
-	testenv.Eventually(t, 10*time.Second, func() error {
-		req, _ := http.NewRequest("POST", s.edge+"/v1/ingest", strings.NewReader(startBatch))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("X-Rearview-Key", s.key)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusAccepted {
-			return fmt.Errorf("ingest %d", resp.StatusCode)
-		}
-		return nil
-	})
+	s.post(t, []byte(startBatch))
 	ctx := testenv.Browser(t)
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
