@@ -2,6 +2,7 @@ package browser_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,8 +10,10 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -111,6 +114,40 @@ func (a *app) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // startEdge runs an edge that serves script at /sdk/v1.js.
 func startEdge(t *testing.T, script []byte) (jetstream.JetStream, string) {
 	t.Helper()
+	js, url, _ := startEdgeLog(t, script)
+	return js, url
+}
+
+// ingestLog keeps every body POSTed to the edge's /v1/ingest, inflated:
+// the bytes the SDK sent, before the edge decodes, rejects or masks any.
+type ingestLog struct {
+	mu     sync.Mutex
+	bodies [][]byte
+}
+
+func (l *ingestLog) add(body []byte) {
+	if len(body) > 1 && body[0] == 0x1f && body[1] == 0x8b {
+		if zr, err := gzip.NewReader(bytes.NewReader(body)); err == nil {
+			if b, err := io.ReadAll(zr); err == nil {
+				body = b
+			}
+		}
+	}
+	l.mu.Lock()
+	l.bodies = append(l.bodies, body)
+	l.mu.Unlock()
+}
+
+func (l *ingestLog) all() [][]byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.bodies)
+}
+
+// startEdgeLog is startEdge that also logs what reaches /v1/ingest.
+func startEdgeLog(t *testing.T, script []byte) (jetstream.JetStream, string, *ingestLog) {
+	t.Helper()
+	ingested := &ingestLog{}
 	ns := testenv.NATS(t)
 	nc, err := nats.Connect(ns.ClientURL())
 	if err != nil {
@@ -142,6 +179,11 @@ func startEdge(t *testing.T, script []byte) (jetstream.JetStream, string) {
 	go srv.Run(rctx)
 	h := srv.Handler()
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v1/ingest" && r.Method == http.MethodPost {
+			body, _ := io.ReadAll(r.Body)
+			ingested.add(body)
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, r)
 		if r.URL.Path == "/v1/ingest" {
@@ -161,7 +203,7 @@ func startEdge(t *testing.T, script []byte) (jetstream.JetStream, string) {
 		}
 		return nil
 	})
-	return js, hs.URL
+	return js, hs.URL, ingested
 }
 
 // published is one message the edge put on the stream.

@@ -94,7 +94,8 @@ function resolve(o2) {
       unmask: r2.strict ? [] : r2.unmask || [],
       block: BLOCK_SELECTORS.concat(r2.block || []),
       checkoutEveryMs: r2.checkoutEveryMs ?? 5 * 60 * 1e3,
-      mutationLimit: r2.mutationLimit ?? 1e4
+      mutationLimit: r2.mutationLimit ?? 1e4,
+      maxNodes: r2.maxNodes ?? 5e4
     };
     if (replay.sessionSampleRate === 0 && replay.onErrorSampleRate === 0) replay = null;
   }
@@ -474,6 +475,8 @@ var Client = class {
     this.sending_ = null;
     this.errors_ = 0;
     this.teardown_ = [];
+    /** The page's user agent, read once: it cannot change while the page lives, and a beacon sent while the page unloads must say the same. */
+    this.ua_ = clip(navigator.userAgent || "", 1024);
     this.closed_ = false;
     this.cfg = resolve(options);
     this.fetch = fetchImpl || window.fetch;
@@ -636,7 +639,7 @@ var Client = class {
     }, delay);
   }
   device() {
-    const d2 = { ua: clip(navigator.userAgent || "", 1024), viewport: { w: window.innerWidth | 0, h: window.innerHeight | 0 } };
+    const d2 = { ua: this.ua_, viewport: { w: window.innerWidth | 0, h: window.innerHeight | 0 } };
     if (window.screen) d2.screen = { w: screen.width | 0, h: screen.height | 0 };
     if (window.devicePixelRatio) d2.dpr = window.devicePixelRatio;
     if (navigator.language) d2.language = clip(navigator.language, LIMITS.short);
@@ -6446,6 +6449,11 @@ var SEGMENT_MS = 5e3;
 var SEGMENT_BYTES = 500 * 1024;
 var META = 4;
 var ALL_INPUTS = { input: true, textarea: true, select: true, password: true, email: true, tel: true, text: true, number: true, search: true, url: true, date: true, "datetime-local": true, month: true, week: true, time: true, color: true, range: true };
+function overLimit(limit, doc) {
+  if (!limit || !doc.getElementsByTagName) return 0;
+  const n2 = doc.getElementsByTagName("*").length;
+  return n2 > limit ? n2 : 0;
+}
 function stars(s2) {
   return s2.replace(/\S/g, "*");
 }
@@ -6471,8 +6479,37 @@ var Recorder = class {
     }
     this.mode = mode;
     if (mode === "off") return;
-    this.watchMutations_();
-    this.record_();
+    const go = () => this.c.guard(() => {
+      if (this.stopped_ || this.oversized_("replay skipped")) return;
+      this.watchMutations_();
+      this.record_();
+    });
+    if (document.readyState === "loading") window.addEventListener("load", go, { once: true });
+    else go();
+  }
+  /**
+   * oversized_ stops recording, before rrweb serialises anything, when the
+   * page has more elements than maxNodes: a snapshot of them would freeze
+   * the page for seconds (and be larger than an edge takes). The breadcrumb
+   * goes with later errors and, in session mode, is sent on its own: the
+   * protocol has no replay status, so it is how the player learns why the
+   * session's replay is missing or ends early.
+   */
+  oversized_(what) {
+    const max = this.o.maxNodes;
+    const n2 = overLimit(max, document);
+    if (!n2) return false;
+    const b2 = { category: "replay", level: "warning", message: what + ": " + n2 + " elements exceed replay.maxNodes " + max, data: { reason: "max_nodes", elements: "" + n2, limit: "" + max } };
+    this.c.log(b2.message);
+    const send = this.mode === "session";
+    this.stop();
+    this.c.addBreadcrumb(b2);
+    if (send) this.c.enqueue("breadcrumb", b2, this.c.cfg.flushInterval);
+    return true;
+  }
+  /** checkout_ takes a fresh full snapshot unless the page has grown too large for one. */
+  checkout_() {
+    if (this.stopFn_ && !this.oversized_("recording stopped")) record2.takeFullSnapshot(true);
   }
   record_() {
     const o2 = this.o;
@@ -6504,7 +6541,7 @@ var Recorder = class {
     if (this.checkoutTimer_ !== void 0) clearInterval(this.checkoutTimer_);
     this.segTimer_ = setInterval(() => this.c.guard(() => this.cut()), SEGMENT_MS);
     const every = this.mode === "buffer" ? this.o.bufferMs : this.o.checkoutEveryMs;
-    this.checkoutTimer_ = setInterval(() => this.c.guard(() => record2.takeFullSnapshot(true)), every);
+    this.checkoutTimer_ = setInterval(() => this.c.guard(() => this.checkout_()), every);
   }
   /**
    * watchMutations stops recording when one batch of DOM mutations is huge:
@@ -6578,7 +6615,7 @@ var Recorder = class {
     }
     this.mode = mode;
     this.resetTimers_();
-    record2.takeFullSnapshot(true);
+    this.checkout_();
   }
   /** cut queues what is pending as one or more segments of at most SEGMENT_BYTES. */
   cut() {

@@ -25,6 +25,12 @@ export interface ReplayOptions {
   checkoutEveryMs?: number;
   /** Stop recording when one batch of DOM mutations exceeds this many records. Default 10000. */
   mutationLimit?: number;
+  /**
+   * Skip (or stop) recording when the page has more elements than this at
+   * a full snapshot: serialising them would freeze the page. Default 50000;
+   * 0 disables the check.
+   */
+  maxNodes?: number;
 }
 
 export interface NetworkOptions {
@@ -86,6 +92,7 @@ export interface ResolvedReplay {
   block: string[];
   checkoutEveryMs: number;
   mutationLimit: number;
+  maxNodes: number;
 }
 
 export interface Resolved {
@@ -151,6 +158,7 @@ export function resolve(o: Options | string): Resolved {
       block: BLOCK_SELECTORS.concat(r.block || []),
       checkoutEveryMs: r.checkoutEveryMs ?? 5 * 60 * 1000,
       mutationLimit: r.mutationLimit ?? 10000,
+      maxNodes: r.maxNodes ?? 50000,
     };
     if (replay.sessionSampleRate === 0 && replay.onErrorSampleRate === 0) replay = null;
   }

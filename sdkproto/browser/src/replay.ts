@@ -2,6 +2,7 @@ import { record } from '@rrweb/record';
 import type { Client, Replay } from './client';
 import type { ResolvedReplay } from './config';
 import type { ReplayMode } from './session';
+import type { Breadcrumb } from './protocol';
 import { eventId } from './ids';
 
 /** A segment is cut at least this often while recording is live. */
@@ -26,6 +27,20 @@ interface Chunk {
 
 /** maskInputs lists what rrweb masks when every input is masked: every input tag, whatever its type (hidden too), textareas and selects. */
 const ALL_INPUTS = { input: true, textarea: true, select: true, password: true, email: true, tel: true, text: true, number: true, search: true, url: true, date: true, 'datetime-local': true, month: true, week: true, time: true, color: true, range: true };
+
+/**
+ * overLimit returns the document's element count when it is over limit (0:
+ * no limit), else 0. getElementsByTagName('*').length is one native walk
+ * of the tree that builds no array (~7 ms for 100 000 elements in
+ * Chromium, where rrweb's snapshot of them takes seconds). Text nodes are
+ * not counted: that needs a walk in JS, and their number follows the
+ * elements'.
+ */
+export function overLimit(limit: number, doc: Pick<Document, 'getElementsByTagName'> | { getElementsByTagName?: undefined }): number {
+  if (!limit || !doc.getElementsByTagName) return 0;
+  const n = doc.getElementsByTagName('*').length;
+  return n > limit ? n : 0;
+}
 
 function stars(s: string): string {
   return s.replace(/\S/g, '*');
@@ -66,8 +81,46 @@ export class Recorder implements Replay {
     }
     this.mode = mode;
     if (mode === 'off') return;
-    this.watchMutations_();
-    this.record_();
+    // rrweb takes its first full snapshot at once if the document is parsed,
+    // else at load: the size check has to see the DOM that snapshot would,
+    // so recording starts then (a page often builds its DOM after the SDK
+    // loaded in <head>).
+    const go = () =>
+      this.c.guard(() => {
+        if (this.stopped_ || this.oversized_('replay skipped')) return;
+        this.watchMutations_();
+        this.record_();
+      });
+    if (document.readyState === 'loading') window.addEventListener('load', go, { once: true });
+    else go();
+  }
+
+  /**
+   * oversized_ stops recording, before rrweb serialises anything, when the
+   * page has more elements than maxNodes: a snapshot of them would freeze
+   * the page for seconds (and be larger than an edge takes). The breadcrumb
+   * goes with later errors and, in session mode, is sent on its own: the
+   * protocol has no replay status, so it is how the player learns why the
+   * session's replay is missing or ends early.
+   */
+  private oversized_(what: string): boolean {
+    const max = this.o.maxNodes;
+    const n = overLimit(max, document);
+    if (!n) return false;
+    const b: Breadcrumb = { category: 'replay', level: 'warning', message: what + ': ' + n + ' elements exceed replay.maxNodes ' + max, data: { reason: 'max_nodes', elements: '' + n, limit: '' + max } };
+    this.c.log(b.message!);
+    const send = this.mode === 'session';
+    this.stop();
+    // After stop the recording is not live, so this only keeps it for errors.
+    this.c.addBreadcrumb(b);
+    if (send) this.c.enqueue('breadcrumb', b, this.c.cfg.flushInterval);
+    return true;
+  }
+
+  /** checkout_ takes a fresh full snapshot unless the page has grown too large for one. */
+  private checkout_(): void {
+    // Before rrweb started (waiting for load) record_ takes the first one.
+    if (this.stopFn_ && !this.oversized_('recording stopped')) record.takeFullSnapshot(true);
   }
 
   private record_(): void {
@@ -103,7 +156,7 @@ export class Recorder implements Replay {
     // A buffer needs a full snapshot at least every bufferSeconds so that
     // what it keeps plays; a live recording every few minutes for seeking.
     const every = this.mode === 'buffer' ? this.o.bufferMs : this.o.checkoutEveryMs;
-    this.checkoutTimer_ = setInterval(() => this.c.guard(() => record.takeFullSnapshot(true)), every);
+    this.checkoutTimer_ = setInterval(() => this.c.guard(() => this.checkout_()), every);
   }
 
   /**
@@ -190,7 +243,7 @@ export class Recorder implements Replay {
     }
     this.mode = mode;
     this.resetTimers_();
-    record.takeFullSnapshot(true);
+    this.checkout_();
   }
 
   /** cut queues what is pending as one or more segments of at most SEGMENT_BYTES. */

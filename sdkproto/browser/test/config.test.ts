@@ -24,7 +24,8 @@ describe('resolve', () => {
   });
   it('defaults replay to buffer mode with every input masked', () => {
     const r = resolve({ endpoint: 'https://e.example/', key: 'k', replay: {} });
-    expect(r.replay).toMatchObject({ sessionSampleRate: 0, onErrorSampleRate: 1, bufferMs: 60000, maskAllInputs: true, maskAllText: false });
+    expect(r.replay).toMatchObject({ sessionSampleRate: 0, onErrorSampleRate: 1, bufferMs: 60000, maskAllInputs: true, maskAllText: false, mutationLimit: 10000, maxNodes: 50000 });
+    expect(resolve({ endpoint: 'https://e.example', key: 'k', replay: { maxNodes: 0 } }).replay!.maxNodes).toBe(0);
     expect(r.replay!.mask).toEqual(['[data-rv-mask]', '[data-sentry-mask]', '[data-lr-hide]', '.rr-mask']);
     expect(r.replay!.block).toContain('[data-rv-block]');
   });

@@ -3,19 +3,20 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 // rrweb needs a DOM; here it is replaced by a recorder whose emit the test
 // drives, to check buffering, triggering and segmenting. The real rrweb
 // runs in Chromium in browser_test.go.
-const rr = vi.hoisted(() => ({ emit: null as null | ((e: unknown, checkout?: boolean) => void), options: null as null | Record<string, unknown>, snapshots: 0 }));
+const rr = vi.hoisted(() => ({ emit: null as null | ((e: unknown, checkout?: boolean) => void), options: null as null | Record<string, unknown>, snapshots: 0, starts: 0, stops: 0 }));
 vi.mock('@rrweb/record', () => {
   const record = (o: Record<string, unknown>) => {
     rr.options = o;
     rr.emit = o.emit as typeof rr.emit;
-    return () => {};
+    rr.starts++;
+    return () => void rr.stops++;
   };
   record.takeFullSnapshot = () => void rr.snapshots++;
   return { record };
 });
 
 import { Client } from '../src/client';
-import { Recorder, SEGMENT_BYTES } from '../src/replay';
+import { Recorder, SEGMENT_BYTES, overLimit } from '../src/replay';
 import { resetStorage } from './env';
 import { shapeErrors } from './shape';
 
@@ -41,6 +42,9 @@ function events(c: Client) {
 }
 
 let now = 1_764_028_800_000;
+// The page's element count as the recorder sees it.
+let elements = 100;
+(document as unknown as Record<string, unknown>).getElementsByTagName = (tag: string) => ({ length: tag === '*' ? elements : 0 });
 const meta = () => ({ type: 4, data: { href: 'https://shop.example.com/', width: 1280, height: 720 }, timestamp: now });
 const full = () => ({ type: 2, data: { node: { type: 0, childNodes: [], id: 1 }, initialOffset: { left: 0, top: 0 } }, timestamp: now });
 const input = (text: string) => ({ type: 3, data: { source: 5, text, isChecked: false, id: 4 }, timestamp: now });
@@ -54,6 +58,7 @@ describe('Recorder', () => {
     resetStorage();
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'] });
     (globalThis as Record<string, unknown>).MutationObserver = undefined;
+    elements = 100;
   });
 
   it('masks at record time: every input, the mask selectors, blocks', () => {
@@ -161,5 +166,87 @@ describe('Recorder', () => {
     } finally {
       random.mockRestore();
     }
+  });
+
+  describe('huge DOM guard', () => {
+    it.each([
+      { name: 'under the limit records', limit: 50_000, n: 50_000, want: 0 },
+      { name: 'over the limit', limit: 50_000, n: 50_001, want: 50_001 },
+      { name: '0 disables the check', limit: 0, n: 1_000_000, want: 0 },
+    ])('overLimit: $name', ({ limit, n, want }) => {
+      elements = n;
+      expect(overLimit(limit, document)).toBe(want);
+    });
+    it('overLimit without a DOM is never over', () => {
+      expect(overLimit(10, {})).toBe(0);
+    });
+
+    const skipped = (c: Client) => events(c).filter((e: { kind: string; breadcrumb?: { data?: Record<string, string> } }) => e.kind === 'breadcrumb' && e.breadcrumb!.data?.reason === 'max_nodes');
+
+    it.each([
+      { mode: 'session', replay: { sessionSampleRate: 1, maxNodes: 1000 }, sent: 1 },
+      // A buffered session sends nothing on its own; the breadcrumb waits for an error.
+      { mode: 'buffer', replay: { sessionSampleRate: 0, onErrorSampleRate: 1, maxNodes: 1000 }, sent: 0 },
+    ])('a page already too large is not recorded ($mode mode), errors still are', ({ mode, replay, sent }) => {
+      elements = 1001;
+      const starts = rr.starts;
+      const { c, r } = setup(replay);
+      expect(r.mode).toBe(mode);
+      expect(rr.starts - starts).toBe(0);
+      expect(r.live()).toBe(false);
+      vi.advanceTimersByTime(10 * 60_000);
+      const crumbs = skipped(c);
+      expect(crumbs.length).toBe(sent);
+      if (sent) expect(crumbs[0].breadcrumb).toMatchObject({ category: 'replay', data: { elements: '1001', limit: '1000' } });
+
+      c.captureException(new Error('after the skip'), 'onerror', false);
+      const evs = events(c);
+      expect(evs.filter((e: { kind: string }) => e.kind === 'replay')).toEqual([]);
+      const err = evs.find((e: { kind: string }) => e.kind === 'error');
+      expect(err.error.value).toBe('after the skip');
+      expect(err.error.breadcrumbs.some((b: { message?: string }) => b.message === 'replay skipped: 1001 elements exceed replay.maxNodes 1000')).toBe(true);
+    });
+
+    it('a checkout on a page grown too large stops recording instead', () => {
+      const { c, r } = setup({ sessionSampleRate: 1, checkoutEveryMs: 60_000, maxNodes: 1000 });
+      const before = { snapshots: rr.snapshots, stops: rr.stops };
+      rr.emit!(meta());
+      rr.emit!(full());
+      vi.advanceTimersByTime(60_000);
+      expect(rr.snapshots - before.snapshots).toBe(1);
+      elements = 5000;
+      vi.advanceTimersByTime(60_000);
+      expect(rr.snapshots - before.snapshots).toBe(1);
+      expect(rr.stops - before.stops).toBe(1);
+      expect(r.live()).toBe(false);
+      const evs = events(c);
+      // What was recorded before the stop is still sent.
+      expect(evs.filter((e: { kind: string }) => e.kind === 'replay').length).toBe(1);
+      expect(evs.filter((e: { kind: string; breadcrumb?: { message?: string } }) => e.kind === 'breadcrumb' && e.breadcrumb!.message === 'recording stopped: 5000 elements exceed replay.maxNodes 1000').length).toBe(1);
+      vi.advanceTimersByTime(180_000);
+      expect(rr.snapshots - before.snapshots).toBe(1);
+    });
+
+    it('waits for load when the document is still parsing, and checks then', () => {
+      const doc = document as unknown as Record<string, unknown>;
+      const listeners: Array<() => void> = [];
+      const add = (globalThis as Record<string, unknown>).addEventListener;
+      (globalThis as Record<string, unknown>).addEventListener = (type: string, fn: () => void) => type === 'load' && listeners.push(fn);
+      doc.readyState = 'loading';
+      try {
+        const starts = rr.starts;
+        const { c } = setup({ sessionSampleRate: 1, maxNodes: 1000 });
+        expect(rr.starts - starts).toBe(0);
+        // The page builds its DOM after the SDK loaded.
+        elements = 2000;
+        doc.readyState = 'complete';
+        listeners.forEach((fn) => fn());
+        expect(rr.starts - starts).toBe(0);
+        expect(skipped(c).length).toBe(1);
+      } finally {
+        delete doc.readyState;
+        (globalThis as Record<string, unknown>).addEventListener = add;
+      }
+    });
   });
 });
