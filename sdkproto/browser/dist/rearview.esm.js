@@ -1396,9 +1396,11 @@ function attribution(m2) {
     }
     case "INP": {
       const es = entries;
-      const e2 = es.find((x2) => x2.target) || es[0];
+      let e2 = es[0];
+      for (const x2 of es) if (x2.processingEnd - x2.processingStart > e2.processingEnd - e2.processingStart) e2 = x2;
+      const t2 = e2.target || (es.find((x2) => x2.target) || e2).target;
       return {
-        element: el(e2.target),
+        element: el(t2),
         interaction_type: e2.name.startsWith("key") ? "keyboard" : "pointer",
         input_delay: ms(e2.processingStart - e2.startTime),
         processing_duration: ms(e2.processingEnd - e2.processingStart),

@@ -35,10 +35,15 @@ export function attribution(m: Metric): Attr {
       return { element: el(e.element), url: e.url || undefined };
     }
     case 'INP': {
+      // One interaction has several entries (pointerdown, pointerup,
+      // click): the phases are the slowest handler's, and the element any
+      // entry's that still has its target (one read at unload may not).
       const es = entries as EventEntry[];
-      const e = es.find((x) => x.target) || es[0];
+      let e = es[0];
+      for (const x of es) if (x.processingEnd - x.processingStart > e.processingEnd - e.processingStart) e = x;
+      const t = e.target || (es.find((x) => x.target) || e).target;
       return {
-        element: el(e.target),
+        element: el(t),
         interaction_type: e.name.startsWith('key') ? 'keyboard' : 'pointer',
         input_delay: ms(e.processingStart - e.startTime),
         processing_duration: ms(e.processingEnd - e.processingStart),
