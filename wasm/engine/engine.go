@@ -72,6 +72,8 @@ type Engine struct {
 	scratch []byte
 	spare   []byte
 	fp      []byte
+	ua      []byte
+	memo    memo
 
 	// Per batch.
 	ctx         Context
@@ -90,6 +92,11 @@ type Engine struct {
 	decisions   []decision
 	styleIDs    map[int64]bool
 	maskIDs     map[int64]bool
+	optimistic  int // walks of children that may yet be undone (see node)
+	selFor      *policy.Resolved
+	selAttrs    []string  // the mask selectors of selFor: attribute names
+	selClasses  []string  // and class names
+	journal     []idEntry // ids they marked
 
 	resp []byte
 }
@@ -136,6 +143,8 @@ func (e *Engine) policyFor(doc []byte, region string) (*policy.Resolved, error) 
 // and one decision per event in e.decisions.
 func (e *Engine) apply(p *policy.Resolved, ctx Context, batch []byte, out []byte) (err error) {
 	e.p, e.ctx = p, ctx
+	e.memo.reset()
+	e.selectors()
 	e.session = sample.Session{}
 	e.deviceUA = nil
 	e.seenSession, e.seenPage, e.seenDevice, e.envelope = false, false, false, false
@@ -145,6 +154,7 @@ func (e *Engine) apply(p *policy.Resolved, ctx Context, batch []byte, out []byte
 	e.decisions = e.decisions[:0]
 	clear(e.styleIDs)
 	clear(e.maskIDs)
+	e.optimistic, e.journal = 0, e.journal[:0]
 	e.r.Reset(batch, out)
 	defer jsontext.Catch(&err)
 	e.batch()
@@ -152,31 +162,17 @@ func (e *Engine) apply(p *policy.Resolved, ctx Context, batch []byte, out []byte
 	return nil
 }
 
-func (e *Engine) out(b ...byte) { e.r.Out = append(e.r.Out, b...) }
+func (e *Engine) out(c byte) { e.r.Out = append(e.r.Out, c) }
 
-// key writes the key just read, preceded by a comma unless first.
-func (e *Engine) key(n int) {
-	if n > 1 {
-		e.r.Out = append(e.r.Out, ',')
-	}
-	if e.r.KeyEscaped {
-		e.r.Out = jsontext.AppendQuoted(e.r.Out, e.r.Key)
-		e.r.Out = append(e.r.Out, ':')
-		return
-	}
-	e.r.Out = append(e.r.Out, '"')
-	e.r.Out = append(e.r.Out, e.r.Key...)
-	e.r.Out = append(e.r.Out, '"', ':')
-}
+var litTrue, litFalse = []byte("true"), []byte("false")
 
 func (e *Engine) batch() {
 	r := &e.r
 	r.Open('{')
 	e.out('{')
 	n := 0
-	for r.NextKey(&n) {
-		e.key(n)
-		switch string(r.Key) {
+	for r.NextKeyCopy(&n) {
+		switch string(r.Key()) {
 		case "events":
 			if !e.envelope {
 				e.lookahead()
@@ -184,7 +180,7 @@ func (e *Engine) batch() {
 			e.decide()
 			e.events()
 		default:
-			e.envelopeMember(r.Key)
+			e.envelopeMember(r.Key())
 		}
 	}
 	e.out('}')
@@ -206,7 +202,7 @@ func (e *Engine) envelopeMember(k []byte) {
 				s, end, _ := e.r.String()
 				e.deviceUA = e.r.In[s:end]
 				e.out('"')
-				e.out(e.deviceUA...)
+				e.r.Write(e.deviceUA)
 				e.out('"')
 				return
 			}
@@ -229,11 +225,11 @@ func (e *Engine) lookahead() {
 	r.Skip()
 	n := 1
 	for r.NextKey(&n) {
-		if string(r.Key) == "events" {
+		if string(r.Key()) == "events" {
 			r.Skip()
 			continue
 		}
-		e.envelopeMember(r.Key)
+		e.envelopeMember(r.Key())
 	}
 	r.Restore(m)
 	r.Out, e.masked = r.Out[:outLen], masked
@@ -249,7 +245,7 @@ func (e *Engine) sessionObj() {
 				s, end, _ := r.String()
 				e.session.ID = r.In[s:end]
 				e.out('"')
-				e.out(e.session.ID...)
+				e.r.Write(e.session.ID)
 				e.out('"')
 				return
 			}
@@ -272,9 +268,9 @@ func (e *Engine) sessionObj() {
 						e.session.Support = v
 					}
 					if v {
-						e.r.Out = append(e.r.Out, "true"...)
+						e.r.Write(litTrue)
 					} else {
-						e.r.Out = append(e.r.Out, "false"...)
+						e.r.Write(litFalse)
 					}
 					return
 				}
@@ -314,7 +310,8 @@ func (e *Engine) decide() {
 	// delivers after the page is gone) with its own, and a crawler that
 	// rewrites the request header still reports itself in device.ua.
 	// A batch with neither is a bot too.
-	req := []byte(e.ctx.UA)
+	e.ua = append(e.ua[:0], e.ctx.UA...) // no allocation per batch
+	req := e.ua
 	bot := func(ua []byte) bool { return noise.Bot(ua, p.Bots.Allow, p.Bots.Extra) }
 	isBot := len(req) > 0 && bot(req) || len(e.deviceUA) > 0 && bot(e.deviceUA) || len(req) == 0 && len(e.deviceUA) == 0
 	switch {
@@ -337,9 +334,8 @@ func (e *Engine) object(member func(k []byte)) {
 	r.Open('{')
 	e.out('{')
 	n := 0
-	for r.NextKey(&n) {
-		e.key(n)
-		member(r.Key)
+	for r.NextKeyCopy(&n) {
+		member(r.Key())
 	}
 	e.out('}')
 }
@@ -408,9 +404,8 @@ func (e *Engine) event() {
 	r.Open('{')
 	e.out('{')
 	n := 0
-	for r.NextKey(&n) {
-		e.key(n)
-		k := r.Key
+	for r.NextKeyCopy(&n) {
+		k := r.Key()
 		switch string(k) {
 		case "id", "kind":
 			if r.Peek() != '"' {
@@ -418,9 +413,7 @@ func (e *Engine) event() {
 				continue
 			}
 			s, end, _ := r.String()
-			e.out('"')
-			e.out(r.In[s:end]...)
-			e.out('"')
+			e.r.WriteToken(r.In[s-1 : end+1]) // with its quotes
 			if string(k) == "id" {
 				ev.id = [2]int{s, end}
 			} else {
@@ -563,60 +556,41 @@ func Fingerprint(dst, typ, value []byte) []byte {
 
 func (e *Engine) errorObj(ev *eventState) {
 	r := &e.r
-	e.object(func(k []byte) {
+	if r.Peek() != '{' {
+		e.generic()
+		return
+	}
+	r.Open('{')
+	e.out('{')
+	n := 0
+	for r.NextKeyCopy(&n) {
+		k := r.Key()
 		switch string(k) {
 		case "type", "value", "release":
 			if r.Peek() != '"' {
 				e.generic()
-				return
+				continue
 			}
-			m := r.Mark()
 			s, end, esc := r.String()
 			switch string(k) {
 			case "type":
 				ev.typ, ev.typEsc = [2]int{s, end}, esc
-				e.out('"')
-				e.out(r.In[s:end]...)
-				e.out('"')
+				e.r.WriteToken(r.In[s-1 : end+1]) // with its quotes
 			case "value":
 				ev.value, ev.valueEsc = [2]int{s, end}, esc
-				r.Restore(m)
-				e.str(mDetect)
+				e.strRead(s, end, esc, mDetect)
 			case "release":
 				ev.rel, ev.hasRelease = [2]int{s, end}, true
-				e.out('"')
-				e.out(r.In[s:end]...)
-				e.out('"')
+				e.r.WriteToken(r.In[s-1 : end+1]) // with its quotes
 			}
 		case "stack":
-			e.array(func() {
-				e.object(func(k []byte) {
-					switch string(k) {
-					case "url":
-						if r.Peek() == '"' {
-							m := r.Mark()
-							s, end, _ := r.String()
-							if noise.Extension(r.In[s:end]) {
-								ev.extension = true
-							}
-							r.Restore(m)
-						}
-						e.str(mDetect)
-					case "function":
-						e.str(mDetect)
-					case "line", "column":
-						r.Copy()
-					default:
-						e.generic()
-					}
-				})
-			})
+			e.stack(ev)
 		case "url":
 			e.str(mURL)
 		case "tags":
 			e.stringMap(false)
 		case "breadcrumbs":
-			e.array(func() { e.object(e.breadcrumbMember) })
+			e.breadcrumbs()
 		case "fingerprint":
 			e.array(func() {
 				if r.Peek() == '"' {
@@ -641,7 +615,56 @@ func (e *Engine) errorObj(ev *eventState) {
 		default:
 			e.generic()
 		}
-	})
+	}
+	e.out('}')
+}
+
+// stack walks an error's frames. It loops itself rather than through
+// array, object and closures: under wasm an indirect call costs several
+// times a direct one, and frames are most of an error event.
+func (e *Engine) stack(ev *eventState) {
+	r := &e.r
+	if r.Peek() != '[' {
+		e.generic()
+		return
+	}
+	r.Open('[')
+	e.out('[')
+	n := 0
+	for r.NextElem(&n) {
+		if n > 1 {
+			e.out(',')
+		}
+		if r.Peek() != '{' {
+			e.generic()
+			continue
+		}
+		r.Open('{')
+		e.out('{')
+		m := 0
+		for r.NextKeyCopy(&m) {
+			switch string(r.Key()) {
+			case "url":
+				if r.Peek() == '"' {
+					s, end, esc := r.String()
+					if noise.Extension(r.In[s:end]) {
+						ev.extension = true
+					}
+					e.strRead(s, end, esc, mDetect)
+					continue
+				}
+				e.generic()
+			case "function":
+				e.str(mDetect)
+			case "line", "column":
+				r.Copy()
+			default:
+				e.generic()
+			}
+		}
+		e.out('}')
+	}
+	e.out(']')
 }
 
 func (e *Engine) vitalMember(k []byte) {
@@ -658,6 +681,36 @@ func (e *Engine) vitalMember(k []byte) {
 }
 
 func (e *Engine) breadcrumb() { e.object(e.breadcrumbMember) }
+
+// breadcrumbs walks an error's breadcrumbs, looping itself rather than
+// through array, object and closures (see stack).
+func (e *Engine) breadcrumbs() {
+	r := &e.r
+	if r.Peek() != '[' {
+		e.generic()
+		return
+	}
+	r.Open('[')
+	e.out('[')
+	n := 0
+	for r.NextElem(&n) {
+		if n > 1 {
+			e.out(',')
+		}
+		if r.Peek() != '{' {
+			e.generic()
+			continue
+		}
+		r.Open('{')
+		e.out('{')
+		m := 0
+		for r.NextKeyCopy(&m) {
+			e.breadcrumbMember(r.Key())
+		}
+		e.out('}')
+	}
+	e.out(']')
+}
 
 func (e *Engine) breadcrumbMember(k []byte) {
 	switch string(k) {
@@ -693,9 +746,9 @@ func (e *Engine) breadcrumbMember(k []byte) {
 // headers) are masked whole, the others run through the detectors.
 func (e *Engine) stringMap(headers bool) {
 	e.object(func(k []byte) {
-		whole := mask.SensitiveKey(e.r.Key)
+		whole := mask.SensitiveKey(e.r.Key())
 		if headers {
-			whole = mask.Header(e.r.Key, e.p.Masking.DenyHeaders)
+			whole = mask.Header(e.r.Key(), e.p.Masking.DenyHeaders)
 		}
 		if whole {
 			e.str(mStars)
@@ -725,12 +778,11 @@ func (e *Engine) generic() {
 		r.Open('{')
 		e.out('{')
 		n := 0
-		for r.NextKey(&n) {
-			e.key(n)
+		for r.NextKeyCopy(&n) {
 			switch {
-			case cssKey(r.Key):
+			case cssKey(r.Key()):
 				r.Copy()
-			case mask.SensitiveKey(r.Key) && r.Peek() == '"':
+			case mask.SensitiveKey(r.Key()) && r.Peek() == '"':
 				e.str(mStars)
 			default:
 				e.generic()

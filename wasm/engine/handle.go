@@ -82,7 +82,7 @@ func (e *Engine) parseContext(b []byte) (ctx Context, err error) {
 	r.Open('{')
 	n := 0
 	for r.NextKey(&n) {
-		k := string(r.Key)
+		k := string(r.Key())
 		if string(k) == "now" {
 			ctx.Now = r.Int()
 			continue
@@ -96,19 +96,30 @@ func (e *Engine) parseContext(b []byte) (ctx Context, err error) {
 		if esc {
 			v = jsontext.Unescape(nil, v)
 		}
+		// A host sends the same context over and over: reuse the last
+		// batch's strings rather than allocate new ones per call (under
+		// wasm allocation is what starts the collector).
 		switch string(k) {
 		case "project":
-			ctx.Project = string(v)
+			ctx.Project = reuse(v, e.ctx.Project)
 		case "region":
-			ctx.Region = string(v)
+			ctx.Region = reuse(v, e.ctx.Region)
 		case "country":
-			ctx.Country = string(v)
+			ctx.Country = reuse(v, e.ctx.Country)
 		case "ua":
-			ctx.UA = string(v)
+			ctx.UA = reuse(v, e.ctx.UA)
 		}
 	}
 	r.End()
 	return ctx, nil
+}
+
+// reuse returns prev when it holds v, else v as a new string.
+func reuse(v []byte, prev string) string {
+	if string(v) == prev {
+		return prev
+	}
+	return string(v)
 }
 
 // Handle runs one request envelope and returns the response envelope. The

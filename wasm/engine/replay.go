@@ -40,7 +40,7 @@ func (e *Engine) memberInt(k string) int64 {
 	r.Open('{')
 	n := 0
 	for r.NextKey(&n) {
-		if string(r.Key) == k {
+		if string(r.Key()) == k {
 			if c := r.Peek(); c == '-' || c >= '0' && c <= '9' {
 				return r.Int()
 			}
@@ -58,8 +58,11 @@ func (e *Engine) rrEvent() {
 		return
 	}
 	typ := e.memberInt("type")
-	e.object(func(k []byte) {
-		switch string(k) {
+	r.Open('{')
+	e.out('{')
+	n := 0
+	for r.NextKeyCopy(&n) {
+		switch string(r.Key()) {
 		case "data":
 			e.rrData(typ)
 		case "type", "timestamp", "delay":
@@ -67,7 +70,8 @@ func (e *Engine) rrEvent() {
 		default:
 			e.generic()
 		}
-	})
+	}
+	e.out('}')
 }
 
 func (e *Engine) rrData(typ int64) {
@@ -202,70 +206,109 @@ type nodeState struct {
 }
 
 // node walks a serialized rrweb node.
+//
+// Children inherit from their parent's tag and attributes, which rrweb
+// writes before childNodes; when they come after (or not at all, as in the
+// document node, which holds the whole page) the engine used to look ahead
+// past the children for them, reading the whole snapshot twice. It now
+// walks the children at once and, only if a tagName or attributes member
+// does turn up after them, undoes the node and walks it again looking
+// ahead first: the output is the same.
 func (e *Engine) node(ctx nodeCtx) {
 	r := &e.r
 	if r.Peek() != '{' {
 		e.generic()
 		return
 	}
+	mk, outLen, evMasked, jl := r.Mark(), len(r.Out), e.evMasked, len(e.journal)
+	// With lookahead, a tag and attributes that follow the children are
+	// read before walking them; without, meeting one there starts the
+	// node again with lookahead.
+	lookahead := false
+walk:
 	var st nodeState
-	e.object(func(k []byte) {
+	early := false // children were walked before the tag and attributes
+	r.Open('{')
+	e.out('{')
+	n := 0
+	for r.NextKeyCopy(&n) {
+		k := r.Key()
 		switch string(k) {
 		case "type":
 			if c := r.Peek(); c >= '0' && c <= '9' {
 				s := r.Pos
 				st.typ = r.Int()
-				e.out(r.In[s:r.Pos]...)
-				return
+				e.r.WriteToken(r.In[s:r.Pos])
+				continue
 			}
 			e.generic()
 		case "tagName":
+			if early {
+				r.Restore(mk)
+				r.Out, e.evMasked = r.Out[:outLen], evMasked
+				e.undoIDs(jl)
+				lookahead = true
+				goto walk
+			}
 			if r.Peek() == '"' {
 				s, end, _ := r.String()
 				st.tag, st.seenTag = tagOf(r.In[s:end]), true
-				e.out('"')
-				e.out(r.In[s:end]...)
-				e.out('"')
-				return
+				e.r.WriteToken(r.In[s-1 : end+1]) // with its quotes
+				continue
 			}
 			e.generic()
 		case "attributes":
+			if early {
+				r.Restore(mk)
+				r.Out, e.evMasked = r.Out[:outLen], evMasked
+				e.undoIDs(jl)
+				lookahead = true
+				goto walk
+			}
 			st.seenAttr = true
 			st.masked = e.elementAttributes(st.tag, ctx.masked)
 		case "childNodes":
 			if !st.seenTag || !st.seenAttr {
-				e.nodeLookahead(&st, ctx.masked)
+				if lookahead {
+					e.nodeLookahead(&st, ctx.masked)
+				} else {
+					early = true
+				}
 			}
 			child := nodeCtx{masked: ctx.masked || st.masked, style: st.tag == tagStyle, textarea: st.tag == tagTextarea}
-			e.array(func() { e.node(child) })
+			if early {
+				e.optimistic++
+				e.children(child)
+				e.optimistic--
+			} else {
+				e.children(child)
+			}
 		case "textContent":
 			if r.Peek() == '"' {
 				s, end, esc := r.String()
 				a := len(r.Out) + 1
-				e.out('"')
-				e.out(r.In[s:end]...)
-				e.out('"')
+				e.r.WriteToken(r.In[s-1 : end+1]) // with its quotes
 				st.text, st.textEsc, st.hasText = [2]int{a, a + end - s}, esc, true
-				return
+				continue
 			}
 			e.generic()
 		case "isStyle":
 			if c := r.Peek(); c == 't' || c == 'f' {
 				st.isStyle = r.Bool()
 				if st.isStyle {
-					e.r.Out = append(e.r.Out, "true"...)
+					e.r.Write(litTrue)
 				} else {
-					e.r.Out = append(e.r.Out, "false"...)
+					e.r.Write(litFalse)
 				}
-				return
+				continue
 			}
 			r.Copy()
 		case "id":
 			if c := r.Peek(); c == '-' || c >= '0' && c <= '9' {
 				s := r.Pos
 				st.id, st.hasID = r.Int(), true
-				e.out(r.In[s:r.Pos]...)
-				return
+				e.r.WriteToken(r.In[s:r.Pos])
+				continue
 			}
 			r.Copy()
 		case "rootId", "isSVG", "name", "publicId", "systemId", "compatMode", "isShadowHost", "isShadow", "needBlock", "isCustom":
@@ -273,28 +316,86 @@ func (e *Engine) node(ctx nodeCtx) {
 		default:
 			e.generic()
 		}
-	})
+	}
+	e.out('}')
 	if st.hasID {
 		switch {
 		case st.tag == tagStyle || st.isStyle || ctx.style && st.typ == nodeText:
-			e.styleIDs[st.id] = true
+			e.markID(st.id, true)
 		case ctx.masked || st.masked:
-			e.maskIDs[st.id] = true
+			e.markID(st.id, false)
 		}
 	}
-	if !st.hasText || ctx.style || st.isStyle {
+	if st.hasText && !ctx.style && !st.isStyle {
+		m := mDetect
+		switch {
+		case ctx.masked || st.masked || e.p.Masking.Strict:
+			m = mStars
+		case ctx.textarea && e.p.Masking.Inputs:
+			m = mStars
+		}
+		if e.rewrite(st.text[0], st.text[1], st.textEsc, m) {
+			e.evMasked++
+		}
+	}
+	if e.optimistic == 0 {
+		e.journal = e.journal[:jl] // nothing can undo this node any more
+	}
+}
+
+// idEntry records an id marked while walking children optimistically.
+type idEntry struct {
+	id    int64
+	style bool // styleIDs, else maskIDs
+	had   bool // it was marked before
+}
+
+// markID marks id in styleIDs or maskIDs, journaling the change while a
+// walk may still be undone.
+func (e *Engine) markID(id int64, style bool) {
+	ids := e.maskIDs
+	if style {
+		ids = e.styleIDs
+	}
+	if e.optimistic > 0 {
+		e.journal = append(e.journal, idEntry{id: id, style: style, had: ids[id]})
+	}
+	ids[id] = true
+}
+
+// undoIDs reverts the ids marked since the journal held jl entries.
+func (e *Engine) undoIDs(jl int) {
+	for i := len(e.journal) - 1; i >= jl; i-- {
+		if j := e.journal[i]; !j.had {
+			if j.style {
+				delete(e.styleIDs, j.id)
+			} else {
+				delete(e.maskIDs, j.id)
+			}
+		}
+	}
+	e.journal = e.journal[:jl]
+}
+
+// children walks the childNodes array of a node. Like node, it loops
+// itself rather than through array and a closure: under wasm an indirect
+// call costs several times a direct one, and these run once per node.
+func (e *Engine) children(ctx nodeCtx) {
+	r := &e.r
+	if r.Peek() != '[' {
+		e.generic()
 		return
 	}
-	m := mDetect
-	switch {
-	case ctx.masked || st.masked || e.p.Masking.Strict:
-		m = mStars
-	case ctx.textarea && e.p.Masking.Inputs:
-		m = mStars
+	r.Open('[')
+	e.out('[')
+	n := 0
+	for r.NextElem(&n) {
+		if n > 1 {
+			e.out(',')
+		}
+		e.node(ctx)
 	}
-	if e.rewrite(st.text[0], st.text[1], st.textEsc, m) {
-		e.evMasked++
-	}
+	e.out(']')
 }
 
 // nodeLookahead reads the tag and attributes of a node whose children
@@ -308,7 +409,7 @@ func (e *Engine) nodeLookahead(st *nodeState, inherited bool) {
 	r.Skip()
 	n := 1
 	for r.NextKey(&n) {
-		switch string(r.Key) {
+		switch string(r.Key()) {
 		case "tagName":
 			if r.Peek() == '"' {
 				s, end, _ := r.String()
@@ -335,7 +436,7 @@ func (e *Engine) maskedBy(tag int) bool {
 	masked := false
 	n := 0
 	for r.NextKey(&n) {
-		name := r.Key
+		name := r.Key()
 		if !masked && e.selectorAttr(name) {
 			masked = true
 		}
@@ -351,13 +452,28 @@ func (e *Engine) maskedBy(tag int) bool {
 	return masked
 }
 
-func (e *Engine) selectorAttr(name []byte) bool {
+// selectors splits the policy's mask selectors into attribute names and
+// class names once per policy, rather than once per attribute.
+func (e *Engine) selectors() {
+	if e.selFor == e.p {
+		return
+	}
+	e.selFor = e.p
+	e.selAttrs, e.selClasses = e.selAttrs[:0], e.selClasses[:0]
 	for _, s := range e.p.Masking.Selectors {
-		if len(s) > 2 && s[0] == '[' && s[len(s)-1] == ']' {
-			s = s[1 : len(s)-1]
-		} else if s[0] == '.' {
-			continue
+		switch {
+		case len(s) > 2 && s[0] == '[' && s[len(s)-1] == ']':
+			e.selAttrs = append(e.selAttrs, s[1:len(s)-1])
+		case s[0] == '.':
+			e.selClasses = append(e.selClasses, s[1:])
+		default:
+			e.selAttrs = append(e.selAttrs, s)
 		}
+	}
+}
+
+func (e *Engine) selectorAttr(name []byte) bool {
+	for _, s := range e.selAttrs {
 		if string(name) == s {
 			return true
 		}
@@ -366,39 +482,77 @@ func (e *Engine) selectorAttr(name []byte) bool {
 }
 
 func (e *Engine) selectorClass(class []byte) bool {
-	for _, s := range e.p.Masking.Selectors {
-		if s[0] != '.' {
-			continue
+	if len(e.selClasses) == 0 {
+		return false
+	}
+	for i := 0; i < len(class); {
+		for i < len(class) && class[i] == ' ' {
+			i++
 		}
-		want := s[1:]
-		for i := 0; i < len(class); {
-			for i < len(class) && class[i] == ' ' {
-				i++
-			}
-			j := i
-			for j < len(class) && class[j] != ' ' {
-				j++
-			}
-			if j > i && string(class[i:j]) == want {
-				return true
-			}
-			i = j
+		j := i
+		for j < len(class) && class[j] != ' ' {
+			j++
 		}
+		if j > i {
+			for _, want := range e.selClasses {
+				if string(class[i:j]) == want {
+					return true
+				}
+			}
+		}
+		i = j
 	}
 	return false
 }
 
 // elementAttributes walks an element's attributes and reports whether the
-// element matches a mask selector.
+// element matches a mask selector. It writes them in one pass, unhidden
+// unless inherited, and only when a selector turns up after values were
+// written unhidden walks them again hidden: looking ahead for selectors
+// first would read every element's attributes twice.
 func (e *Engine) elementAttributes(tag int, inherited bool) bool {
 	r := &e.r
 	if r.Peek() != '{' {
 		e.generic()
 		return false
 	}
-	masked := e.maskedBy(tag)
-	hide := masked || inherited
-	e.object(func(k []byte) { e.attribute(k, tag, hide, false) })
+	m, outLen, evMasked := r.Mark(), len(r.Out), e.evMasked
+	masked := e.walkAttributes(tag, inherited, true)
+	if masked && !inherited {
+		r.Restore(m)
+		r.Out, e.evMasked = r.Out[:outLen], evMasked
+		e.walkAttributes(tag, true, false)
+	}
+	return masked
+}
+
+// walkAttributes writes the attributes object at the reader, hidden or
+// not, and with find reports whether it matches a mask selector (as
+// maskedBy does).
+func (e *Engine) walkAttributes(tag int, hide, find bool) bool {
+	r := &e.r
+	r.Open('{')
+	e.out('{')
+	masked := false
+	n := 0
+	for r.NextKeyCopy(&n) {
+		name := r.Key()
+		if find {
+			if !masked && e.selectorAttr(name) {
+				masked = true
+			}
+			if string(name) == "class" && r.Peek() == '"' {
+				s, end, _ := r.String()
+				if e.selectorClass(r.In[s:end]) {
+					masked = true
+				}
+				r.WriteToken(r.In[s-1 : end+1]) // class is copied
+				continue
+			}
+		}
+		e.attribute(name, tag, hide, false)
+	}
+	e.out('}')
 	return masked
 }
 
@@ -438,7 +592,7 @@ func (e *Engine) attribute(name []byte, tag int, hidden, mutation bool) {
 		e.str(mDetect)
 		return
 	}
-	if bytes.HasPrefix(name, []byte("on")) || mask.SensitiveKey(r.Key) {
+	if bytes.HasPrefix(name, []byte("on")) || mask.SensitiveKey(r.Key()) {
 		e.str(mStars)
 		return
 	}

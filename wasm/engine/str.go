@@ -26,12 +26,24 @@ func (e *Engine) str(m mode) {
 		return
 	}
 	s, end, esc := r.String()
-	raw := r.In[s:end]
+	// strRead, inlined by hand: this runs for most strings, and under
+	// wasm a call costs more than these lines.
 	o := len(r.Out) + 1
-	r.Out = append(r.Out, '"')
-	r.Out = append(r.Out, raw...)
-	r.Out = append(r.Out, '"')
-	if e.rewrite(o, o+len(raw), esc, m) {
+	r.WriteToken(r.In[s-1 : end+1]) // with its quotes
+	if e.rewrite(o, o+end-s, esc, m) {
+		e.evMasked++
+	}
+}
+
+// strRead writes the string just read, whose raw content is In[s:end],
+// masked by m, counting a masked field. Callers that look at a string
+// before masking it read it once and call this, rather than reading it
+// twice.
+func (e *Engine) strRead(s, end int, esc bool, m mode) {
+	r := &e.r
+	o := len(r.Out) + 1
+	r.WriteToken(r.In[s-1 : end+1]) // with its quotes
+	if e.rewrite(o, o+end-s, esc, m) {
 		e.evMasked++
 	}
 }
@@ -62,7 +74,22 @@ func (e *Engine) rewrite(a, b int, esc bool, m mode) bool {
 		return changed
 	}
 	if !esc {
-		return e.detect(r.Out[a:b], m) > 0
+		v := r.Out[a:b]
+		if m == mDetect && !mask.MayMatch(v) {
+			return false // what Detect would find first, before the memo
+		}
+		if len(v) < memoMin {
+			return e.detect(v, m) > 0
+		}
+		clean, h := e.memo.clean(v, m)
+		if clean {
+			return false
+		}
+		if e.detect(v, m) > 0 {
+			return true
+		}
+		e.memo.add(v, m, h)
+		return false
 	}
 	e.scratch = jsontext.Unescape(e.scratch[:0], r.Out[a:b])
 	if e.detect(e.scratch, m) == 0 {

@@ -12,6 +12,7 @@ package jsontext
 import (
 	"encoding/binary"
 	"math/bits"
+	"slices"
 	"strconv"
 )
 
@@ -47,13 +48,29 @@ type Reader struct {
 	Pos   int
 	Out   []byte
 	depth int
-	// Key holds the last key read by NextKey, unescaped; it aliases In or
-	// an internal buffer and is valid until the next NextKey.
-	Key []byte
-	// KeyEscaped reports whether Key was unescaped: when false it is the
-	// key exactly as it appears in the input.
+	// KeyEscaped reports whether the last key read by NextKey held
+	// escapes: when false Key is the key exactly as it appears in the
+	// input, between In[KeyStart-1] and In[KeyEnd] (its quotes).
 	KeyEscaped bool
-	keyBuf     []byte
+	// KeyStart and KeyEnd bound the raw content of the last key in In.
+	// Bounds rather than a slice: storing a pointer into the heap-allocated
+	// Reader on every key costs a GC write barrier whenever a collection
+	// is running, and under wasm the collector's mark phase stays on until
+	// the mutator allocates or yields, so it is on for whole batches.
+	KeyStart, KeyEnd int
+	// KeyColon reports whether the key's closing quote was directly
+	// followed by the colon, so that In[KeyStart-1:KeyEnd+2] is `"key":`.
+	KeyColon bool
+	keyBuf   []byte
+}
+
+// Key returns the last key read by NextKey, unescaped; it aliases In or an
+// internal buffer and is valid until the next NextKey.
+func (r *Reader) Key() []byte {
+	if r.KeyEscaped {
+		return r.keyBuf
+	}
+	return r.In[r.KeyStart:r.KeyEnd]
 }
 
 // Mark is a position to return to after looking ahead.
@@ -67,7 +84,8 @@ func (r *Reader) Restore(m Mark) { r.Pos, r.depth = m.pos, m.depth }
 
 // Reset points r at a new input, keeping its buffers.
 func (r *Reader) Reset(in []byte, out []byte) {
-	r.In, r.Pos, r.Out, r.depth, r.Key = in, 0, out, 0, nil
+	r.In, r.Pos, r.Out, r.depth = in, 0, out, 0
+	r.KeyStart, r.KeyEnd, r.KeyEscaped, r.KeyColon = 0, 0, false, false
 }
 
 // Fail panics with a syntax error at the current offset.
@@ -87,8 +105,26 @@ func (r *Reader) WS() {
 	}
 }
 
+// ws is WS with the common case, no whitespace, inlined at the caller.
+func (r *Reader) ws() {
+	if r.Pos < len(r.In) && r.In[r.Pos] <= ' ' {
+		r.WS()
+	}
+}
+
 // Peek skips whitespace and returns the next byte, failing at the end.
+// The common case (compact JSON: no whitespace) is inlined at the caller:
+// under wasm a call costs far more than the test.
 func (r *Reader) Peek() byte {
+	if r.Pos < len(r.In) {
+		if c := r.In[r.Pos]; c > ' ' {
+			return c
+		}
+	}
+	return r.peekSlow()
+}
+
+func (r *Reader) peekSlow() byte {
 	r.WS()
 	if r.Pos >= len(r.In) {
 		r.Fail("unexpected end of input")
@@ -113,7 +149,11 @@ func (r *Reader) expect(c byte) {
 
 // Open consumes c ('{' or '[') and enters a level of nesting.
 func (r *Reader) Open(c byte) {
-	r.expect(c)
+	if r.Pos < len(r.In) && r.In[r.Pos] == c {
+		r.Pos++ // compact input: no call
+	} else {
+		r.expect(c)
+	}
 	r.depth++
 	if r.depth > MaxDepth {
 		r.Fail("nesting too deep")
@@ -121,10 +161,18 @@ func (r *Reader) Open(c byte) {
 }
 
 // NextKey advances to the next member of the object opened with Open('{'):
-// it consumes the separating comma, reads the key into r.Key and consumes
+// it consumes the separating comma, reads the key (see Key) and consumes
 // the colon. It returns false, having consumed '}', at the end. n counts the
 // members read so far and must start at 0.
-func (r *Reader) NextKey(n *int) bool {
+func (r *Reader) NextKey(n *int) bool { return r.nextKey(n, false) }
+
+// NextKeyCopy is NextKey that also writes the member's separator and key to
+// Out, compact (`,"key":`, the comma unless it is the first). Under wasm a
+// call costs far more than natively: this makes one call per key, and in
+// compact input copies the comma, key and colon with one copy.
+func (r *Reader) NextKeyCopy(n *int) bool { return r.nextKey(n, true) }
+
+func (r *Reader) nextKey(n *int, write bool) bool {
 	c := r.Peek()
 	if c == '}' {
 		r.Pos++
@@ -142,18 +190,71 @@ func (r *Reader) NextKey(n *int) bool {
 		r.Fail("expected a string key")
 	}
 	*n++
-	s, e, esc := r.String()
-	r.KeyEscaped = esc
+	// A key of up to 16 plain bytes (most keys) is found here rather
+	// than by a call to String.
+	var s, e int
+	var esc bool
+	if in, i := r.In, r.Pos+1; i+16 <= len(in) {
+		m := special(binary.LittleEndian.Uint64(in[i:]))
+		if m == 0 {
+			i += 8
+			m = special(binary.LittleEndian.Uint64(in[i:]))
+		}
+		if m != 0 {
+			if j := i + bits.TrailingZeros64(m)>>3; in[j] == '"' {
+				s, e, r.Pos = r.Pos+1, j, j+1
+				goto got
+			}
+		}
+	}
+	s, e, esc = r.String()
+got:
+	r.KeyStart, r.KeyEnd, r.KeyEscaped = s, e, esc
 	if esc {
 		r.keyBuf = Unescape(r.keyBuf[:0], r.In[s:e])
-		r.Key = r.keyBuf
-	} else {
-		r.Key = r.In[s:e]
 	}
-	if r.Pos < len(r.In) && r.In[r.Pos] == ':' {
+	colon := r.Pos < len(r.In) && r.In[r.Pos] == ':'
+	if colon {
 		r.Pos++
 	} else {
 		r.expect(':')
+	}
+	r.KeyColon = colon
+	if !write {
+		return true
+	}
+	if esc {
+		if *n > 1 {
+			r.Out = append(r.Out, ',')
+		}
+		r.Out = AppendQuoted(r.Out, r.keyBuf)
+		r.Out = append(r.Out, ':')
+		return true
+	}
+	s-- // the opening quote
+	if *n > 1 {
+		// A comma was read before the key, so s > 0.
+		if r.In[s-1] == ',' {
+			s--
+		} else {
+			r.Out = append(r.Out, ',')
+		}
+	}
+	k := r.In[s : e+1]
+	if colon {
+		k = r.In[s : e+2]
+	}
+	// Most keys are short: see WriteToken, inlined here by hand.
+	if o := len(r.Out); len(k) <= 16 && cap(k) >= 16 && cap(r.Out)-o >= 16 {
+		w := r.Out[o : o+16]
+		binary.LittleEndian.PutUint64(w, binary.LittleEndian.Uint64(k[:8]))
+		binary.LittleEndian.PutUint64(w[8:], binary.LittleEndian.Uint64(k[8:16]))
+		r.Out = r.Out[:o+len(k)]
+	} else {
+		r.Write(k)
+	}
+	if !colon {
+		r.Out = append(r.Out, ':')
 	}
 	return true
 }
@@ -196,10 +297,7 @@ func (r *Reader) String() (start, end int, escaped bool) {
 		// loop (under wasm every iteration and every call costs a jump
 		// through the function's dispatch loop).
 		for i+8 <= len(in) {
-			v := binary.LittleEndian.Uint64(in[i:])
-			q := v ^ ('"' * lo8)
-			b := v ^ ('\\' * lo8)
-			if m := ((q-lo8)&^q | (b-lo8)&^b | (v-0x20*lo8)&^v) & hi8; m != 0 {
+			if m := special(binary.LittleEndian.Uint64(in[i:])); m != 0 {
 				// The lowest flagged byte is exact (borrows only run
 				// upwards from it).
 				i += bits.TrailingZeros64(m) >> 3
@@ -245,6 +343,15 @@ func (r *Reader) String() (start, end int, escaped bool) {
 	}
 }
 
+// special flags the high bit of the bytes of v that end or escape a
+// string or are control characters; the lowest flagged byte is exact
+// (borrows only run upwards from it).
+func special(v uint64) uint64 {
+	q := v ^ ('"' * lo8)
+	b := v ^ ('\\' * lo8)
+	return ((q-lo8)&^q | (b-lo8)&^b | (v-0x20*lo8)&^v) & hi8
+}
+
 // safe marks bytes that need no attention inside a string.
 var safe = func() (t [256]bool) {
 	for i := 0x20; i < 256; i++ {
@@ -288,11 +395,55 @@ func (r *Reader) Skip() {
 
 // Copy reads one value and appends its bytes to Out unchanged.
 func (r *Reader) Copy() {
-	r.WS()
+	r.ws()
 	s := r.Pos
-	r.Skip()
-	r.Out = append(r.Out, r.In[s:r.Pos]...)
+	// Strings and numbers, most of what is copied, without Skip's call.
+	var c byte
+	if s < len(r.In) {
+		c = r.In[s]
+	}
+	switch {
+	case c == '"':
+		r.String()
+	case c == '-' || c-'0' <= 9:
+		r.Number()
+	default:
+		r.Skip()
+	}
+	r.WriteToken(r.In[s:r.Pos])
 }
+
+// WriteToken is Write for a slice of In, most often a short token: one of
+// at most 16 bytes is copied as two words, without a call to memmove
+// (under wasm the call costs more than the copy). The bytes beyond the
+// token, read within In's capacity and written within Out's, belong to
+// neither.
+func (r *Reader) WriteToken(v []byte) {
+	if o := len(r.Out); len(v) <= 16 && cap(v) >= 16 && cap(r.Out)-o >= 16 {
+		w := r.Out[o : o+16]
+		binary.LittleEndian.PutUint64(w, binary.LittleEndian.Uint64(v[:8]))
+		binary.LittleEndian.PutUint64(w[8:], binary.LittleEndian.Uint64(v[8:16]))
+		r.Out = r.Out[:o+len(v)]
+		return
+	}
+	r.Write(v)
+}
+
+// Write appends b to Out. Out = append(Out, b...) stores Out's pointer
+// back on every call, which costs a GC write barrier while a collection
+// runs, and under wasm one stays running until the mutator allocates or
+// yields: for whole batches. Reslicing within capacity stores only the
+// length.
+func (r *Reader) Write(b []byte) {
+	n := len(r.Out)
+	if len(b) > cap(r.Out)-n {
+		r.grow(len(b))
+	}
+	r.Out = r.Out[:n+len(b)]
+	copy(r.Out[n:], b)
+}
+
+func (r *Reader) grow(n int) { r.Out = slices.Grow(r.Out, n) }
 
 func (r *Reader) literal(lit string) {
 	if len(r.In)-r.Pos < len(lit) || string(r.In[r.Pos:r.Pos+len(lit)]) != lit {
@@ -326,7 +477,7 @@ func (r *Reader) Null() bool {
 
 // Number reads a JSON number and returns its bytes.
 func (r *Reader) Number() []byte {
-	r.WS()
+	r.ws()
 	in, i := r.In, r.Pos
 	s := i
 	if i < len(in) && in[i] == '-' {

@@ -969,6 +969,11 @@ func mayMatch(b []byte) bool {
 	return false
 }
 
+// MayMatch reports whether any detector could match in b: false means
+// Detect finds nothing there, whatever the Set. It is a cheap test, eight
+// bytes at a time, that a caller can run before costlier work.
+func MayMatch(b []byte) bool { return mayMatch(b) }
+
 // zero sets the high bit of each zero byte of v (and maybe of bytes above
 // a zero byte: callers only test for any).
 func zero(v uint64) uint64 { return (v - lo8) & ^v & hi8 }

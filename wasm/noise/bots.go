@@ -27,9 +27,24 @@ func Bot(ua []byte, allow, extra []string) bool {
 	if len(ua) == 0 {
 		return true
 	}
-	for _, m := range botMarkers {
-		if containsFold(ua, m) {
-			return true
+	// The markers are lower-case: lower the User-Agent once and search
+	// it plainly, rather than folding every byte once per marker.
+	var buf [512]byte
+	if len(ua) <= len(buf) {
+		l := buf[:len(ua)]
+		for i, c := range ua {
+			l[i] = lower(c)
+		}
+		for _, m := range botMarkers {
+			if contains(l, m) {
+				return true
+			}
+		}
+	} else {
+		for _, m := range botMarkers {
+			if containsFold(ua, m) {
+				return true
+			}
 		}
 	}
 	for _, m := range extra {

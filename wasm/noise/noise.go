@@ -4,6 +4,8 @@
 // allocates nothing.
 package noise
 
+import "bytes"
+
 // Drop reasons, as counted in outcomes.
 const (
 	ReasonExtensions  = "browser-extensions"
@@ -24,9 +26,22 @@ var extensionSchemes = []string{
 	"chrome:", "resource:", "opera:", "about:",
 }
 
+// schemeStart marks the first bytes, in either case, of extensionSchemes:
+// most frame URLs (https:) are rejected on their first byte, without a
+// call per scheme.
+var schemeStart = func() (t [256]bool) {
+	for _, s := range extensionSchemes {
+		t[lower(s[0])], t[lower(s[0])-32] = true, true
+	}
+	return t
+}()
+
 // Extension reports whether a frame URL belongs to a browser extension or
 // to the browser itself.
 func Extension(url []byte) bool {
+	if len(url) == 0 || !schemeStart[url[0]] {
+		return false
+	}
 	for _, s := range extensionSchemes {
 		if hasPrefixFold(url, s) {
 			return true
@@ -141,11 +156,20 @@ func hasPrefixFold(b []byte, p string) bool {
 
 func equalFold(b []byte, s string) bool { return len(b) == len(s) && hasPrefixFold(b, s) }
 
+// contains reports whether b contains s, which must not be empty. It
+// finds candidates with bytes.IndexByte, which is assembly under wasm too:
+// a loop over every byte costs a dispatch per iteration there.
 func contains(b []byte, s string) bool {
-	for i := 0; i+len(s) <= len(b); i++ {
-		if b[i] == s[0] && string(b[i:i+len(s)]) == s {
+	c := s[0]
+	for len(b) >= len(s) {
+		i := bytes.IndexByte(b[:len(b)-len(s)+1], c)
+		if i < 0 {
+			return false
+		}
+		if string(b[i:i+len(s)]) == s {
 			return true
 		}
+		b = b[i+1:]
 	}
 	return false
 }

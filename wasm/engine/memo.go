@@ -1,0 +1,78 @@
+package engine
+
+import (
+	"encoding/binary"
+	"math/bits"
+)
+
+// The memo remembers, for one batch, strings the detectors left
+// unchanged, so that a string seen again skips them: an error batch
+// repeats the same frame URLs, function names and breadcrumbs in every
+// event, and a replay the same class names and attribute values, while
+// under wasm running the detectors over a string costs several times
+// hashing it. What the detectors do depends only on the string, the mode
+// and the policy, which is fixed for a batch, so a hit gives the same
+// output. The memo is per batch: it keeps no batch's strings beyond it.
+// It holds no pointers (offsets into one arena) so that filling it costs
+// the garbage collector nothing.
+const (
+	memoSlots = 1024    // direct-mapped: a collision replaces the older entry
+	memoArena = 1 << 16 // bytes of remembered strings; emptied when full
+	memoMin   = 6       // shorter strings are cheaper to scan than to look up
+)
+
+type memoEntry struct {
+	h      uint64
+	off, n uint32
+	gen    uint32 // the batch the entry belongs to
+	m      uint8  // the mode
+}
+
+type memo struct {
+	gen   uint32
+	slots [memoSlots]memoEntry
+	arena []byte
+}
+
+// reset empties the memo for a new batch.
+func (mm *memo) reset() {
+	mm.gen++
+	if mm.gen == 0 { // wrapped: entries of old batches could look current
+		mm.slots = [memoSlots]memoEntry{}
+		mm.gen = 1
+	}
+	mm.arena = mm.arena[:0]
+}
+
+// clean reports whether b was left unchanged by the detectors in mode m,
+// returning the hash to pass to add when it was not found. The hash (of
+// b and m, eight bytes at a time) is computed here rather than in a
+// function of its own: under wasm a call costs more than the hashing of a
+// short string.
+func (mm *memo) clean(b []byte, m mode) (bool, uint64) {
+	h := uint64(len(b))<<8 | uint64(m)
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		h = bits.RotateLeft64((h^binary.LittleEndian.Uint64(b[i:]))*0x9E3779B97F4A7C15, 29)
+	}
+	var t uint64
+	for k := len(b) - 1; k >= i; k-- {
+		t = t<<8 | uint64(b[k])
+	}
+	h = (h ^ t) * 0xC2B2AE3D27D4EB4F
+	h ^= h >> 32
+	en := &mm.slots[h%memoSlots]
+	return en.gen == mm.gen && en.h == h && en.m == uint8(m) && int(en.n) == len(b) && string(mm.arena[en.off:en.off+en.n]) == string(b), h
+}
+
+// add remembers that b, of hash h, was left unchanged in mode m.
+func (mm *memo) add(b []byte, m mode, h uint64) {
+	if len(mm.arena)+len(b) > memoArena {
+		if len(b) > memoArena/8 {
+			return
+		}
+		mm.reset()
+	}
+	mm.slots[h%memoSlots] = memoEntry{h: h, off: uint32(len(mm.arena)), n: uint32(len(b)), gen: mm.gen, m: uint8(m)}
+	mm.arena = append(mm.arena, b...)
+}
