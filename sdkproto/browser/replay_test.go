@@ -226,8 +226,10 @@ func TestBrowserHugeDOM(t *testing.T) {
 				for _, v := range events(msgs, sdkproto.KindVital) {
 					names[v.Vital.Name] = true
 				}
-				if !names["TTFB"] || !names["FCP"] {
-					return fmt.Errorf("vitals on the stream: %v, want TTFB and FCP", names)
+				// A paint metric and TTFB: which paint metric web-vitals
+				// has reported by the flush depends on the machine's load.
+				if !names["TTFB"] || !names["FCP"] && !names["LCP"] {
+					return fmt.Errorf("vitals on the stream: %v, want TTFB and FCP or LCP", names)
 				}
 				return nil
 			})
