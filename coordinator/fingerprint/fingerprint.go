@@ -17,6 +17,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"strings"
+	"sync"
 
 	"github.com/rearview-dev/rearview/coordinator/symbolicate"
 )
@@ -100,8 +101,8 @@ const maxTitle = 200
 // the stack rules to ev.Frames first, updating their InApp in place, so the
 // stored stack shows what grouping used.
 func (r *Rules) Group(ev *Event) Result {
-	g := grouper{ev: ev, buf: make([]byte, 0, 512)}
-	g.views = make([]frameView, len(ev.Frames))
+	g := newGrouper(ev)
+	defer g.release()
 	for i := range ev.Frames {
 		g.view(i)
 	}
@@ -116,7 +117,6 @@ func (r *Rules) Group(ev *Event) Result {
 		}
 	}
 	res := Result{Title: title(ev), Culprit: g.culprit()}
-	def := g.defaults()
 	if r != nil {
 		for i := range r.fingerprint {
 			fr := &r.fingerprint[i]
@@ -125,7 +125,7 @@ func (r *Rules) Group(ev *Event) Result {
 				continue
 			}
 			res.Rule = fr.text
-			res.Hashes = g.custom(fr.parts, fv, def)
+			res.Hashes = g.custom(fr.parts, fv)
 			if fr.title != nil {
 				res.Title = clip(g.expand(fr.title, fv), maxTitle)
 			}
@@ -141,10 +141,10 @@ func (r *Rules) Group(ev *Event) Result {
 			}
 		}
 		res.Rule = "sdk"
-		res.Hashes = g.custom(parts, nil, def)
+		res.Hashes = g.custom(parts, nil)
 		return res
 	}
-	res.Hashes = def
+	res.Hashes = g.defaults()
 	return res
 }
 
@@ -197,27 +197,86 @@ type grouper struct {
 	ev    *Event
 	views []frameView
 	buf   []byte // hash input, reused
-	// Frames of one event mostly share a bundle URL: its normalised form
-	// is remembered.
-	lastURL, lastNorm string
+	// Frames of one event mostly share a bundle URL, and consecutive
+	// frames often the same original source (a library's internals): the
+	// last normalised form of each is remembered.
+	url, src pathMemo
+	// defaultSums' results, reused.
+	defVars [2]Variant
+	defSums [2]digest
+}
+
+// pathMemo remembers NormalizePath and modulePath of the last path asked
+// for.
+type pathMemo struct {
+	raw, norm, module string
+	set               bool
+}
+
+func (m *pathMemo) get(p string) (norm, module string) {
+	if !m.set || p != m.raw {
+		m.raw, m.norm, m.set = p, NormalizePath(p), true
+		m.module = modulePath(m.norm)
+	}
+	return m.norm, m.module
+}
+
+// Groupers are pooled: their frame views and hash buffer are most of
+// what grouping an event would otherwise allocate.
+var grouperPool = sync.Pool{New: func() any { return &grouper{buf: make([]byte, 0, 512)} }}
+
+// Events with more frames than this, or hash inputs longer, get buffers
+// that are not kept in the pool.
+const (
+	maxPooledViews = 256
+	maxPooledBuf   = 16 << 10
+)
+
+func newGrouper(ev *Event) *grouper {
+	g := grouperPool.Get().(*grouper)
+	g.ev = ev
+	// Pooled views are cleared up to their capacity (see release).
+	if n := len(ev.Frames); cap(g.views) >= n {
+		g.views = g.views[:n]
+	} else {
+		g.views = make([]frameView, n)
+	}
+	return g
+}
+
+// release returns g to the pool without references to the event, so a
+// pooled grouper keeps no event alive.
+func (g *grouper) release() {
+	if cap(g.views) > maxPooledViews || cap(g.buf) > maxPooledBuf {
+		return
+	}
+	// Only the views in use can be non-zero: the rest of the capacity
+	// stays cleared from earlier releases.
+	clear(g.views)
+	g.views = g.views[:0]
+	g.ev = nil
+	g.url, g.src = pathMemo{}, pathMemo{}
+	grouperPool.Put(g)
 }
 
 func (g *grouper) normURL(u string) string {
-	if u != g.lastURL || g.lastNorm == "" && u != "" {
-		g.lastURL, g.lastNorm = u, NormalizePath(u)
-	}
-	return g.lastNorm
+	norm, _ := g.url.get(u)
+	return norm
 }
 
+// view fills g.views[i], which is zero (newGrouper hands out cleared
+// views): assigning fields rather than a whole frameView avoids a bulk
+// copy of its pointers per frame.
 func (g *grouper) view(i int) {
 	f := &g.ev.Frames[i]
-	v := frameView{frame: f, inApp: f.InApp, g: g}
+	v := &g.views[i]
+	v.frame, v.inApp, v.g = f, f.InApp, g
 	if f.Original != nil {
-		v.file = NormalizePath(f.Original.Source)
+		v.file, v.module = g.src.get(f.Original.Source)
 		v.fn = normalizeFunction(f.Original.Function)
 		v.function = v.fn
 	} else {
-		v.file = g.normURL(f.URL)
+		v.file, v.module = g.url.get(f.URL)
 		v.function = normalizeFunction(f.Function)
 		// A minified name (one or two characters) changes with every
 		// build; without a source map only longer names are kept.
@@ -225,29 +284,51 @@ func (g *grouper) view(i int) {
 			v.fn = v.function
 		}
 	}
-	v.module = modulePath(v.file)
-	g.views[i] = v
 }
 
-// sum hashes the variant and parts into a Hash.
-func (g *grouper) sum(variant Variant, parts ...string) Hash {
+// digest is the first 16 bytes of a SHA-256: a Hash before hex encoding.
+type digest [16]byte
+
+// sum hashes the variant and parts.
+func (g *grouper) sum(variant Variant, parts ...string) digest {
 	g.buf = append(g.buf[:0], variant...)
 	for _, p := range parts {
 		g.buf = append(g.buf, 0)
 		g.buf = append(g.buf, p...)
 	}
-	return g.hash(variant)
+	return g.hash()
 }
 
-func (g *grouper) hash(variant Variant) Hash {
+func (g *grouper) hash() digest {
 	sum := sha256.Sum256(g.buf)
-	return Hash{Variant: variant, Value: hex.EncodeToString(sum[:16])}
+	return digest(sum[:16])
+}
+
+// hashes hex-encodes sums into Hashes of variant (or vars[i]) with one
+// allocation for all their values and one for the slice.
+func hashes(variant Variant, vars []Variant, sums []digest) []Hash {
+	var b strings.Builder
+	b.Grow(2 * len(digest{}) * len(sums))
+	var h [2 * len(digest{})]byte
+	for i := range sums {
+		hex.Encode(h[:], sums[i][:])
+		b.Write(h[:])
+	}
+	s := b.String()
+	out := make([]Hash, len(sums))
+	for i := range out {
+		out[i] = Hash{Variant: variant, Value: s[i*len(h) : (i+1)*len(h)]}
+		if vars != nil {
+			out[i].Variant = vars[i]
+		}
+	}
+	return out
 }
 
 // frameHash hashes the type and up to max frames' file and function
 // (innermost first), collapsing direct recursion. It returns false when no
 // frame qualified.
-func (g *grouper) frameHash(variant Variant, appOnly bool, max int) (Hash, bool) {
+func (g *grouper) frameHash(variant Variant, appOnly bool, max int) (digest, bool) {
 	g.buf = append(g.buf[:0], variant...)
 	g.buf = append(g.buf, 0)
 	g.buf = append(g.buf, g.ev.Type...)
@@ -268,29 +349,37 @@ func (g *grouper) frameHash(variant Variant, appOnly bool, max int) (Hash, bool)
 		}
 	}
 	if n == 0 {
-		return Hash{}, false
+		return digest{}, false
 	}
-	return g.hash(variant), true
+	return g.hash(), true
 }
 
 func (g *grouper) defaults() []Hash {
-	var out []Hash
+	vars, sums := g.defaultSums()
+	return hashes("", vars, sums)
+}
+
+// defaultSums are the default hashes before encoding. The returned slices
+// are reused by the next call.
+func (g *grouper) defaultSums() ([]Variant, []digest) {
+	vars, sums := g.defVars[:0], g.defSums[:0]
 	if h, ok := g.frameHash(VariantApp, true, MaxAppFrames); ok {
-		out = append(out, h)
+		vars, sums = append(vars, VariantApp), append(sums, h)
 	}
 	if h, ok := g.frameHash(VariantSystem, false, MaxSystemFrames); ok {
-		out = append(out, h)
+		vars, sums = append(vars, VariantSystem), append(sums, h)
 	}
-	if len(out) == 0 {
-		out = append(out, g.sum(VariantMessage, g.ev.Type, NormalizeMessage(g.ev.Value)))
+	if len(sums) == 0 {
+		vars, sums = append(vars, VariantMessage), append(sums, g.sum(VariantMessage, g.ev.Type, NormalizeMessage(g.ev.Value)))
 	}
-	return out
+	return vars, sums
 }
 
 // custom hashes a rule's output; {{ default }} yields one hash per default
 // hash, so that such a rule splits default groups further but never merges
-// across them.
-func (g *grouper) custom(parts []part, fv *frameView, def []Hash) []Hash {
+// across them. The default hashes are computed only when a part asks for
+// them.
+func (g *grouper) custom(parts []part, fv *frameView) []Hash {
 	vals := make([]string, len(parts))
 	dflt := -1
 	for i, pt := range parts {
@@ -301,14 +390,15 @@ func (g *grouper) custom(parts []part, fv *frameView, def []Hash) []Hash {
 		vals[i] = g.value(pt, fv)
 	}
 	if dflt < 0 {
-		return []Hash{g.sum(VariantCustom, vals...)}
+		return hashes(VariantCustom, nil, []digest{g.sum(VariantCustom, vals...)})
 	}
-	out := make([]Hash, 0, len(def))
-	for _, d := range def {
+	def := g.defaults()
+	sums := make([]digest, len(def))
+	for i, d := range def {
 		vals[dflt] = d.Value
-		out = append(out, g.sum(VariantCustom, vals...))
+		sums[i] = g.sum(VariantCustom, vals...)
 	}
-	return out
+	return hashes(VariantCustom, nil, sums)
 }
 
 // value resolves a fingerprint or title part.

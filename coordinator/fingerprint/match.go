@@ -128,7 +128,11 @@ type frameView struct {
 	function string // for matchers: the original or the reported name
 	inApp    bool
 	g        *grouper // for its URL memo
-	paths    []string // see pathList
+	// paths[:npaths] is pathList's answer once pathsDone: in the view
+	// itself, not a slice allocated per frame.
+	paths     [4]string
+	npaths    int8
+	pathsDone bool
 }
 
 func (v *frameView) empty() bool { return v.file == "" && v.fn == "" }
@@ -136,24 +140,26 @@ func (v *frameView) empty() bool { return v.file == "" && v.fn == "" }
 // pathList returns the paths a stack.abs_path matcher tries, computed on
 // first use: original source and minified URL, each raw and normalised.
 func (v *frameView) pathList() []string {
-	if v.paths != nil {
-		return v.paths
+	if v.pathsDone {
+		return v.paths[:v.npaths]
 	}
-	v.paths = make([]string, 0, 4)
 	add := func(p, n string) {
 		if p == "" {
 			return
 		}
-		v.paths = append(v.paths, p)
+		v.paths[v.npaths] = p
+		v.npaths++
 		if n != p && n != "" {
-			v.paths = append(v.paths, n)
+			v.paths[v.npaths] = n
+			v.npaths++
 		}
 	}
 	if o := v.frame.Original; o != nil {
 		add(o.Source, v.file)
 	}
 	add(v.frame.URL, v.g.normURL(v.frame.URL))
-	return v.paths
+	v.pathsDone = true
+	return v.paths[:v.npaths]
 }
 
 func (m *matcher) matchString(v string) bool {

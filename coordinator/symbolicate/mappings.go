@@ -237,24 +237,29 @@ func plainString(raw []byte) bool {
 // warm lookup: 8 rather than 16 halves it for 3.5 bytes per segment.
 const blockSegs = 8
 
-// coarseStep is how many checkpoints one entry of lineIndex.coarse spans.
-const coarseStep = 64
+// coarseStep is how many checkpoints one entry of lineIndex.coarse spans:
+// the fine search then reads two or three cache lines of cols.
+const coarseStep = 16
 
 // lineIndex is one decoded generated line.
 type lineIndex struct {
-	n      int       // the 0-based generated line
-	end    int       // offset in mappings just past the line
-	blocks []block   // a checkpoint every blockSegs segments
-	cols   []int32   // cols[k] is the generated column of blocks[k]'s segment
-	coarse []int32   // cols[k*coarseStep]: searched first, it stays in cache
-	sorted []segment // every segment, sorted, for a line whose columns go backwards
+	n      int          // the 0-based generated line
+	end    int          // offset in mappings just past the line
+	blocks []block      // a checkpoint every blockSegs segments
+	cols   []blockStart // where blocks[k]'s first segment is
+	coarse []int32      // cols[k*coarseStep].col: searched first, it stays in cache
+	sorted []segment    // every segment, sorted, for a line whose columns go backwards
 }
 
+// blockStart is the generated column and the offset in mappings of a
+// block's first segment. They are kept apart from the block in a dense
+// array, so that the binary search of a long line reads few cache lines;
+// and the offset is found with the column, so the load of the mappings
+// there does not wait for the load of the block.
+type blockStart struct{ col, off int32 }
+
 // block is the decoder state just before segment k*blockSegs of a line.
-// Its generated column is kept apart in lineIndex.cols: the binary search
-// of a long line then reads a dense array, not one cache line per step.
 type block struct {
-	off  int32 // offset of the segment in mappings
 	prev int32 // the generated column before it
 	st   [4]int32
 }
@@ -316,28 +321,57 @@ func (li *lineIndex) find(mappings []byte, column int) (segment, bool, error) {
 	lo, hi = max(lo-1, 0)*coarseStep, min(lo*coarseStep+1, len(li.cols))
 	for lo < hi {
 		mid := int(uint(lo+hi) >> 1)
-		if int(li.cols[mid]) < column {
+		if int(li.cols[mid].col) < column {
 			lo = mid + 1
 		} else {
 			hi = mid
 		}
 	}
 	i := max(lo-1, 0)
-	b := li.blocks[i]
-	st := vlqState{int64(b.st[0]), int64(b.st[1]), int64(b.st[2]), int64(b.st[3])}
+	start := int(li.cols[i].off)
+	b := &li.blocks[i]
+	src, line, col, name := int64(b.st[0]), int64(b.st[1]), int64(b.st[2]), int64(b.st[3])
 	genCol := int64(b.prev)
 	var cand segment
 	found := false
-	for off := int(b.off); off < li.end; {
-		s, next, err := decodeSegment(mappings, off, li.end, &genCol, &st)
-		if err != nil {
-			return segment{}, false, err
+	// decodeLine decoded and checked every segment of the line before
+	// the line was indexed, and mappings never change: decodeSegment's
+	// checks cannot fail here, and skipping them is most of the cost of
+	// walking a block. Accumulated values stay within int32, as checked.
+	p := mappings[:li.end]
+	for off := start; off < len(p); off++ { // off++ skips the ','
+		var v [5]int64
+		n := 0
+		for ; off < len(p) && p[off] != ','; n++ {
+			d := vlqDigit[p[off]]
+			off++
+			x := int64(d & 31)
+			for shift := uint(5); d&32 != 0; shift += 5 {
+				d = vlqDigit[p[off]]
+				off++
+				x |= int64(d&31) << shift
+			}
+			if x&1 != 0 {
+				x = -(x >> 1)
+			} else {
+				x >>= 1
+			}
+			v[n] = x
+		}
+		genCol += v[0]
+		s := segment{genCol: int32(genCol), src: -1, name: -1}
+		if n >= 4 {
+			src, line, col = src+v[1], line+v[2], col+v[3]
+			s.src, s.line, s.col = int32(src), int32(line), int32(col)
+			if n == 5 {
+				name += v[4]
+				s.name = int32(name)
+			}
 		}
 		if int(s.genCol) > column || found && int(s.genCol) == column && int(cand.genCol) == column {
 			break
 		}
 		cand, found = s, true
-		off = next
 	}
 	return cand, found, nil
 }
@@ -401,7 +435,7 @@ func (fm *flatMap) decodeLine(n int, st vlqState, index bool) (vlqState, *lineIn
 	if index {
 		li = &lineIndex{n: n, end: end}
 		n := (bytes.Count(fm.mappings[start:end], []byte{','})+1)/blockSegs + 1
-		li.blocks, li.cols = make([]block, 0, n), make([]int32, 0, n)
+		li.blocks, li.cols = make([]block, 0, n), make([]blockStart, 0, n)
 	}
 	begin := st
 	var genCol int64
@@ -415,9 +449,9 @@ func (fm *flatMap) decodeLine(n int, st vlqState, index bool) (vlqState, *lineIn
 		}
 		if index {
 			if k%blockSegs == 0 {
-				li.blocks = append(li.blocks, block{off: int32(off), prev: int32(prev),
+				li.blocks = append(li.blocks, block{prev: int32(prev),
 					st: [4]int32{int32(before.src), int32(before.line), int32(before.col), int32(before.name)}})
-				li.cols = append(li.cols, s.genCol)
+				li.cols = append(li.cols, blockStart{col: s.genCol, off: int32(off)})
 			}
 			sorted = sorted && s.genCol >= last
 			last = s.genCol
@@ -426,7 +460,7 @@ func (fm *flatMap) decodeLine(n int, st vlqState, index bool) (vlqState, *lineIn
 	}
 	if index {
 		for k := 0; k < len(li.cols); k += coarseStep {
-			li.coarse = append(li.coarse, li.cols[k])
+			li.coarse = append(li.coarse, li.cols[k].col)
 		}
 	}
 	if index && !sorted {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	gosourcemap "github.com/go-sourcemap/sourcemap"
@@ -24,16 +25,43 @@ type Map struct {
 	mu sync.Mutex
 	// byIndex holds a flat map's sources by index (noSource when it has
 	// no content), sources an index map's by name.
-	byIndex  []*sourceText
-	sources  map[string]*sourceText
-	nfuncs   int // function names cached in all sourceTexts
-	resolved map[genPos]resolved
+	// byIndex entries are read without the lock once set.
+	byIndex []atomic.Pointer[sourceText]
+	sources map[string]*sourceText
+	nfuncs  int // function names cached in all sourceTexts
+	nctx    int // Contexts cached in all sourceTexts
+	// resolved holds Resolve's answers, found through resolvedAt by the
+	// packed position: a small table of integers stays in cache where one
+	// of whole answers would miss on every lookup of a new position.
+	resolvedAt map[uint64]int32
+	resolved   []resolved
+	// seen is set when the cache has reached its bound, after which it
+	// never changes: a bit for every key in resolvedAt (and others that
+	// share it), so that a new position is told apart with one load from
+	// 32 KiB and no lock instead of a locked probe of a table that no
+	// longer fits in cache.
+	seen atomic.Pointer[seenFilter]
+}
+
+type seenFilter [1 << 12]uint64
+
+// seenBit is the word and bit of seen for a packed position.
+func seenBit(key uint64) (word int, bit uint64) {
+	h := (key * 0x9E3779B97F4A7C15) >> (64 - 18)
+	return int(h >> 6), 1 << (h & 63)
 }
 
 // noSource marks a flat map's source without sourcesContent.
 var noSource = &sourceText{}
 
-type genPos struct{ line, column, contextLines int }
+// packPos packs a Resolve request into a cache key; ok is false for one
+// out of the packed ranges (never seen in practice), which is not cached.
+func packPos(line, column, contextLines int) (key uint64, ok bool) {
+	if line < 0 || line >= 1<<28 || column < 0 || column >= 1<<28 || contextLines < -128 || contextLines > 127 {
+		return 0, false
+	}
+	return uint64(line)<<36 | uint64(column)<<8 | uint64(uint8(int8(contextLines))), true
+}
 
 // resolved is a cached Resolve result; the Context is shared read-only.
 type resolved struct {
@@ -51,12 +79,22 @@ type sourceText struct {
 	text   string
 	starts []int   // byte offset of each line
 	braces []int32 // byte offset of every '{' and '}', ascending
+	// cr: the text has a '\r'. Without one, a line's end need not be
+	// read to drop it: context lines then cost no read of the text.
+	cr bool
 	// funcs caches function names by the opening brace of the innermost
 	// block: every position in a block has the same name, so the header
 	// matching runs once per block, not once per position. Guarded by
 	// Map.mu.
 	funcs map[int32]string
+	// contexts caches Contexts by line and size for lines short enough
+	// that the column does not matter (see clip): the positions of a
+	// crash site, and many of one minified line, share an original line.
+	// Guarded by Map.mu; shared read-only, like the resolved cache's.
+	contexts map[contextKey]*Context
 }
+
+type contextKey struct{ line, n int }
 
 // ParseMap parses a source map. Callers should validate untrusted maps
 // with sourcemap.Validate first; a map that slipped past validation fails
@@ -67,7 +105,7 @@ type sourceText struct {
 // frame first resolves into it. ParseMap itself only splits the JSON and
 // indexes the line boundaries of the mappings.
 func ParseMap(data []byte) (*Map, error) {
-	m := &Map{sources: map[string]*sourceText{}, resolved: map[genPos]resolved{}}
+	m := &Map{sources: map[string]*sourceText{}, resolvedAt: map[uint64]int32{}}
 	fm, index, err := parseFlat(data)
 	switch {
 	case index:
@@ -78,7 +116,7 @@ func ParseMap(data []byte) (*Map, error) {
 		return nil, fmt.Errorf("parse source map: %w", err)
 	default:
 		m.flat = fm
-		m.byIndex = make([]*sourceText, len(fm.sources))
+		m.byIndex = make([]atomic.Pointer[sourceText], len(fm.sources))
 	}
 	segs := int64(bytes.Count(data, []byte{','}) + bytes.Count(data, []byte{';'}))
 	if m.flat != nil {
@@ -118,17 +156,43 @@ var ErrNoMapping = fmt.Errorf("position not covered by the source map")
 // be shared with other callers and must not be modified.
 func (m *Map) Resolve(line, column, contextLines int) (Position, *Context, error) {
 	// The same crash site repeats across events: remember answers.
-	k := genPos{line, column, contextLines}
+	k, cacheable := packPos(line, column, contextLines)
+	if !cacheable {
+		return m.resolve(line, column, contextLines)
+	}
+	if f := m.seen.Load(); f != nil {
+		// The cache is full and read-only: no lock.
+		if w, bit := seenBit(k); f[w]&bit != 0 {
+			if i, ok := m.resolvedAt[k]; ok {
+				r := m.resolved[i]
+				return r.pos, r.ctx, r.err
+			}
+		}
+		return m.resolve(line, column, contextLines)
+	}
 	m.mu.Lock()
-	r, ok := m.resolved[k]
+	i, ok := m.resolvedAt[k]
+	var r resolved
+	if ok {
+		r = m.resolved[i]
+	}
 	m.mu.Unlock()
 	if ok {
 		return r.pos, r.ctx, r.err
 	}
 	pos, ctx, err := m.resolve(line, column, contextLines)
 	m.mu.Lock()
-	if len(m.resolved) < maxFuncCache {
-		m.resolved[k] = resolved{pos, ctx, err}
+	if _, ok := m.resolvedAt[k]; !ok && len(m.resolved) < maxFuncCache {
+		m.resolvedAt[k] = int32(len(m.resolved))
+		m.resolved = append(m.resolved, resolved{pos, ctx, err})
+		if len(m.resolved) == maxFuncCache {
+			f := new(seenFilter)
+			for k := range m.resolvedAt {
+				w, bit := seenBit(k)
+				f[w] |= bit
+			}
+			m.seen.Store(f)
+		}
 	}
 	m.mu.Unlock()
 	return pos, ctx, err
@@ -196,7 +260,7 @@ func (m *Map) resolve(line, column, contextLines int) (pos Position, ctx *Contex
 	st := m.source(l.src, l.srcIndex)
 	if st != nil {
 		pos.Function = m.function(st, l.line, l.col)
-		ctx = st.context(l.line, l.col, contextLines)
+		ctx = m.context(st, l.line, l.col, contextLines)
 	}
 	if pos.Function == "" {
 		pos.Function = m.name(l)
@@ -205,11 +269,19 @@ func (m *Map) resolve(line, column, contextLines int) (pos Position, ctx *Contex
 }
 
 func (m *Map) source(src string, index int) *sourceText {
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	flat := index >= 0 && index < len(m.byIndex)
 	if flat {
-		if st := m.byIndex[index]; st != nil {
+		if st := m.byIndex[index].Load(); st != nil {
+			if st == noSource {
+				return nil
+			}
+			return st
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if flat {
+		if st := m.byIndex[index].Load(); st != nil {
 			if st == noSource {
 				return nil
 			}
@@ -232,9 +304,9 @@ func (m *Map) source(src string, index int) *sourceText {
 	case !flat:
 		m.sources[src] = st
 	case st == nil:
-		m.byIndex[index] = noSource
+		m.byIndex[index].Store(noSource)
 	default:
-		m.byIndex[index] = st
+		m.byIndex[index].Store(st)
 	}
 	return st
 }
@@ -265,6 +337,33 @@ func (m *Map) function(st *sourceText, line, col int) string {
 	return name
 }
 
+// context is st.context, cached when the column cannot change it.
+func (m *Map) context(st *sourceText, line, col, n int) *Context {
+	if cur, ok := st.line(line); !ok || n < 0 || len(cur) > maxContextLine {
+		return st.context(line, col, n)
+	}
+	k := contextKey{line, n}
+	m.mu.Lock()
+	c, ok := st.contexts[k]
+	m.mu.Unlock()
+	if ok {
+		return c
+	}
+	c = st.context(line, col, n)
+	m.mu.Lock()
+	if m.nctx < maxFuncCache {
+		if st.contexts == nil {
+			st.contexts = map[contextKey]*Context{}
+		}
+		if _, ok := st.contexts[k]; !ok {
+			st.contexts[k] = c
+			m.nctx++
+		}
+	}
+	m.mu.Unlock()
+	return c
+}
+
 // newSourceText indexes the line starts and braces of an original source
 // in one pass; sources are bounded by the map's size limit, so offsets fit
 // in 32 bits.
@@ -276,6 +375,8 @@ func newSourceText(s string) *sourceText {
 			st.starts = append(st.starts, i+1)
 		case '{', '}':
 			st.braces = append(st.braces, int32(i))
+		case '\r':
+			st.cr = true
 		}
 	}
 	return st
@@ -313,6 +414,9 @@ func (st *sourceText) line(n int) (string, bool) {
 	if n < len(st.starts) {
 		end = st.starts[n] - 1
 	}
+	if !st.cr {
+		return st.text[start:end], true
+	}
 	return strings.TrimSuffix(st.text[start:end], "\r"), true
 }
 
@@ -332,12 +436,20 @@ func (st *sourceText) context(line, col, n int) *Context {
 	if !ok || n < 0 {
 		return nil
 	}
-	c := &Context{Line: clip(cur, col)}
-	// One backing array for both sides: a frame's context costs two
-	// allocations, not one per line.
+	// One allocation for the Context and both sides' lines when they are
+	// the default five or fewer each, one backing array for both sides
+	// otherwise: never one per line.
 	pre, post := line-max(1, line-n), max(0, min(n, len(st.starts)-line))
+	var c *Context
+	var lines []string
+	if pre+post <= len(contextBuf{}.lines) {
+		b := &contextBuf{}
+		c, lines = &b.c, b.lines[:0:pre+post]
+	} else {
+		c, lines = &Context{}, make([]string, 0, pre+post)
+	}
+	c.Line = clip(cur, col)
 	if pre+post > 0 {
-		lines := make([]string, 0, pre+post)
 		if pre > 0 {
 			c.Pre = lines[:0:pre]
 		}
@@ -357,6 +469,12 @@ func (st *sourceText) context(line, col, n int) *Context {
 		c.Post = append(c.Post, clip(l, 0))
 	}
 	return c
+}
+
+// contextBuf is a Context with room for its lines.
+type contextBuf struct {
+	c     Context
+	lines [10]string
 }
 
 // clip shortens s to a window of maxContextLine bytes around col, on rune

@@ -90,12 +90,14 @@ func (s *Symbolicator) Symbolicate(ctx context.Context, project string, e *sdkpr
 		return nil, nil
 	}
 	out := make([]Frame, len(e.Stack))
-	// A stack has few distinct bundles: find and load each one once.
+	// A stack has few distinct bundles: find and load each one once, and
+	// classify each one's URL once.
 	var bundles []bundle
+	var origins []origin
 	// One allocation for the stack's original positions, not one a frame.
 	positions := make([]Position, len(e.Stack))
-	for i, f := range e.Stack {
-		out[i] = s.frame(ctx, project, e, f, &bundles, &positions[i])
+	for i := range e.Stack {
+		s.frame(ctx, project, e, &out[i], e.Stack[i], &bundles, &origins, &positions[i])
 	}
 	return out, ctx.Err()
 }
@@ -108,8 +110,9 @@ type bundle struct {
 	reason string
 }
 
-func (s *Symbolicator) frame(ctx context.Context, project string, e *sdkproto.Error, f sdkproto.Frame, bundles *[]bundle, pos *Position) Frame {
-	out := Frame{Frame: f}
+// frame symbolicates f into *out, which is zero.
+func (s *Symbolicator) frame(ctx context.Context, project string, e *sdkproto.Error, out *Frame, f sdkproto.Frame, bundles *[]bundle, origins *[]origin, pos *Position) {
+	out.Frame = f
 	switch {
 	case f.URL == "" || !resolvable(f.URL):
 		out.UnresolvedReason = "frame has no script URL"
@@ -118,14 +121,24 @@ func (s *Symbolicator) frame(ctx context.Context, project string, e *sdkproto.Er
 	case ctx.Err() != nil:
 		out.UnresolvedReason = "symbolication cancelled"
 	default:
-		s.resolve(ctx, project, e, &out, bundles, pos)
+		s.resolve(ctx, project, e, out, bundles, pos)
 	}
 	source := ""
 	if out.Original != nil {
 		source = out.Original.Source
 	}
-	out.InApp = inApp(e.URL, f.URL, source, out.Original != nil)
-	return out
+	var o *origin
+	for i := range *origins {
+		if (*origins)[i].url == f.URL {
+			o = &(*origins)[i]
+			break
+		}
+	}
+	if o == nil {
+		*origins = append(*origins, newOrigin(f.URL))
+		o = &(*origins)[len(*origins)-1]
+	}
+	out.InApp = o.inApp(e.URL, source, out.Original != nil)
 }
 
 func (s *Symbolicator) resolve(ctx context.Context, project string, e *sdkproto.Error, out *Frame, bundles *[]bundle, into *Position) {
@@ -349,6 +362,37 @@ func candidates(raw string) []string {
 		out = append(out, t)
 	}
 	return out
+}
+
+// origin is what inApp decides from a frame URL alone, for the frames of
+// one stack that share it; it gives the same answers as inApp.
+type origin struct {
+	url string
+	// never: an extension, node_modules or unresolvable URL is never in
+	// app, whatever resolved it.
+	never bool
+	// sameOrigin is inApp's answer for an unresolved frame, computed on
+	// first use (known).
+	sameOrigin, known bool
+}
+
+func newOrigin(frameURL string) origin {
+	// For a resolved frame with no source, inApp is false exactly when
+	// the URL alone rules the frame out.
+	return origin{url: frameURL, never: !inApp(frameURL, frameURL, "", true)}
+}
+
+func (o *origin) inApp(pageURL, source string, resolved bool) bool {
+	if o.never || strings.Contains(source, "node_modules/") {
+		return false
+	}
+	if resolved {
+		return true
+	}
+	if !o.known {
+		o.sameOrigin, o.known = inApp(pageURL, o.url, "", false), true
+	}
+	return o.sameOrigin
 }
 
 var extensionSchemes = []string{"chrome-extension:", "moz-extension:", "safari-extension:", "safari-web-extension:", "ms-browser-extension:", "edge-extension:"}
