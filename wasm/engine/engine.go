@@ -9,7 +9,9 @@
 // outputs can be compared byte for byte.
 //
 // The walk copies the input to the output and rewrites only the strings it
-// masks. It allocates nothing per string: Go compiled to wasm pays for
+// masks; what it copies unchanged is copied lazily (see jsontext.Reader),
+// in spans, so masking first checks, without writing, whether a string
+// changes. It allocates nothing per string: Go compiled to wasm pays for
 // every allocation several times over.
 package engine
 
@@ -94,9 +96,11 @@ type Engine struct {
 	maskIDs     map[int64]bool
 	optimistic  int // walks of children that may yet be undone (see node)
 	selFor      *policy.Resolved
-	selAttrs    []string  // the mask selectors of selFor: attribute names
-	selClasses  []string  // and class names
-	journal     []idEntry // ids they marked
+	msgFor      *policy.Resolved
+	msgSet      *noise.MessageSet // the noise messages of msgFor
+	selAttrs    []string          // the mask selectors of selFor: attribute names
+	selClasses  []string          // and class names
+	journal     []idEntry         // ids they marked
 
 	resp []byte
 }
@@ -159,17 +163,13 @@ func (e *Engine) apply(p *policy.Resolved, ctx Context, batch []byte, out []byte
 	defer jsontext.Catch(&err)
 	e.batch()
 	e.r.End()
+	e.r.Flush()
 	return nil
 }
 
-func (e *Engine) out(c byte) { e.r.Out = append(e.r.Out, c) }
-
-var litTrue, litFalse = []byte("true"), []byte("false")
-
 func (e *Engine) batch() {
 	r := &e.r
-	r.Open('{')
-	e.out('{')
+	r.OpenCopy('{')
 	n := 0
 	for r.NextKeyCopy(&n) {
 		switch string(r.Key()) {
@@ -183,7 +183,6 @@ func (e *Engine) batch() {
 			e.envelopeMember(r.Key())
 		}
 	}
-	e.out('}')
 }
 
 // envelopeMember handles a top-level member other than events.
@@ -201,9 +200,7 @@ func (e *Engine) envelopeMember(k []byte) {
 			if string(k) == "ua" && e.r.Peek() == '"' {
 				s, end, _ := e.r.String()
 				e.deviceUA = e.r.In[s:end]
-				e.out('"')
-				e.r.Write(e.deviceUA)
-				e.out('"')
+				e.r.Emit(s-1, end+1) // with its quotes
 				return
 			}
 			e.r.Copy()
@@ -221,7 +218,7 @@ func (e *Engine) envelopeMember(k []byte) {
 // when the walk reaches them.
 func (e *Engine) lookahead() {
 	r := &e.r
-	m, outLen, masked := r.Mark(), len(r.Out), e.masked
+	m, outLen, masked := r.Mark(), r.OutLen(), e.masked
 	r.Skip()
 	n := 1
 	for r.NextKey(&n) {
@@ -232,7 +229,8 @@ func (e *Engine) lookahead() {
 		e.envelopeMember(r.Key())
 	}
 	r.Restore(m)
-	r.Out, e.masked = r.Out[:outLen], masked
+	r.Truncate(outLen)
+	e.masked = masked
 	e.envelope = true
 }
 
@@ -244,9 +242,7 @@ func (e *Engine) sessionObj() {
 			if r.Peek() == '"' {
 				s, end, _ := r.String()
 				e.session.ID = r.In[s:end]
-				e.out('"')
-				e.r.Write(e.session.ID)
-				e.out('"')
+				r.Emit(s-1, end+1) // with its quotes
 				return
 			}
 			r.Copy()
@@ -261,17 +257,14 @@ func (e *Engine) sessionObj() {
 		case "flags":
 			e.object(func(k []byte) {
 				if (string(k) == "error" || string(k) == "support") && (r.Peek() == 't' || r.Peek() == 'f') {
+					s := r.Pos
 					v := r.Bool()
 					if string(k) == "error" {
 						e.session.Error = v
 					} else {
 						e.session.Support = v
 					}
-					if v {
-						e.r.Write(litTrue)
-					} else {
-						e.r.Write(litFalse)
-					}
+					r.Emit(s, r.Pos)
 					return
 				}
 				r.Copy()
@@ -331,13 +324,11 @@ func (e *Engine) object(member func(k []byte)) {
 		e.generic()
 		return
 	}
-	r.Open('{')
-	e.out('{')
+	r.OpenCopy('{')
 	n := 0
 	for r.NextKeyCopy(&n) {
 		member(r.Key())
 	}
-	e.out('}')
 }
 
 // array walks an array, calling elem for each element.
@@ -347,16 +338,11 @@ func (e *Engine) array(elem func()) {
 		e.generic()
 		return
 	}
-	r.Open('[')
-	e.out('[')
+	r.OpenCopy('[')
 	n := 0
-	for r.NextElem(&n) {
-		if n > 1 {
-			e.out(',')
-		}
+	for r.NextElemCopy(&n) {
 		elem()
 	}
-	e.out(']')
 }
 
 func (e *Engine) events() {
@@ -365,13 +351,12 @@ func (e *Engine) events() {
 		e.generic()
 		return
 	}
-	r.Open('[')
-	e.out('[')
+	r.OpenCopy('[')
 	n := 0
 	for r.NextElem(&n) {
 		e.event()
 	}
-	e.out(']')
+	r.Lit(']')
 }
 
 type eventState struct {
@@ -388,21 +373,20 @@ type eventState struct {
 // event walks one event and decides whether it is kept.
 func (e *Engine) event() {
 	r := &e.r
-	mark := len(r.Out)
+	mark := r.OutLen()
 	if e.kept > 0 {
-		e.out(',')
+		r.Lit(',')
 	}
 	if r.Peek() != '{' {
 		// Not an event: the strict decoder would have refused it. Drop it.
 		r.Skip()
-		r.Out = r.Out[:mark]
+		r.Truncate(mark)
 		return
 	}
 	e.evMasked = 0
 	ev := eventState{}
 	e.fp = e.fp[:0]
-	r.Open('{')
-	e.out('{')
+	r.OpenCopy('{')
 	n := 0
 	for r.NextKeyCopy(&n) {
 		k := r.Key()
@@ -413,7 +397,7 @@ func (e *Engine) event() {
 				continue
 			}
 			s, end, _ := r.String()
-			e.r.WriteToken(r.In[s-1 : end+1]) // with its quotes
+			r.Emit(s-1, end+1) // with its quotes
 			if string(k) == "id" {
 				ev.id = [2]int{s, end}
 			} else {
@@ -451,11 +435,10 @@ func (e *Engine) event() {
 			e.generic()
 		}
 	}
-	e.out('}')
 	reason := e.reason(&ev)
 	d := decision{id: ev.id, kind: ev.kind, reason: reason, masked: e.evMasked}
 	if reason != rKept {
-		r.Out = r.Out[:mark]
+		r.Truncate(mark)
 		e.dropped[reason]++
 		d.masked = 0
 	} else {
@@ -506,7 +489,7 @@ func (e *Engine) reason(ev *eventState) int {
 	in := e.r.In
 	typ := e.text(in[ev.typ[0]:ev.typ[1]], ev.typEsc, &e.scratch)
 	val := e.text(in[ev.value[0]:ev.value[1]], ev.valueEsc, &e.spare)
-	if noise.Message(typ, val, p.Messages) {
+	if e.messages().Match(typ, val) {
 		return rBrowser
 	}
 	if len(p.Fingerprints) > 0 {
@@ -524,6 +507,15 @@ func (e *Engine) reason(ev *eventState) int {
 		}
 	}
 	return rKept
+}
+
+// messages returns the noise messages of the policy, prepared once per
+// policy rather than searched for one by one in every error.
+func (e *Engine) messages() *noise.MessageSet {
+	if e.msgFor != e.p {
+		e.msgFor, e.msgSet = e.p, noise.NewMessageSet(e.p.Noise.Messages)
+	}
+	return e.msgSet
 }
 
 // text returns raw string content, unescaped into buf when it has escapes.
@@ -560,8 +552,7 @@ func (e *Engine) errorObj(ev *eventState) {
 		e.generic()
 		return
 	}
-	r.Open('{')
-	e.out('{')
+	r.OpenCopy('{')
 	n := 0
 	for r.NextKeyCopy(&n) {
 		k := r.Key()
@@ -575,13 +566,13 @@ func (e *Engine) errorObj(ev *eventState) {
 			switch string(k) {
 			case "type":
 				ev.typ, ev.typEsc = [2]int{s, end}, esc
-				e.r.WriteToken(r.In[s-1 : end+1]) // with its quotes
+				r.Emit(s-1, end+1) // with its quotes
 			case "value":
 				ev.value, ev.valueEsc = [2]int{s, end}, esc
 				e.strRead(s, end, esc, mDetect)
 			case "release":
 				ev.rel, ev.hasRelease = [2]int{s, end}, true
-				e.r.WriteToken(r.In[s-1 : end+1]) // with its quotes
+				r.Emit(s-1, end+1) // with its quotes
 			}
 		case "stack":
 			e.stack(ev)
@@ -616,7 +607,6 @@ func (e *Engine) errorObj(ev *eventState) {
 			e.generic()
 		}
 	}
-	e.out('}')
 }
 
 // stack walks an error's frames. It loops itself rather than through
@@ -628,19 +618,14 @@ func (e *Engine) stack(ev *eventState) {
 		e.generic()
 		return
 	}
-	r.Open('[')
-	e.out('[')
+	r.OpenCopy('[')
 	n := 0
-	for r.NextElem(&n) {
-		if n > 1 {
-			e.out(',')
-		}
+	for r.NextElemCopy(&n) {
 		if r.Peek() != '{' {
 			e.generic()
 			continue
 		}
-		r.Open('{')
-		e.out('{')
+		r.OpenCopy('{')
 		m := 0
 		for r.NextKeyCopy(&m) {
 			switch string(r.Key()) {
@@ -662,9 +647,7 @@ func (e *Engine) stack(ev *eventState) {
 				e.generic()
 			}
 		}
-		e.out('}')
 	}
-	e.out(']')
 }
 
 func (e *Engine) vitalMember(k []byte) {
@@ -690,26 +673,19 @@ func (e *Engine) breadcrumbs() {
 		e.generic()
 		return
 	}
-	r.Open('[')
-	e.out('[')
+	r.OpenCopy('[')
 	n := 0
-	for r.NextElem(&n) {
-		if n > 1 {
-			e.out(',')
-		}
+	for r.NextElemCopy(&n) {
 		if r.Peek() != '{' {
 			e.generic()
 			continue
 		}
-		r.Open('{')
-		e.out('{')
+		r.OpenCopy('{')
 		m := 0
 		for r.NextKeyCopy(&m) {
 			e.breadcrumbMember(r.Key())
 		}
-		e.out('}')
 	}
-	e.out(']')
 }
 
 func (e *Engine) breadcrumbMember(k []byte) {
@@ -775,8 +751,7 @@ func (e *Engine) generic() {
 	case '"':
 		e.str(mDetect)
 	case '{':
-		r.Open('{')
-		e.out('{')
+		r.OpenCopy('{')
 		n := 0
 		for r.NextKeyCopy(&n) {
 			switch {
@@ -788,7 +763,6 @@ func (e *Engine) generic() {
 				e.generic()
 			}
 		}
-		e.out('}')
 	case '[':
 		e.array(e.generic)
 	default:

@@ -18,7 +18,7 @@ import (
 const (
 	memoSlots = 1024    // direct-mapped: a collision replaces the older entry
 	memoArena = 1 << 16 // bytes of remembered strings; emptied when full
-	memoMin   = 6       // shorter strings are cheaper to scan than to look up
+	memoMin   = 2       // shorter strings are cheaper to scan than to look up
 )
 
 type memoEntry struct {
@@ -62,7 +62,23 @@ func (mm *memo) clean(b []byte, m mode) (bool, uint64) {
 	h = (h ^ t) * 0xC2B2AE3D27D4EB4F
 	h ^= h >> 32
 	en := &mm.slots[h%memoSlots]
-	return en.gen == mm.gen && en.h == h && en.m == uint8(m) && int(en.n) == len(b) && string(mm.arena[en.off:en.off+en.n]) == string(b), h
+	if en.gen != mm.gen || en.h != h || en.m != uint8(m) || int(en.n) != len(b) {
+		return false, h
+	}
+	// Compared here, eight bytes at a time, rather than by the runtime's
+	// memequal: two calls under wasm, for a string of a few words.
+	a := mm.arena[en.off : en.off+en.n]
+	for i = 0; i+8 <= len(b); i += 8 {
+		if binary.LittleEndian.Uint64(a[i:]) != binary.LittleEndian.Uint64(b[i:]) {
+			return false, h
+		}
+	}
+	for ; i < len(b); i++ {
+		if a[i] != b[i] {
+			return false, h
+		}
+	}
+	return true, h
 }
 
 // add remembers that b, of hash h, was left unchanged in mode m.
@@ -74,5 +90,11 @@ func (mm *memo) add(b []byte, m mode, h uint64) {
 		mm.reset()
 	}
 	mm.slots[h%memoSlots] = memoEntry{h: h, off: uint32(len(mm.arena)), n: uint32(len(b)), gen: mm.gen, m: uint8(m)}
-	mm.arena = append(mm.arena, b...)
+	// Stored back only when it moved: storing the slice costs a write
+	// barrier while a collection runs (see keep).
+	if a := append(mm.arena, b...); cap(a) != cap(mm.arena) {
+		mm.arena = a
+	} else {
+		mm.arena = mm.arena[:len(a)]
+	}
 }

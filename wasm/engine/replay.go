@@ -40,7 +40,7 @@ func (e *Engine) memberInt(k string) int64 {
 	r.Open('{')
 	n := 0
 	for r.NextKey(&n) {
-		if string(r.Key()) == k {
+		if equalKey(r.Key(), k) {
 			if c := r.Peek(); c == '-' || c >= '0' && c <= '9' {
 				return r.Int()
 			}
@@ -51,6 +51,20 @@ func (e *Engine) memberInt(k string) int64 {
 	return -1
 }
 
+// equalKey reports whether b is s, a short key: byte by byte rather than
+// by the runtime's memequal, two calls under wasm.
+func equalKey(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := range b {
+		if b[i] != s[i] {
+			return false
+		}
+	}
+	return true
+}
+
 func (e *Engine) rrEvent() {
 	r := &e.r
 	if r.Peek() != '{' {
@@ -58,10 +72,15 @@ func (e *Engine) rrEvent() {
 		return
 	}
 	typ := e.memberInt("type")
-	r.Open('{')
-	e.out('{')
+	r.OpenCopy('{')
 	n := 0
 	for r.NextKeyCopy(&n) {
+		if k := r.Key(); len(k) > 8 {
+			if a, b := keyWords(k); kTimestamp.eq(len(k), a, b) {
+				r.Copy()
+				continue
+			}
+		}
 		switch string(r.Key()) {
 		case "data":
 			e.rrData(typ)
@@ -71,7 +90,6 @@ func (e *Engine) rrEvent() {
 			e.generic()
 		}
 	}
-	e.out('}')
 }
 
 func (e *Engine) rrData(typ int64) {
@@ -121,6 +139,18 @@ func (e *Engine) rrData(typ int64) {
 // its name, which says what it is whatever the source.
 func (e *Engine) incrementalMember(k []byte) {
 	r := &e.r
+	// The common keys of more than eight bytes by their words (see
+	// longKey); the others are found by the switch.
+	if len(k) > 8 {
+		switch a, b := keyWords(k); {
+		case kAttributes.eq(len(k), a, b):
+			e.array(e.attributeMutation)
+			return
+		case kPositions.eq(len(k), a, b), kIsChecked.eq(len(k), a, b), kTimeOffset.eq(len(k), a, b):
+			r.Copy()
+			return
+		}
+	}
 	switch string(k) {
 	case "adds":
 		e.array(e.add)
@@ -146,6 +176,14 @@ func (e *Engine) incrementalMember(k []byte) {
 		e.generic()
 	}
 }
+
+// The node keys of more than eight bytes.
+var (
+	kAttributes, kChildNodes, kTextContent = newLongKey("attributes"), newLongKey("childNodes"), newLongKey("textContent")
+	kCompatMode, kIsShadowHost, kNeedBlock = newLongKey("compatMode"), newLongKey("isShadowHost"), newLongKey("needBlock")
+	kPositions, kIsChecked, kTimeOffset    = newLongKey("positions"), newLongKey("isChecked"), newLongKey("timeOffset")
+	kTimestamp, kPlaceholder               = newLongKey("timestamp"), newLongKey("placeholder")
+)
 
 // nodeCtx is what a node inherits from its ancestors.
 type nodeCtx struct {
@@ -220,7 +258,7 @@ func (e *Engine) node(ctx nodeCtx) {
 		e.generic()
 		return
 	}
-	mk, outLen, evMasked, jl := r.Mark(), len(r.Out), e.evMasked, len(e.journal)
+	mk, outLen, evMasked, jl := r.Mark(), r.OutLen(), e.evMasked, len(e.journal)
 	// With lookahead, a tag and attributes that follow the children are
 	// read before walking them; without, meeting one there starts the
 	// node again with lookahead.
@@ -228,24 +266,70 @@ func (e *Engine) node(ctx nodeCtx) {
 walk:
 	var st nodeState
 	early := false // children were walked before the tag and attributes
-	r.Open('{')
-	e.out('{')
+	r.OpenCopy('{')
 	n := 0
 	for r.NextKeyCopy(&n) {
 		k := r.Key()
+		// Keys of more than eight bytes by their words (see longKey).
+		if len(k) > 8 {
+			switch a, b := keyWords(k); {
+			case kAttributes.eq(len(k), a, b):
+				if early {
+					r.Restore(mk)
+					r.Truncate(outLen)
+					e.evMasked = evMasked
+					e.undoIDs(jl)
+					lookahead = true
+					goto walk
+				}
+				st.seenAttr = true
+				st.masked = e.elementAttributes(st.tag, ctx.masked)
+			case kChildNodes.eq(len(k), a, b):
+				if !st.seenTag || !st.seenAttr {
+					if lookahead {
+						e.nodeLookahead(&st, ctx.masked)
+					} else {
+						early = true
+					}
+				}
+				child := nodeCtx{masked: ctx.masked || st.masked, style: st.tag == tagStyle, textarea: st.tag == tagTextarea}
+				if early {
+					e.optimistic++
+					e.children(child)
+					e.optimistic--
+				} else {
+					e.children(child)
+				}
+			case kTextContent.eq(len(k), a, b):
+				if r.Peek() == '"' {
+					s, end, esc := r.String()
+					o := r.OutLen() + 1
+					r.Emit(s-1, end+1) // with its quotes
+					st.text, st.textEsc, st.hasText = [2]int{o, o + end - s}, esc, true
+					continue
+				}
+				e.generic()
+			case kCompatMode.eq(len(k), a, b), kIsShadowHost.eq(len(k), a, b), kNeedBlock.eq(len(k), a, b):
+				r.Copy()
+			default:
+				e.generic()
+			}
+			continue
+		}
 		switch string(k) {
 		case "type":
 			if c := r.Peek(); c >= '0' && c <= '9' {
 				s := r.Pos
 				st.typ = r.Int()
-				e.r.WriteToken(r.In[s:r.Pos])
+				r.Emit(s, r.Pos)
 				continue
 			}
 			e.generic()
 		case "tagName":
 			if early {
 				r.Restore(mk)
-				r.Out, e.evMasked = r.Out[:outLen], evMasked
+				r.Truncate(outLen)
+				e.evMasked = evMasked
 				e.undoIDs(jl)
 				lookahead = true
 				goto walk
@@ -253,53 +337,15 @@ walk:
 			if r.Peek() == '"' {
 				s, end, _ := r.String()
 				st.tag, st.seenTag = tagOf(r.In[s:end]), true
-				e.r.WriteToken(r.In[s-1 : end+1]) // with its quotes
-				continue
-			}
-			e.generic()
-		case "attributes":
-			if early {
-				r.Restore(mk)
-				r.Out, e.evMasked = r.Out[:outLen], evMasked
-				e.undoIDs(jl)
-				lookahead = true
-				goto walk
-			}
-			st.seenAttr = true
-			st.masked = e.elementAttributes(st.tag, ctx.masked)
-		case "childNodes":
-			if !st.seenTag || !st.seenAttr {
-				if lookahead {
-					e.nodeLookahead(&st, ctx.masked)
-				} else {
-					early = true
-				}
-			}
-			child := nodeCtx{masked: ctx.masked || st.masked, style: st.tag == tagStyle, textarea: st.tag == tagTextarea}
-			if early {
-				e.optimistic++
-				e.children(child)
-				e.optimistic--
-			} else {
-				e.children(child)
-			}
-		case "textContent":
-			if r.Peek() == '"' {
-				s, end, esc := r.String()
-				a := len(r.Out) + 1
-				e.r.WriteToken(r.In[s-1 : end+1]) // with its quotes
-				st.text, st.textEsc, st.hasText = [2]int{a, a + end - s}, esc, true
+				r.Emit(s-1, end+1) // with its quotes
 				continue
 			}
 			e.generic()
 		case "isStyle":
 			if c := r.Peek(); c == 't' || c == 'f' {
+				s := r.Pos
 				st.isStyle = r.Bool()
-				if st.isStyle {
-					e.r.Write(litTrue)
-				} else {
-					e.r.Write(litFalse)
-				}
+				r.Emit(s, r.Pos)
 				continue
 			}
 			r.Copy()
@@ -307,17 +353,16 @@ walk:
 			if c := r.Peek(); c == '-' || c >= '0' && c <= '9' {
 				s := r.Pos
 				st.id, st.hasID = r.Int(), true
-				e.r.WriteToken(r.In[s:r.Pos])
+				r.Emit(s, r.Pos)
 				continue
 			}
 			r.Copy()
-		case "rootId", "isSVG", "name", "publicId", "systemId", "compatMode", "isShadowHost", "isShadow", "needBlock", "isCustom":
+		case "rootId", "isSVG", "name", "publicId", "systemId", "isShadow", "isCustom":
 			r.Copy()
 		default:
 			e.generic()
 		}
 	}
-	e.out('}')
 	if st.hasID {
 		switch {
 		case st.tag == tagStyle || st.isStyle || ctx.style && st.typ == nodeText:
@@ -334,7 +379,13 @@ walk:
 		case ctx.textarea && e.p.Masking.Inputs:
 			m = mStars
 		}
-		if e.rewrite(st.text[0], st.text[1], st.textEsc, m) {
+		// The text was written unmasked before the tag and attributes
+		// that decide its masking were known; it is rewritten where it
+		// lies in the output.
+		a, b := st.text[0], st.text[1]
+		if repl, changed := e.maskString(r.OutSlice(a, b), st.textEsc, m); changed {
+			r.Flush()
+			e.splice(a, b, repl)
 			e.evMasked++
 		}
 	}
@@ -386,16 +437,11 @@ func (e *Engine) children(ctx nodeCtx) {
 		e.generic()
 		return
 	}
-	r.Open('[')
-	e.out('[')
+	r.OpenCopy('[')
 	n := 0
-	for r.NextElem(&n) {
-		if n > 1 {
-			e.out(',')
-		}
+	for r.NextElemCopy(&n) {
 		e.node(ctx)
 	}
-	e.out(']')
 }
 
 // nodeLookahead reads the tag and attributes of a node whose children
@@ -516,11 +562,12 @@ func (e *Engine) elementAttributes(tag int, inherited bool) bool {
 		e.generic()
 		return false
 	}
-	m, outLen, evMasked := r.Mark(), len(r.Out), e.evMasked
+	m, outLen, evMasked := r.Mark(), r.OutLen(), e.evMasked
 	masked := e.walkAttributes(tag, inherited, true)
 	if masked && !inherited {
 		r.Restore(m)
-		r.Out, e.evMasked = r.Out[:outLen], evMasked
+		r.Truncate(outLen)
+		e.evMasked = evMasked
 		e.walkAttributes(tag, true, false)
 	}
 	return masked
@@ -531,8 +578,7 @@ func (e *Engine) elementAttributes(tag int, inherited bool) bool {
 // maskedBy does).
 func (e *Engine) walkAttributes(tag int, hide, find bool) bool {
 	r := &e.r
-	r.Open('{')
-	e.out('{')
+	r.OpenCopy('{')
 	masked := false
 	n := 0
 	for r.NextKeyCopy(&n) {
@@ -546,13 +592,12 @@ func (e *Engine) walkAttributes(tag int, hide, find bool) bool {
 				if e.selectorClass(r.In[s:end]) {
 					masked = true
 				}
-				r.WriteToken(r.In[s-1 : end+1]) // class is copied
+				r.Emit(s-1, end+1) // class is copied
 				continue
 			}
 		}
 		e.attribute(name, tag, hide, false)
 	}
-	e.out('}')
 	return masked
 }
 
@@ -560,6 +605,16 @@ func (e *Engine) walkAttributes(tag int, hide, find bool) bool {
 func (e *Engine) attribute(name []byte, tag int, hidden, mutation bool) {
 	r := &e.r
 	strict := e.p.Masking.Strict
+	if len(name) > 8 {
+		if a, b := keyWords(name); kPlaceholder.eq(len(name), a, b) {
+			if strict || hidden {
+				e.str(mStars)
+			} else {
+				e.str(mDetect)
+			}
+			return
+		}
+	}
 	switch string(name) {
 	case "style", "_cssText", "class", "id", "rel", "type", "media", "rr_dataURL", "integrity", "crossorigin",
 		"d", "viewBox", "points", "transform", "xmlns", "xmlns:xlink", "for", "role", "tabindex", "lang", "dir",

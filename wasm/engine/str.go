@@ -1,6 +1,9 @@
 package engine
 
 import (
+	"encoding/binary"
+	"math/bits"
+
 	"github.com/rearview-dev/rearview/wasm/jsontext"
 	"github.com/rearview-dev/rearview/wasm/mask"
 )
@@ -21,17 +24,33 @@ const (
 // field. A value that is not a string is walked generically.
 func (e *Engine) str(m mode) {
 	r := &e.r
+	var s, end int
+	var esc bool
+	// A string without escapes is found here, the rest by String: under
+	// wasm its call costs about as much as the scan.
+	if in, p := r.In, r.Pos; p < len(in) && in[p] == '"' {
+		for i := p + 1; i+8 <= len(in); i += 8 {
+			if sp := jsontext.Special(binary.LittleEndian.Uint64(in[i:])); sp != 0 {
+				if i += bits.TrailingZeros64(sp) >> 3; in[i] == '"' {
+					s, end, r.Pos = p+1, i, i+1
+					goto read
+				}
+				break
+			}
+		}
+	}
 	if r.Peek() != '"' {
 		e.generic()
 		return
 	}
-	s, end, esc := r.String()
+	s, end, esc = r.String()
+read:
 	// strRead, inlined by hand: this runs for most strings, and under
 	// wasm a call costs more than these lines.
-	o := len(r.Out) + 1
-	r.WriteToken(r.In[s-1 : end+1]) // with its quotes
-	if e.rewrite(o, o+end-s, esc, m) {
-		e.evMasked++
+	if repl, changed := e.maskString(r.In[s:end], esc, m); changed {
+		e.replace(s, end, repl)
+	} else {
+		r.Emit(s-1, end+1) // with its quotes
 	}
 }
 
@@ -40,25 +59,35 @@ func (e *Engine) str(m mode) {
 // before masking it read it once and call this, rather than reading it
 // twice.
 func (e *Engine) strRead(s, end int, esc bool, m mode) {
-	r := &e.r
-	o := len(r.Out) + 1
-	r.WriteToken(r.In[s-1 : end+1]) // with its quotes
-	if e.rewrite(o, o+end-s, esc, m) {
-		e.evMasked++
+	if repl, changed := e.maskString(e.r.In[s:end], esc, m); changed {
+		e.replace(s, end, repl)
+	} else {
+		e.r.Emit(s-1, end+1) // with its quotes
 	}
 }
 
-// rewrite masks, in place in the output, the raw string content at
-// Out[a:b] (esc: it holds escapes) and reports whether it changed. The
-// content may shrink: what follows it in Out moves.
-func (e *Engine) rewrite(a, b int, esc bool, m mode) bool {
+// replace writes the string whose raw content is In[s:end] with repl as
+// its content, counting a masked field.
+func (e *Engine) replace(s, end int, repl []byte) {
 	r := &e.r
+	r.Emit(s-1, s) // the opening quote
+	r.WriteBytes(repl)
+	r.Emit(end, end+1)
+	e.evMasked++
+}
+
+// maskString returns the raw string content v (esc: it holds escapes) masked
+// by m, and whether that changed it. It does not write v, which may lie in
+// the input or in the output: a string that needs no masking (most) is
+// left where it is and copied with its neighbours. The result aliases a
+// buffer of e, valid until the next call.
+func (e *Engine) maskString(v []byte, esc bool, m mode) ([]byte, bool) {
 	switch m {
 	case mCopy:
-		return false
+		return nil, false
 	case mStarsText, mDetectText:
-		if looksLikeCSS(r.Out[a:b]) {
-			return false
+		if looksLikeCSS(v) {
+			return nil, false
 		}
 		if m == mDetectText {
 			m = mDetect
@@ -66,38 +95,50 @@ func (e *Engine) rewrite(a, b int, esc bool, m mode) bool {
 		}
 		fallthrough
 	case mStars:
-		var changed bool
-		e.scratch, changed = mask.AppendStars(e.scratch[:0], r.Out[a:b])
-		if changed {
-			e.splice(a, b, e.scratch)
-		}
-		return changed
+		buf, changed := mask.AppendStars(e.scratch[:0], v)
+		keep(&e.scratch, buf)
+		return buf, changed
 	}
 	if !esc {
-		v := r.Out[a:b]
 		if m == mDetect && !mask.MayMatch(v) {
-			return false // what Detect would find first, before the memo
+			return nil, false // what Detect would find first, before the memo
 		}
-		if len(v) < memoMin {
-			return e.detect(v, m) > 0
+		var h uint64
+		if len(v) >= memoMin {
+			var clean bool
+			if clean, h = e.memo.clean(v, m); clean {
+				return nil, false
+			}
 		}
-		clean, h := e.memo.clean(v, m)
-		if clean {
-			return false
+		// The detectors mask in place: run them on a copy.
+		buf := append(e.scratch[:0], v...)
+		keep(&e.scratch, buf)
+		if e.detect(buf, m) > 0 {
+			return buf, true
 		}
-		if e.detect(v, m) > 0 {
-			return true
+		if len(v) >= memoMin {
+			e.memo.add(v, m, h)
 		}
-		e.memo.add(v, m, h)
-		return false
+		return nil, false
 	}
-	e.scratch = jsontext.Unescape(e.scratch[:0], r.Out[a:b])
-	if e.detect(e.scratch, m) == 0 {
-		return false
+	buf := jsontext.Unescape(e.scratch[:0], v)
+	keep(&e.scratch, buf)
+	if e.detect(buf, m) == 0 {
+		return nil, false
 	}
-	e.spare = jsontext.AppendEscaped(e.spare[:0], e.scratch)
-	e.splice(a, b, e.spare)
-	return true
+	out := jsontext.AppendEscaped(e.spare[:0], buf)
+	keep(&e.spare, out)
+	return out, true
+}
+
+// keep stores buf, appended to *dst[:0], in *dst only when it moved:
+// storing a slice in the Engine costs a write barrier whenever a garbage
+// collection is running, and under wasm one runs until the module next
+// allocates, for whole batches (see jsontext.Reader.write).
+func keep(dst *[]byte, buf []byte) {
+	if cap(buf) != cap(*dst) {
+		*dst = buf
+	}
 }
 
 func (e *Engine) detect(b []byte, m mode) int {
@@ -117,7 +158,8 @@ func (e *Engine) queryParam(name []byte) bool {
 	return false
 }
 
-// splice replaces Out[a:b] with repl.
+// splice replaces Out[a:b] with repl; Out must hold all the output (see
+// jsontext.Reader.Flush).
 func (e *Engine) splice(a, b int, repl []byte) {
 	out := e.r.Out
 	if len(repl) <= b-a {
@@ -151,4 +193,29 @@ func looksLikeCSS(b []byte) bool {
 		}
 	}
 	return open && close && colon
+}
+
+// longKey is a key of nine to sixteen bytes, as two overlapping words:
+// Go compares a constant of more than eight bytes by calling the runtime's
+// memequal, two calls under wasm, where this compares two words inline.
+type longKey struct {
+	n    int
+	a, b uint64
+}
+
+func newLongKey(s string) longKey {
+	if len(s) < 9 || len(s) > 16 {
+		panic("longKey: " + s)
+	}
+	return longKey{len(s), binary.LittleEndian.Uint64([]byte(s)), binary.LittleEndian.Uint64([]byte(s[len(s)-8:]))}
+}
+
+// eq reports whether a key of n bytes whose words (see keyWords) are a
+// and b is the key.
+func (l *longKey) eq(n int, a, b uint64) bool { return n == l.n && a == l.a && b == l.b }
+
+// keyWords returns the first and the last eight bytes of k, which has at
+// least eight, as words.
+func keyWords(k []byte) (uint64, uint64) {
+	return binary.LittleEndian.Uint64(k), binary.LittleEndian.Uint64(k[len(k)-8:])
 }

@@ -43,10 +43,21 @@ func Catch(err *error) {
 const MaxDepth = 512
 
 // Reader reads JSON from In starting at Pos and appends to Out.
+//
+// Output is lazy: what a walk copies unchanged from In is not copied at
+// once but joins a pending span of In, In[ps:pe], copied to Out with one
+// copy only when something else must follow it (a masked string, bytes
+// the input does not hold there, skipped whitespace, a jump). The output
+// written so far is Out followed by the pending span; OutLen, Truncate and
+// OutSlice work on that whole. Most of a batch is copied unchanged, and
+// under wasm the copy of each token (a call, a branch on its length) cost
+// more than finding it.
 type Reader struct {
 	In    []byte
 	Pos   int
 	Out   []byte
+	ps    int // the pending span of In, output after Out
+	pe    int
 	depth int
 	// KeyEscaped reports whether the last key read by NextKey held
 	// escapes: when false Key is the key exactly as it appears in the
@@ -85,6 +96,7 @@ func (r *Reader) Restore(m Mark) { r.Pos, r.depth = m.pos, m.depth }
 // Reset points r at a new input, keeping its buffers.
 func (r *Reader) Reset(in []byte, out []byte) {
 	r.In, r.Pos, r.Out, r.depth = in, 0, out, 0
+	r.ps, r.pe = 0, 0
 	r.KeyStart, r.KeyEnd, r.KeyEscaped, r.KeyColon = 0, 0, false, false
 }
 
@@ -160,21 +172,70 @@ func (r *Reader) Open(c byte) {
 	}
 }
 
+// OpenCopy is Open that also writes c: one call where Open and Lit were
+// two (under wasm a call costs far more than natively).
+func (r *Reader) OpenCopy(c byte) {
+	if r.Pos < len(r.In) && r.In[r.Pos] == c {
+		r.Pos++
+	} else {
+		r.expect(c)
+	}
+	r.depth++
+	if r.depth > MaxDepth {
+		r.Fail("nesting too deep")
+	}
+	r.Emit(r.Pos-1, r.Pos)
+}
+
 // NextKey advances to the next member of the object opened with Open('{'):
 // it consumes the separating comma, reads the key (see Key) and consumes
 // the colon. It returns false, having consumed '}', at the end. n counts the
 // members read so far and must start at 0.
 func (r *Reader) NextKey(n *int) bool { return r.nextKey(n, false) }
 
-// NextKeyCopy is NextKey that also writes the member's separator and key to
-// Out, compact (`,"key":`, the comma unless it is the first). Under wasm a
-// call costs far more than natively: this makes one call per key, and in
-// compact input copies the comma, key and colon with one copy.
+// NextKeyCopy is NextKey that also writes the member's separator and key,
+// compact (`,"key":`, the comma unless it is the first), and at the end the
+// closing brace. Under wasm a call costs far more than natively: this
+// makes one call per key, and in compact input leaves the comma, key and
+// colon in the pending span.
 func (r *Reader) NextKeyCopy(n *int) bool { return r.nextKey(n, true) }
 
 func (r *Reader) nextKey(n *int, write bool) bool {
+	// The common case first, with as few tests as it takes: in compact
+	// input, the comma (unless first), a plain key of up to 16 bytes, its
+	// quote and the colon. Anything else, including what is invalid, takes
+	// the general path below from the start.
+	if in, p := r.In, r.Pos; p+19 <= len(in) {
+		c := in[p]
+		if c == ',' && *n > 0 {
+			p++
+			c = in[p]
+		}
+		if c == '"' && (*n == 0 || p != r.Pos) {
+			i := p + 1
+			m := special(binary.LittleEndian.Uint64(in[i:]))
+			if m == 0 {
+				i += 8
+				m = special(binary.LittleEndian.Uint64(in[i:]))
+			}
+			if m != 0 {
+				if j := i + bits.TrailingZeros64(m)>>3; in[j] == '"' && in[j+1] == ':' {
+					*n++
+					r.KeyStart, r.KeyEnd, r.KeyEscaped, r.KeyColon = p+1, j, false, true
+					if write {
+						r.Emit(r.Pos, j+2) // with the comma, if any
+					}
+					r.Pos = j + 2
+					return true
+				}
+			}
+		}
+	}
 	c := r.Peek()
 	if c == '}' {
+		if write {
+			r.Emit(r.Pos, r.Pos+1)
+		}
 		r.Pos++
 		r.depth--
 		return false
@@ -225,10 +286,11 @@ got:
 	}
 	if esc {
 		if *n > 1 {
-			r.Out = append(r.Out, ',')
+			r.Lit(',')
 		}
+		r.Flush()
 		r.Out = AppendQuoted(r.Out, r.keyBuf)
-		r.Out = append(r.Out, ':')
+		r.Lit(':')
 		return true
 	}
 	s-- // the opening quote
@@ -237,24 +299,14 @@ got:
 		if r.In[s-1] == ',' {
 			s--
 		} else {
-			r.Out = append(r.Out, ',')
+			r.Lit(',')
 		}
 	}
-	k := r.In[s : e+1]
 	if colon {
-		k = r.In[s : e+2]
-	}
-	// Most keys are short: see WriteToken, inlined here by hand.
-	if o := len(r.Out); len(k) <= 16 && cap(k) >= 16 && cap(r.Out)-o >= 16 {
-		w := r.Out[o : o+16]
-		binary.LittleEndian.PutUint64(w, binary.LittleEndian.Uint64(k[:8]))
-		binary.LittleEndian.PutUint64(w[8:], binary.LittleEndian.Uint64(k[8:16]))
-		r.Out = r.Out[:o+len(k)]
+		r.Emit(s, e+2)
 	} else {
-		r.Write(k)
-	}
-	if !colon {
-		r.Out = append(r.Out, ':')
+		r.Emit(s, e+1)
+		r.Lit(':')
 	}
 	return true
 }
@@ -275,6 +327,28 @@ func (r *Reader) NextElem(n *int) bool {
 		}
 		r.Pos++
 		r.WS()
+	}
+	*n++
+	return true
+}
+
+// NextElemCopy is NextElem that also writes the separating comma, and at
+// the end the closing bracket.
+func (r *Reader) NextElemCopy(n *int) bool {
+	c := r.Peek()
+	if c == ']' {
+		r.Emit(r.Pos, r.Pos+1)
+		r.Pos++
+		r.depth--
+		return false
+	}
+	if *n > 0 {
+		if c != ',' {
+			r.Fail("expected ',' or ']'")
+		}
+		r.Emit(r.Pos, r.Pos+1)
+		r.Pos++
+		r.ws()
 	}
 	*n++
 	return true
@@ -343,9 +417,13 @@ func (r *Reader) String() (start, end int, escaped bool) {
 	}
 }
 
-// special flags the high bit of the bytes of v that end or escape a
-// string or are control characters; the lowest flagged byte is exact
-// (borrows only run upwards from it).
+// Special flags the high bit of the bytes of v, eight bytes of a string's
+// content read little-endian, that end or escape the string or are
+// control characters; the lowest flagged byte is exact (borrows only run
+// upwards from it). Callers that find a plain string themselves, to save
+// a call to String under wasm, use it.
+func Special(v uint64) uint64 { return special(v) }
+
 func special(v uint64) uint64 {
 	q := v ^ ('"' * lo8)
 	b := v ^ ('\\' * lo8)
@@ -393,48 +471,128 @@ func (r *Reader) Skip() {
 	}
 }
 
-// Copy reads one value and appends its bytes to Out unchanged.
+// Copy reads one value and writes its bytes unchanged.
 func (r *Reader) Copy() {
 	r.ws()
-	s := r.Pos
-	// Strings and numbers, most of what is copied, without Skip's call.
+	in, s := r.In, r.Pos
+	// Strings and numbers, most of what is copied, without Skip's call,
+	// and in their common forms (a string without escapes, an integer)
+	// without String's or Number's: under wasm the call costs about as
+	// much as the scan. Anything else is read again from s by them.
 	var c byte
-	if s < len(r.In) {
-		c = r.In[s]
+	if s < len(in) {
+		c = in[s]
 	}
 	switch {
 	case c == '"':
+		for i := s + 1; i+8 <= len(in); i += 8 {
+			if m := special(binary.LittleEndian.Uint64(in[i:])); m != 0 {
+				if i += bits.TrailingZeros64(m) >> 3; in[i] == '"' {
+					r.Pos = i + 1
+					r.Emit(s, i+1)
+					return
+				}
+				break
+			}
+		}
 		r.String()
-	case c == '-' || c-'0' <= 9:
+	case c-'1' <= 8:
+		i := s + 1
+		for i < len(in) && in[i]-'0' <= 9 {
+			i++
+		}
+		if i < len(in) && (in[i] == '.' || in[i]|0x20 == 'e') {
+			r.Number()
+		} else {
+			r.Pos = i
+		}
+	case c == '-' || c == '0':
 		r.Number()
 	default:
 		r.Skip()
 	}
-	r.WriteToken(r.In[s:r.Pos])
+	r.Emit(s, r.Pos)
 }
 
-// WriteToken is Write for a slice of In, most often a short token: one of
-// at most 16 bytes is copied as two words, without a call to memmove
-// (under wasm the call costs more than the copy). The bytes beyond the
-// token, read within In's capacity and written within Out's, belong to
-// neither.
-func (r *Reader) WriteToken(v []byte) {
-	if o := len(r.Out); len(v) <= 16 && cap(v) >= 16 && cap(r.Out)-o >= 16 {
-		w := r.Out[o : o+16]
-		binary.LittleEndian.PutUint64(w, binary.LittleEndian.Uint64(v[:8]))
-		binary.LittleEndian.PutUint64(w[8:], binary.LittleEndian.Uint64(v[8:16]))
-		r.Out = r.Out[:o+len(v)]
+// Emit writes In[s:e]. When it follows the pending span it only extends
+// it (compact input copied unchanged: most calls); otherwise the span is
+// copied to Out and In[s:e] starts the next one.
+func (r *Reader) Emit(s, e int) {
+	if s != r.pe {
+		r.restart(s)
+	}
+	r.pe = e
+}
+
+// restart copies the pending span to Out and starts an empty one at s.
+func (r *Reader) restart(s int) {
+	if r.pe > r.ps {
+		r.write(r.In[r.ps:r.pe])
+	}
+	r.ps, r.pe = s, s
+}
+
+// Lit writes the byte c. When the input holds c right after the pending
+// span, as it does for a bracket or comma of compact input, the span
+// grows over it: the output is the same bytes either way.
+func (r *Reader) Lit(c byte) {
+	if r.pe < len(r.In) && r.In[r.pe] == c {
+		r.pe++
 		return
 	}
-	r.Write(v)
+	r.lit(c)
 }
 
-// Write appends b to Out. Out = append(Out, b...) stores Out's pointer
+func (r *Reader) lit(c byte) {
+	r.Flush()
+	n := len(r.Out)
+	if n == cap(r.Out) {
+		r.grow(1)
+	}
+	r.Out = r.Out[:n+1]
+	r.Out[n] = c
+}
+
+// Flush copies the pending span to Out, so that Out holds all the output;
+// bytes appended to Out directly must be preceded by a Flush.
+func (r *Reader) Flush() { r.restart(r.pe) }
+
+// WriteBytes writes b, which need not come from In.
+func (r *Reader) WriteBytes(b []byte) {
+	r.Flush()
+	r.write(b)
+}
+
+// OutLen returns the length of the output so far.
+func (r *Reader) OutLen() int { return len(r.Out) + r.pe - r.ps }
+
+// Truncate cuts the output so far to its first n bytes.
+func (r *Reader) Truncate(n int) {
+	if n >= len(r.Out) {
+		r.pe = r.ps + n - len(r.Out)
+		return
+	}
+	r.Out = r.Out[:n]
+	r.ps = r.pe
+}
+
+// OutSlice returns bytes a to b of the output so far, valid until the
+// output changes. It aliases In when they are still pending.
+func (r *Reader) OutSlice(a, b int) []byte {
+	if n := len(r.Out); a >= n {
+		return r.In[r.ps+a-n : r.ps+b-n]
+	} else if b > n {
+		r.Flush()
+	}
+	return r.Out[a:b]
+}
+
+// write appends b to Out. Out = append(Out, b...) stores Out's pointer
 // back on every call, which costs a GC write barrier while a collection
 // runs, and under wasm one stays running until the mutator allocates or
 // yields: for whole batches. Reslicing within capacity stores only the
 // length.
-func (r *Reader) Write(b []byte) {
+func (r *Reader) write(b []byte) {
 	n := len(r.Out)
 	if len(b) > cap(r.Out)-n {
 		r.grow(len(b))
@@ -526,6 +684,25 @@ func (r *Reader) Number() []byte {
 // Int reads a number and returns it as an integer, 0 if it has a fraction
 // or does not fit.
 func (r *Reader) Int() int64 {
+	r.ws()
+	// A positive integer, the common case, without Number's call.
+	if in, i := r.In, r.Pos; i < len(in) && in[i]-'1' <= 8 {
+		j := i + 1
+		for j < len(in) && in[j]-'0' <= 9 {
+			j++
+		}
+		if j == len(in) || in[j] != '.' && in[j]|0x20 != 'e' {
+			r.Pos = j
+			var v int64
+			for _, c := range in[i:j] {
+				if v > (1<<62)/10 {
+					return 0
+				}
+				v = v*10 + int64(c-'0')
+			}
+			return v
+		}
+	}
 	b := r.Number()
 	var v int64
 	neg := false

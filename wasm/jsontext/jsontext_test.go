@@ -21,6 +21,7 @@ func TestSkipMatchesEncodingJSON(t *testing.T) {
 				r.Reset([]byte(d), nil)
 				r.Copy()
 				r.End()
+				r.Flush()
 				if string(r.Out) != strings.TrimSpace(d) {
 					t.Errorf("Copy wrote %q", r.Out)
 				}

@@ -207,7 +207,9 @@ func scan(b []byte, set Set, mask bool, first *Match) int {
 			if i > 0 && class[b[i-1]]&(cDigit|cUpper|cLower) != 0 {
 				continue
 			}
-			if i+3 < len(b) && wordMayMatch(c, b[i+1], b[i+2], b[i+3]) {
+			// wordMayMatch holds only for a trigger letter or a digit
+			// third: tested here first, most words make no call.
+			if i+3 < len(b) && (letterTrigger[c] || class[b[i+2]]&cDigit != 0) && wordMayMatch(c, b[i+1], b[i+2], b[i+3]) {
 				d, s, e = word(b, i, set)
 			}
 			if e <= s {

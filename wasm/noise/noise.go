@@ -183,3 +183,53 @@ func containsFold(b []byte, s string) bool {
 	}
 	return false
 }
+
+// MessageSet is a list of noise substrings prepared for Match: it finds
+// them all in one pass over a message, where Message searches for each in
+// turn (under wasm, two calls per substring and string).
+type MessageSet struct {
+	list   []string
+	single [256]bool            // one-byte substrings
+	pairs  [1 << 16 / 64]uint64 // the first two bytes of the longer ones
+}
+
+// NewMessageSet prepares list for Match.
+func NewMessageSet(list []string) *MessageSet {
+	m := &MessageSet{}
+	for _, s := range list {
+		switch len(s) {
+		case 0:
+		case 1:
+			m.single[s[0]] = true
+		default:
+			m.list = append(m.list, s)
+			p := uint(s[0])<<8 | uint(s[1])
+			m.pairs[p/64] |= 1 << (p % 64)
+		}
+	}
+	return m
+}
+
+// Match reports what Message reports for the list m was made from.
+func (m *MessageSet) Match(typ, value []byte) bool { return m.in(value) || m.in(typ) }
+
+func (m *MessageSet) in(b []byte) bool {
+	for i := range b {
+		if m.single[b[i]] {
+			return true
+		}
+		if i+1 == len(b) {
+			break
+		}
+		if p := uint(b[i])<<8 | uint(b[i+1]); m.pairs[p/64]&(1<<(p%64)) != 0 {
+			for _, s := range m.list {
+				// The first two bytes before the rest: the
+				// comparison of the rest is a call.
+				if s[0] == b[i] && s[1] == b[i+1] && len(b)-i >= len(s) && string(b[i:i+len(s)]) == s {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}

@@ -1,6 +1,11 @@
 package noise
 
-import "testing"
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/rearview-dev/rearview/wasm/policy"
+)
 
 func TestExtension(t *testing.T) {
 	for url, want := range map[string]bool{
@@ -98,5 +103,30 @@ func TestRelease(t *testing.T) {
 				t.Fatalf("got %v", got)
 			}
 		})
+	}
+}
+
+// TestMessageSet checks that MessageSet.Match agrees with Message on
+// seeded random messages built from pieces of the default list.
+func TestMessageSet(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	lists := [][]string{policy.DefaultNoiseMessages(), {"", "x", "ab", "abc", "Script error."}, {}}
+	pieces := append(policy.DefaultNoiseMessages(), "a", "b", "x", "Sc", "TypeError", " ", "", "é")
+	for _, list := range lists {
+		set := NewMessageSet(list)
+		for range 5000 {
+			var typ, val []byte
+			for range r.IntN(4) {
+				p := pieces[r.IntN(len(pieces))]
+				val = append(val, p[:r.IntN(len(p)+1)]...)
+			}
+			typ = append(typ, pieces[r.IntN(len(pieces))]...)
+			if r.IntN(2) == 0 {
+				typ = typ[:r.IntN(len(typ)+1)]
+			}
+			if got, want := set.Match(typ, val), Message(typ, val, list); got != want {
+				t.Fatalf("Match(%q, %q) = %v, Message says %v (list %q)", typ, val, got, want, list)
+			}
+		}
 	}
 }
