@@ -191,46 +191,18 @@ func (r *Reader) OpenCopy(c byte) {
 // it consumes the separating comma, reads the key (see Key) and consumes
 // the colon. It returns false, having consumed '}', at the end. n counts the
 // members read so far and must start at 0.
-func (r *Reader) NextKey(n *int) bool { return r.nextKey(n, false) }
+func (r *Reader) NextKey(n *int) bool { return keyNext(r, n, false) }
 
 // NextKeyCopy is NextKey that also writes the member's separator and key,
 // compact (`,"key":`, the comma unless it is the first), and at the end the
 // closing brace. Under wasm a call costs far more than natively: this
 // makes one call per key, and in compact input leaves the comma, key and
 // colon in the pending span.
-func (r *Reader) NextKeyCopy(n *int) bool { return r.nextKey(n, true) }
+func (r *Reader) NextKeyCopy(n *int) bool { return keyNext(r, n, true) }
 
-func (r *Reader) nextKey(n *int, write bool) bool {
-	// The common case first, with as few tests as it takes: in compact
-	// input, the comma (unless first), a plain key of up to 16 bytes, its
-	// quote and the colon. Anything else, including what is invalid, takes
-	// the general path below from the start.
-	if in, p := r.In, r.Pos; p+19 <= len(in) {
-		c := in[p]
-		if c == ',' && *n > 0 {
-			p++
-			c = in[p]
-		}
-		if c == '"' && (*n == 0 || p != r.Pos) {
-			i := p + 1
-			m := special(binary.LittleEndian.Uint64(in[i:]))
-			if m == 0 {
-				i += 8
-				m = special(binary.LittleEndian.Uint64(in[i:]))
-			}
-			if m != 0 {
-				if j := i + bits.TrailingZeros64(m)>>3; in[j] == '"' && in[j+1] == ':' {
-					*n++
-					r.KeyStart, r.KeyEnd, r.KeyEscaped, r.KeyColon = p+1, j, false, true
-					if write {
-						r.Emit(r.Pos, j+2) // with the comma, if any
-					}
-					r.Pos = j + 2
-					return true
-				}
-			}
-		}
-	}
+// nextKeySlow is nextKey for what keyNext's common case does not cover,
+// including what is invalid, read from the start.
+func nextKeySlow(r *Reader, n *int, write bool) bool {
 	c := r.Peek()
 	if c == '}' {
 		if write {

@@ -1,0 +1,5 @@
+//go:build !wasm
+
+package jsontext
+
+func keyNext(r *Reader, n *int, write bool) bool { return keyNextGo(r, n, write) }
