@@ -49,7 +49,14 @@ func (mm *memo) reset() {
 // b and m, eight bytes at a time) is computed here rather than in a
 // function of its own: under wasm a call costs more than the hashing of a
 // short string.
-func (mm *memo) clean(b []byte, m mode) (bool, uint64) {
+//
+// Under wasm memoClean is this function written in assembly (memo_wasm.s),
+// where Go's dispatch of every branch through a loop made it the largest
+// single cost of an error batch; TestMemoClean, run under wazero by
+// `go tool task wasm:test-wasip1`, holds the two to the same results.
+func (mm *memo) clean(b []byte, m mode) (bool, uint64) { return memoClean(mm, b, m) }
+
+func memoCleanGo(mm *memo, b []byte, m mode) (bool, uint64) {
 	h := uint64(len(b))<<8 | uint64(m)
 	i := 0
 	for ; i+8 <= len(b); i += 8 {
