@@ -948,10 +948,16 @@ var anchor = func() (t [256]bool) {
 	return t
 }()
 
-// mayMatch reports whether b holds an anchor byte; text without one (most
-// words of a page) cannot match and skips the scan. It tests eight bytes
-// at a time without branching: under wasm a branch per byte is what costs.
-func mayMatch(b []byte) bool {
+// mayMatchGo reports whether b holds an anchor byte; text without one
+// (most words of a page) cannot match and skips the scan. It tests eight
+// bytes at a time without branching: under wasm a branch per byte is what
+// costs. Each word's test is exact, not just a filter.
+//
+// mayMatch is this function natively; under wasm it is written in
+// assembly (maymatch_wasm.s), where Go takes every loop iteration through
+// its function's dispatch loop. TestMayMatchAsm, run under wazero by `go
+// tool task wasm:test-wasip1`, holds the two to the same results.
+func mayMatchGo(b []byte) bool {
 	i := 0
 	for ; i+8 <= len(b); i += 8 {
 		v := binary.LittleEndian.Uint64(b[i:])

@@ -1,6 +1,7 @@
 package mask
 
 import (
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -143,6 +144,39 @@ func TestMayMatchIsNecessary(t *testing.T) {
 			if got := mayMatch(b); got != anchor[c] {
 				t.Fatalf("mayMatch with %#x at %d = %v", c, pos, got)
 			}
+		}
+	}
+}
+
+// TestMayMatchAsm checks mayMatch against mayMatchGo, which it is natively
+// and which the assembly of the wasm build must match, and both against
+// the anchor table byte by byte: every length around the word size, with
+// anchors or near-anchors (0x2A, 0x41, non-ASCII) at every position, inside
+// a larger buffer whose bytes around the string must not count.
+func TestMayMatchAsm(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	const alphabet = "abz*+@A\x00\x80\xaa%_~J KQ"
+	for iter := 0; iter < 200000; iter++ {
+		buf := make([]byte, 48)
+		for i := range buf {
+			buf[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		n := rng.IntN(33)
+		b := buf[8 : 8+n]
+		if rng.IntN(2) == 0 {
+			for i := range b {
+				b[i] = "abzQ \x80"[rng.IntN(6)]
+			}
+			if n > 0 && rng.IntN(2) == 0 {
+				b[rng.IntN(n)] = alphabet[rng.IntN(len(alphabet))]
+			}
+		}
+		want := false
+		for _, c := range b {
+			want = want || anchor[c]
+		}
+		if got, gotGo := mayMatch(b), mayMatchGo(b); got != want || gotGo != want {
+			t.Fatalf("%q in %q: mayMatch %v, mayMatchGo %v, want %v", b, buf, got, gotGo, want)
 		}
 	}
 }

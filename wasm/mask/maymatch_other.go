@@ -1,0 +1,5 @@
+//go:build !wasm
+
+package mask
+
+func mayMatch(b []byte) bool { return mayMatchGo(b) }

@@ -1,0 +1,6 @@
+package mask
+
+// mayMatch is mayMatchGo in assembly (maymatch_wasm.s).
+//
+//go:noescape
+func mayMatch(b []byte) bool
