@@ -328,7 +328,10 @@ func (r *Reader) NextElemCopy(n *int) bool {
 
 // String reads a string at Pos and returns the bounds of its raw content in
 // In (without quotes) and whether it holds escapes.
-func (r *Reader) String() (start, end int, escaped bool) {
+func (r *Reader) String() (start, end int, escaped bool) { return stringNext(r) }
+
+// stringSlow is String for what stringNext's common case does not cover.
+func stringSlow(r *Reader) (start, end int, escaped bool) {
 	if r.Pos >= len(r.In) || r.In[r.Pos] != '"' {
 		if r.Peek() != '"' {
 			r.Fail("expected a string")
@@ -444,7 +447,10 @@ func (r *Reader) Skip() {
 }
 
 // Copy reads one value and writes its bytes unchanged.
-func (r *Reader) Copy() {
+func (r *Reader) Copy() { copyNext(r) }
+
+// copySlow is Copy for what copyNext's common case does not cover.
+func copySlow(r *Reader) {
 	r.ws()
 	in, s := r.In, r.Pos
 	// Strings and numbers, most of what is copied, without Skip's call,

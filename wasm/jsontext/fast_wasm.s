@@ -46,7 +46,7 @@
 
 // func keyNext(r *Reader, n *int, write bool) bool
 //
-// The same steps as keyNextGo (key.go): one block that branches out to
+// The same steps as keyNextGo (fast.go): one block that branches out to
 // the call of nextKeySlow on the first test that fails, having changed
 // nothing.
 //
@@ -235,4 +235,232 @@ TEXT ·keyNext(SB), NOSPLIT, $24-25
 	CALL ·nextKeySlow(SB)
 	MOVB 24(SP), R0
 	MOVB R0, ret+24(FP)
+	RET
+
+// func stringNext(r *Reader) (start, end int, escaped bool)
+//
+// stringNextGo (fast.go), falling back to a call of stringSlow.
+//
+// R0 r, R1 In's base, R2 len(In), R3 Pos, R4 i, R5 m, R7 the address of i.
+TEXT ·stringNext(SB), NOSPLIT, $32-25
+	NO_LOCAL_POINTERS
+	MOVD r+0(FP), R0
+	MOVD (Reader_In+0)(R0), R1
+	MOVD (Reader_In+8)(R0), R2
+	MOVD Reader_Pos(R0), R3
+	Block
+		Get R3
+		Get R2
+		I64GeS
+		BrIf $0
+		Get R1
+		Get R3
+		I64Add
+		I32WrapI64
+		I64Load8U $0
+		I64Const $34
+		I64Ne
+		BrIf $0
+		Get R3
+		I64Const $1
+		I64Add
+		Set R4
+		Loop
+			Get R4
+			I64Const $8
+			I64Add
+			Get R2
+			I64GtS
+			BrIf $1
+			Get R1
+			Get R4
+			I64Add
+			Set R7
+			SPECIAL(R7, R5)
+			Get R5
+			I64Eqz
+			If
+				Get R4
+				I64Const $8
+				I64Add
+				Set R4
+				Br $1
+			End
+			Get R4
+			Get R5
+			I64Ctz
+			I64Const $3
+			I64ShrU
+			I64Add
+			Set R4
+			Get R1
+			Get R4
+			I64Add
+			I32WrapI64
+			I64Load8U $0
+			I64Const $34
+			I64Ne
+			BrIf $1
+			Get R4
+			I64Const $1
+			I64Add
+			Set R5
+			MOVD R5, Reader_Pos(R0)
+			Get R3
+			I64Const $1
+			I64Add
+			Set R3
+			MOVD R3, start+8(FP)
+			MOVD R4, end+16(FP)
+			MOVB $0, escaped+24(FP)
+			RET
+		End
+	End
+	MOVD R0, 0(SP)
+	CALL ·stringSlow(SB)
+	MOVD 8(SP), R0
+	MOVD R0, start+8(FP)
+	MOVD 16(SP), R0
+	MOVD R0, end+16(FP)
+	MOVB 24(SP), R0
+	MOVB R0, escaped+24(FP)
+	RET
+
+// func copyNext(r *Reader)
+//
+// copyNextGo (fast.go), falling back to a call of copySlow.
+//
+// R0 r, R1 In's base, R2 len(In), R3 Pos, R4 i, R5 m, R6 c, R7 the
+// address of i.
+TEXT ·copyNext(SB), NOSPLIT, $8-8
+	NO_LOCAL_POINTERS
+	MOVD r+0(FP), R0
+	MOVD (Reader_In+0)(R0), R1
+	MOVD (Reader_In+8)(R0), R2
+	MOVD Reader_Pos(R0), R3
+	Block
+		Get R3
+		Get R2
+		I64GeS
+		BrIf $0
+		I64Load Reader_pe(R0)
+		Get R3
+		I64Ne
+		BrIf $0
+		Get R1
+		Get R3
+		I64Add
+		I32WrapI64
+		I64Load8U $0
+		Set R6
+		Get R3
+		I64Const $1
+		I64Add
+		Set R4
+
+		// a string without escapes
+		Get R6
+		I64Const $34
+		I64Eq
+		If
+			Loop
+				Get R4
+				I64Const $8
+				I64Add
+				Get R2
+				I64GtS
+				BrIf $2
+				Get R1
+				Get R4
+				I64Add
+				Set R7
+				SPECIAL(R7, R5)
+				Get R5
+				I64Eqz
+				If
+					Get R4
+					I64Const $8
+					I64Add
+					Set R4
+					Br $1
+				End
+				Get R4
+				Get R5
+				I64Ctz
+				I64Const $3
+				I64ShrU
+				I64Add
+				Set R4
+				Get R1
+				Get R4
+				I64Add
+				I32WrapI64
+				I64Load8U $0
+				I64Const $34
+				I64Ne
+				BrIf $2
+				Get R4
+				I64Const $1
+				I64Add
+				Set R4
+				MOVD R4, Reader_Pos(R0)
+				MOVD R4, Reader_pe(R0)
+				RET
+			End
+		End
+
+		// a positive integer: '1' to '9', then digits
+		Get R6
+		I64Const $49
+		I64Sub
+		I64Const $8
+		I64GtU
+		BrIf $0
+		Block
+			Loop
+				Get R4
+				Get R2
+				I64GeS
+				BrIf $1
+				Get R1
+				Get R4
+				I64Add
+				I32WrapI64
+				I64Load8U $0
+				Set R6
+				Get R6
+				I64Const $48
+				I64Sub
+				I64Const $9
+				I64GtU
+				BrIf $1
+				Get R4
+				I64Const $1
+				I64Add
+				Set R4
+				Br $0
+			End
+		End
+		// not followed by a fraction or an exponent
+		Get R4
+		Get R2
+		I64LtS
+		If
+			Get R6
+			I64Const $46
+			I64Eq
+			Get R6
+			I64Const $32
+			I64Or
+			I64Const $101
+			I64Eq
+			I32Or
+			BrIf $1
+		End
+		MOVD R4, Reader_Pos(R0)
+		MOVD R4, Reader_pe(R0)
+		RET
+	End
+	MOVD R0, 0(SP)
+	CALL ·copySlow(SB)
 	RET

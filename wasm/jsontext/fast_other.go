@@ -1,0 +1,9 @@
+//go:build !wasm
+
+package jsontext
+
+func keyNext(r *Reader, n *int, write bool) bool { return keyNextGo(r, n, write) }
+
+func stringNext(r *Reader) (start, end int, escaped bool) { return stringNextGo(r) }
+
+func copyNext(r *Reader) { copyNextGo(r) }

@@ -1,0 +1,125 @@
+package jsontext
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// TestKeyNext checks keyNext against keyNextGo, which it is natively and
+// which the assembly of the wasm build must match, on every prefix shape
+// the common case looks at: separators, quotes, keys of every length
+// around the 8- and 16-byte words, escapes, control bytes, missing colons,
+// closing braces, input ending early, and a pending span that does or does
+// not reach the key. Syntax errors must be the same too.
+func TestKeyNext(t *testing.T) {
+	pieces := []string{",", "\"", ":", "a", "key", "0123456789abcdef", "\\", "\\n", "\x01", " ", "}", "é", "\"x\"", "ab\"", "\":", "\",", "\"\":"}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for iter := 0; iter < 200000; iter++ {
+		var b []byte
+		for k := rng.IntN(12); k >= 0; k-- {
+			b = append(b, pieces[rng.IntN(len(pieces))]...)
+		}
+		if rng.IntN(2) == 0 {
+			b = append(b, ":1}           "[:rng.IntN(15)]...)
+		}
+		pos := 0
+		if len(b) > 0 && rng.IntN(3) == 0 {
+			pos = rng.IntN(len(b))
+		}
+		n0 := rng.IntN(3)
+		write := rng.IntN(2) == 0
+		pe := pos
+		if rng.IntN(4) == 0 {
+			pe = 0
+		}
+		mk := func() (*Reader, int) {
+			r := &Reader{In: b, Pos: pos, ps: 0, pe: pe, depth: 3, KeyStart: -1, KeyEnd: -1, KeyEscaped: true}
+			return r, n0
+		}
+		r1, n1 := mk()
+		r2, n2 := mk()
+		ok1, err1 := call(keyNext, r1, &n1, write)
+		ok2, err2 := call(keyNextGo, r2, &n2, write)
+		if ok1 != ok2 || err1 != err2 || r1.depth != r2.depth || n1 != n2 || r1.Pos != r2.Pos || r1.pe != r2.pe || r1.ps != r2.ps ||
+			r1.KeyStart != r2.KeyStart || r1.KeyEnd != r2.KeyEnd || r1.KeyEscaped != r2.KeyEscaped || r1.KeyColon != r2.KeyColon {
+			t.Fatalf("input %q pos %d n %d write %v pe %d:\nkeyNext   %v %q n=%d %+v\nkeyNextGo %v %q n=%d %+v",
+				b, pos, n0, write, pe, ok1, err1, n1, *r1, ok2, err2, n2, *r2)
+		}
+	}
+}
+
+func call(f func(*Reader, *int, bool) bool, r *Reader, n *int, write bool) (ok bool, msg string) {
+	defer func() {
+		if p := recover(); p != nil {
+			msg = p.(*SyntaxError).Error()
+		}
+	}()
+	return f(r, n, write), ""
+}
+
+// TestStringCopyNext checks stringNext and copyNext against stringNextGo
+// and copyNextGo, which they are natively and which the assembly of the
+// wasm build must match: strings with and without escapes, control bytes
+// and closing quotes around the eight-byte words and the input's end,
+// integers, fractions, exponents, negative numbers, literals, whitespace,
+// invalid values, and a pending span that does or does not reach them.
+func TestStringCopyNext(t *testing.T) {
+	pieces := []string{"\"", "\"abc\"", "\"0123456789abcdef\"", "\\", "\\\"", "\\u00e9", "\x01", "a", "é", " ", "1", "12345", "0", "-", ".", "5e3", "E", "true", "null", ",", "}", "]"}
+	rng := rand.New(rand.NewPCG(7, 8))
+	type state struct {
+		Pos, ps, pe int
+		Out         string
+	}
+	for iter := 0; iter < 200000; iter++ {
+		var b []byte
+		for k := rng.IntN(8); k >= 0; k-- {
+			b = append(b, pieces[rng.IntN(len(pieces))]...)
+		}
+		pos := 0
+		if len(b) > 0 && rng.IntN(4) == 0 {
+			pos = rng.IntN(len(b))
+		}
+		pe := pos
+		if rng.IntN(4) == 0 {
+			pe = 0
+		}
+		mk := func() *Reader {
+			return &Reader{In: b, Pos: pos, ps: 0, pe: pe, Out: make([]byte, 0, 4)}
+		}
+		st := func(r *Reader) state { return state{r.Pos, r.ps, r.pe, string(r.Out)} }
+
+		r1, r2 := mk(), mk()
+		s1, e1, x1, err1 := callString(stringNext, r1)
+		s2, e2, x2, err2 := callString(stringNextGo, r2)
+		if s1 != s2 || e1 != e2 || x1 != x2 || err1 != err2 || st(r1) != st(r2) {
+			t.Fatalf("String of %q at %d:\nstringNext   %d %d %v %q %+v\nstringNextGo %d %d %v %q %+v",
+				b, pos, s1, e1, x1, err1, st(r1), s2, e2, x2, err2, st(r2))
+		}
+
+		r1, r2 = mk(), mk()
+		err1, err2 = callCopy(copyNext, r1), callCopy(copyNextGo, r2)
+		if err1 != err2 || st(r1) != st(r2) {
+			t.Fatalf("Copy of %q at %d pe %d:\ncopyNext   %q %+v\ncopyNextGo %q %+v", b, pos, pe, err1, st(r1), err2, st(r2))
+		}
+	}
+}
+
+func callString(f func(*Reader) (int, int, bool), r *Reader) (s, e int, esc bool, msg string) {
+	defer func() {
+		if p := recover(); p != nil {
+			msg = p.(*SyntaxError).Error()
+		}
+	}()
+	s, e, esc = f(r)
+	return s, e, esc, ""
+}
+
+func callCopy(f func(*Reader), r *Reader) (msg string) {
+	defer func() {
+		if p := recover(); p != nil {
+			msg = p.(*SyntaxError).Error()
+		}
+	}()
+	f(r)
+	return ""
+}

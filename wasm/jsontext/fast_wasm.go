@@ -1,0 +1,12 @@
+package jsontext
+
+// The steps of fast.go in assembly (fast_wasm.s).
+
+//go:noescape
+func keyNext(r *Reader, n *int, write bool) bool
+
+//go:noescape
+func stringNext(r *Reader) (start, end int, escaped bool)
+
+//go:noescape
+func copyNext(r *Reader)
