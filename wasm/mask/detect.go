@@ -847,40 +847,54 @@ func assignment(b []byte, i int) (int, int) {
 // SensitiveKey reports whether a field, header, parameter or tag name
 // suggests that its value is a secret or personal data.
 func SensitiveKey(name []byte) bool {
-	if len(name) < 3 || len(name) > 64 {
+	n := len(name)
+	if n < 3 || n > 64 {
 		return false
 	}
-	var buf [64]byte
-	l := buf[:len(name)]
-	starts := false
-	for k, c := range name {
-		if c >= 'A' && c <= 'Z' {
-			c += 32
+	if n <= 5 {
+		var buf [5]byte
+		for k, c := range name {
+			buf[k] = lower(c)
 		}
-		l[k] = c
-		starts = starts || partStart[c] != 0
-	}
-	if len(l) <= 5 && exactSensitive(l) {
-		return true
-	}
-	if !starts {
-		return false
+		if exactSensitive(buf[:n]) {
+			return true
+		}
 	}
 	// One pass over the name, comparing only the parts that start with
-	// the byte at hand: strings.Contains per part costs a call and a
-	// scan each, which under wasm is most of the cost of a key.
-	for i := 0; i+4 <= len(l); i++ {
-		m := partStart[l[i]]
+	// the two bytes at hand (most names have no such place), in place and
+	// case-folded: copying the name lower-cased first, or strings.Contains
+	// per part, costs a call or a store per byte, which under wasm is most
+	// of the cost of a key.
+	for i := 0; i+4 <= n; i++ {
+		m := partStart[lower(name[i])] & partSecond[lower(name[i+1])]
 		for m != 0 {
 			j := bits.TrailingZeros32(m)
 			m &= m - 1
 			p := sensitiveParts[j]
-			if len(l)-i >= len(p) && equalASCII(l[i:i+len(p)], p) {
+			if n-i >= len(p) && equalFold(name[i:i+len(p)], p) {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// lower folds an ASCII upper-case letter to lower case.
+func lower(c byte) byte {
+	if c-'A' < 26 {
+		c += 'a' - 'A'
+	}
+	return c
+}
+
+// equalFold reports whether b, case-folded, is s, which is lower-case.
+func equalFold(b []byte, s string) bool {
+	for k := 0; k < len(s); k++ {
+		if lower(b[k]) != s[k] {
+			return false
+		}
+	}
+	return true
 }
 
 // exactSensitive matches the short names that are sensitive only whole.
@@ -905,15 +919,6 @@ func exactSensitive(l []byte) bool {
 	return false
 }
 
-func equalASCII(b []byte, s string) bool {
-	for k := 0; k < len(s); k++ {
-		if b[k] != s[k] {
-			return false
-		}
-	}
-	return true
-}
-
 var sensitiveParts = [...]string{
 	"password", "passwd", "passphrase", "secret", "token", "apikey", "api_key", "api-key",
 	"accesskey", "access_key", "privatekey", "private_key", "credential", "authorization",
@@ -925,6 +930,14 @@ var sensitiveParts = [...]string{
 var partStart = func() (t [256]uint32) {
 	for j, p := range sensitiveParts {
 		t[p[0]] |= 1 << j
+	}
+	return t
+}()
+
+// partSecond maps a byte to the set of parts whose second byte it is.
+var partSecond = func() (t [256]uint32) {
+	for j, p := range sensitiveParts {
+		t[p[1]] |= 1 << j
 	}
 	return t
 }()

@@ -180,3 +180,41 @@ func TestMayMatchAsm(t *testing.T) {
 		}
 	}
 }
+
+// TestSensitiveKeyReference holds SensitiveKey to its plain definition,
+// lower-casing and strings.Contains, on names made of parts, their
+// prefixes and near misses in mixed case.
+func TestSensitiveKeyReference(t *testing.T) {
+	ref := func(name string) bool {
+		if len(name) < 3 || len(name) > 64 {
+			return false
+		}
+		l := strings.ToLower(name)
+		switch l {
+		case "pwd", "sid", "key", "otp", "pin", "jwt", "ssn", "cvv", "cvc", "pass", "auth", "code", "iban", "email", "phone":
+			return true
+		}
+		for _, p := range sensitiveParts {
+			if strings.Contains(l, p) {
+				return true
+			}
+		}
+		return false
+	}
+	var pieces []string
+	for _, p := range sensitiveParts {
+		pieces = append(pieces, p, p[:len(p)-1], strings.ToUpper(p[:1])+p[1:])
+	}
+	pieces = append(pieces, "x", "_", "-", "Id", "KEY", "Pin", "@", "[", "é", "user", "SES", "sIoN")
+	rng := rand.New(rand.NewPCG(9, 10))
+	for iter := 0; iter < 100000; iter++ {
+		var b strings.Builder
+		for k := rng.IntN(4); k >= 0; k-- {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		name := b.String()
+		if got, want := SensitiveKey([]byte(name)), ref(name); got != want {
+			t.Fatalf("SensitiveKey(%q) = %v, want %v", name, got, want)
+		}
+	}
+}

@@ -97,16 +97,8 @@ func Header(name []byte, deny []string) bool {
 	if len(name) > 64 {
 		return false
 	}
-	var buf [64]byte
-	l := buf[:len(name)]
-	for k, c := range name {
-		if c >= 'A' && c <= 'Z' {
-			c += 32
-		}
-		l[k] = c
-	}
 	for _, d := range deny {
-		if string(l) == d {
+		if len(d) == len(name) && equalFold(name, d) {
 			return true
 		}
 	}
