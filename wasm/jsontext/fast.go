@@ -113,3 +113,40 @@ func copyNextGo(r *Reader) {
 	}
 	copySlow(r)
 }
+
+// openNextGo is OpenCopy: it takes c directly after the pending span,
+// short of the nesting limit, and leaves anything else to openSlow.
+func openNextGo(r *Reader, c byte) {
+	if p := r.Pos; p < len(r.In) && r.In[p] == c && r.pe == p && r.depth < MaxDepth {
+		r.depth++
+		r.Pos, r.pe = p+1, p+1
+		return
+	}
+	openSlow(r, c)
+}
+
+// elemNextGo is NextElemCopy: directly after the pending span, it takes
+// the closing bracket, the first element's first byte, or a comma and the
+// next element's first byte, and leaves anything else to elemSlow.
+func elemNextGo(r *Reader, n *int) bool {
+	in, p := r.In, r.Pos
+	if p < len(in) && r.pe == p {
+		c := in[p]
+		switch {
+		case c == ']':
+			r.Pos, r.pe = p+1, p+1
+			r.depth--
+			return false
+		case *n == 0:
+			if c > ' ' {
+				*n = 1
+				return true
+			}
+		case c == ',' && p+1 < len(in) && in[p+1] > ' ':
+			r.Pos, r.pe = p+1, p+1
+			*n++
+			return true
+		}
+	}
+	return elemSlow(r, n)
+}

@@ -123,3 +123,62 @@ func callCopy(f func(*Reader), r *Reader) (msg string) {
 	f(r)
 	return ""
 }
+
+// TestOpenElemNext checks openNext and elemNext against openNextGo and
+// elemNextGo, which they are natively and which the assembly of the wasm
+// build must match: brackets, braces, commas, whitespace, the end of the
+// input, the first element or a later one, the nesting limit, and a
+// pending span that does or does not reach them.
+func TestOpenElemNext(t *testing.T) {
+	pieces := []string{"[", "]", "{", "}", ",", " ", "\n", "1", "\"", "a"}
+	rng := rand.New(rand.NewPCG(13, 14))
+	type state struct {
+		Pos, ps, pe, depth int
+		Out                string
+	}
+	for iter := 0; iter < 200000; iter++ {
+		var b []byte
+		for k := rng.IntN(5); k >= 0; k-- {
+			b = append(b, pieces[rng.IntN(len(pieces))]...)
+		}
+		pos := 0
+		if len(b) > 0 && rng.IntN(4) == 0 {
+			pos = rng.IntN(len(b) + 1)
+		}
+		pe := pos
+		if rng.IntN(4) == 0 {
+			pe = 0
+		}
+		depth := []int{0, 3, MaxDepth - 1, MaxDepth}[rng.IntN(4)]
+		n0 := rng.IntN(3)
+		mk := func() *Reader {
+			return &Reader{In: b, Pos: pos, ps: 0, pe: pe, depth: depth, Out: make([]byte, 0, 4)}
+		}
+		st := func(r *Reader) state { return state{r.Pos, r.ps, r.pe, r.depth, string(r.Out)} }
+
+		c := "[{x"[rng.IntN(3)]
+		r1, r2 := mk(), mk()
+		err1 := callCopy(func(r *Reader) { openNext(r, c) }, r1)
+		err2 := callCopy(func(r *Reader) { openNextGo(r, c) }, r2)
+		if err1 != err2 || st(r1) != st(r2) {
+			t.Fatalf("OpenCopy(%q) of %q at %d pe %d depth %d:\nopenNext   %q %+v\nopenNextGo %q %+v", c, b, pos, pe, depth, err1, st(r1), err2, st(r2))
+		}
+
+		r1, r2 = mk(), mk()
+		n1, n2 := n0, n0
+		ok1, err1 := callElem(elemNext, r1, &n1)
+		ok2, err2 := callElem(elemNextGo, r2, &n2)
+		if ok1 != ok2 || n1 != n2 || err1 != err2 || st(r1) != st(r2) {
+			t.Fatalf("NextElemCopy of %q at %d n %d pe %d:\nelemNext   %v n=%d %q %+v\nelemNextGo %v n=%d %q %+v", b, pos, n0, pe, ok1, n1, err1, st(r1), ok2, n2, err2, st(r2))
+		}
+	}
+}
+
+func callElem(f func(*Reader, *int) bool, r *Reader, n *int) (ok bool, msg string) {
+	defer func() {
+		if p := recover(); p != nil {
+			msg = p.(*SyntaxError).Error()
+		}
+	}()
+	return f(r, n), ""
+}

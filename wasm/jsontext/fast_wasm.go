@@ -10,3 +10,9 @@ func stringNext(r *Reader) (start, end int, escaped bool)
 
 //go:noescape
 func copyNext(r *Reader)
+
+//go:noescape
+func openNext(r *Reader, c byte)
+
+//go:noescape
+func elemNext(r *Reader, n *int) bool

@@ -464,3 +464,152 @@ TEXT ·copyNext(SB), NOSPLIT, $8-8
 	MOVD R0, 0(SP)
 	CALL ·copySlow(SB)
 	RET
+
+// func openNext(r *Reader, c byte)
+//
+// openNextGo (fast.go), falling back to a call of openSlow.
+//
+// R0 r, R1 In's base, R2 len(In), R3 Pos, R4 c, R5 depth.
+TEXT ·openNext(SB), NOSPLIT, $16-9
+	NO_LOCAL_POINTERS
+	MOVD r+0(FP), R0
+	MOVD (Reader_In+0)(R0), R1
+	MOVD (Reader_In+8)(R0), R2
+	MOVD Reader_Pos(R0), R3
+	MOVB c+8(FP), R4
+	Block
+		Get R3
+		Get R2
+		I64GeS
+		BrIf $0
+		Get R1
+		Get R3
+		I64Add
+		I32WrapI64
+		I64Load8U $0
+		Get R4
+		I64Ne
+		BrIf $0
+		I64Load Reader_pe(R0)
+		Get R3
+		I64Ne
+		BrIf $0
+		MOVD Reader_depth(R0), R5
+		Get R5
+		I64Const $const_MaxDepth
+		I64GeS
+		BrIf $0
+		Get R5
+		I64Const $1
+		I64Add
+		Set R5
+		MOVD R5, Reader_depth(R0)
+		Get R3
+		I64Const $1
+		I64Add
+		Set R3
+		MOVD R3, Reader_Pos(R0)
+		MOVD R3, Reader_pe(R0)
+		RET
+	End
+	MOVD R0, 0(SP)
+	MOVB R4, 8(SP)
+	CALL ·openSlow(SB)
+	RET
+
+// func elemNext(r *Reader, n *int) bool
+//
+// elemNextGo (fast.go), falling back to a call of elemSlow.
+//
+// R0 r, R1 In's base, R2 len(In), R3 Pos, R4 n, R5 *n, R6 c, R7 Pos+1.
+TEXT ·elemNext(SB), NOSPLIT, $24-17
+	NO_LOCAL_POINTERS
+	MOVD r+0(FP), R0
+	MOVD (Reader_In+0)(R0), R1
+	MOVD (Reader_In+8)(R0), R2
+	MOVD Reader_Pos(R0), R3
+	MOVD n+8(FP), R4
+	MOVD 0(R4), R5
+	Block
+		Get R3
+		Get R2
+		I64GeS
+		BrIf $0
+		I64Load Reader_pe(R0)
+		Get R3
+		I64Ne
+		BrIf $0
+		Get R1
+		Get R3
+		I64Add
+		I32WrapI64
+		I64Load8U $0
+		Set R6
+		Get R3
+		I64Const $1
+		I64Add
+		Set R7
+
+		// the closing bracket
+		Get R6
+		I64Const $93
+		I64Eq
+		If
+			MOVD R7, Reader_Pos(R0)
+			MOVD R7, Reader_pe(R0)
+			MOVD Reader_depth(R0), R5
+			Get R5
+			I64Const $1
+			I64Sub
+			Set R5
+			MOVD R5, Reader_depth(R0)
+			MOVB $0, ret+16(FP)
+			RET
+		End
+
+		// the first element
+		Get R5
+		I64Eqz
+		If
+			Get R6
+			I64Const $32
+			I64LeU
+			BrIf $1
+			MOVD $1, 0(R4)
+			MOVB $1, ret+16(FP)
+			RET
+		End
+
+		// a comma and the next element
+		Get R6
+		I64Const $44
+		I64Ne
+		BrIf $0
+		Get R7
+		Get R2
+		I64GeS
+		BrIf $0
+		Get R1
+		Get R7
+		I64Add
+		I32WrapI64
+		I64Load8U $0
+		I64Const $32
+		I64LeU
+		BrIf $0
+		MOVD R7, Reader_Pos(R0)
+		MOVD R7, Reader_pe(R0)
+		Get R5
+		I64Const $1
+		I64Add
+		Set R5
+		MOVD R5, 0(R4)
+		MOVB $1, ret+16(FP)
+		RET
+	End
+	MOVD R0, 0(SP)
+	MOVD R4, 8(SP)
+	CALL ·elemSlow(SB)
+	MOVB 16(SP), R0
+	MOVB R0, ret+16(FP)
+	RET

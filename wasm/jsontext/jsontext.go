@@ -174,7 +174,10 @@ func (r *Reader) Open(c byte) {
 
 // OpenCopy is Open that also writes c: one call where Open and Lit were
 // two (under wasm a call costs far more than natively).
-func (r *Reader) OpenCopy(c byte) {
+func (r *Reader) OpenCopy(c byte) { openNext(r, c) }
+
+// openSlow is OpenCopy for what openNext's common case does not cover.
+func openSlow(r *Reader, c byte) {
 	if r.Pos < len(r.In) && r.In[r.Pos] == c {
 		r.Pos++
 	} else {
@@ -306,7 +309,10 @@ func (r *Reader) NextElem(n *int) bool {
 
 // NextElemCopy is NextElem that also writes the separating comma, and at
 // the end the closing bracket.
-func (r *Reader) NextElemCopy(n *int) bool {
+func (r *Reader) NextElemCopy(n *int) bool { return elemNext(r, n) }
+
+// elemSlow is NextElemCopy for what elemNext's common case does not cover.
+func elemSlow(r *Reader, n *int) bool {
 	c := r.Peek()
 	if c == ']' {
 		r.Emit(r.Pos, r.Pos+1)

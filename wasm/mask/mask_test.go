@@ -218,3 +218,54 @@ func TestSensitiveKeyReference(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendStarsReference holds AppendStars, which stars eight bytes at a
+// time, to the plain byte-by-byte definition, on strings of ASCII,
+// whitespace, stars, escapes and multi-byte UTF-8 at every alignment.
+func TestAppendStarsReference(t *testing.T) {
+	ref := func(raw []byte) ([]byte, bool) {
+		var dst []byte
+		changed := false
+		for i := 0; i < len(raw); i++ {
+			c := raw[i]
+			switch {
+			case c == ' ' || c == '*':
+				dst = append(dst, c)
+			case c == '\\' && i+1 < len(raw):
+				i++
+				switch raw[i] {
+				case 'n', 'r', 't':
+					dst = append(dst, '\\', raw[i])
+					continue
+				case 'u':
+					if i+10 < len(raw) && (raw[i+1] == 'd' || raw[i+1] == 'D') && raw[i+5] == '\\' && raw[i+6] == 'u' {
+						i += 6
+					}
+					i += 4
+				}
+				dst = append(dst, '*')
+				changed = true
+			case c >= 0x80 && c < 0xC0:
+			default:
+				dst = append(dst, '*')
+				changed = true
+			}
+		}
+		return dst, changed
+	}
+	pieces := []string{"a", "abcdefgh", "0123456789", " ", "*", "**", `\n`, `\"`, `\u00e9`, `\ud83d\ude00`, "é", "😀", "\t"}
+	rng := rand.New(rand.NewPCG(11, 12))
+	for iter := 0; iter < 50000; iter++ {
+		var raw []byte
+		for k := rng.IntN(10); k >= 0; k-- {
+			raw = append(raw, pieces[rng.IntN(len(pieces))]...)
+		}
+		prefix := []byte("xy")[:rng.IntN(3)]
+		got, gotChanged := AppendStars(append([]byte(nil), prefix...), raw)
+		want, wantChanged := ref(raw)
+		want = append(append([]byte(nil), prefix...), want...)
+		if string(got) != string(want) || gotChanged != wantChanged {
+			t.Fatalf("AppendStars(%q) = %q %v, want %q %v", raw, got, gotChanged, want, wantChanged)
+		}
+	}
+}
