@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -366,4 +367,46 @@ func FuzzRequest(f *testing.F) {
 			t.Fatalf("response does not parse: %v", err)
 		}
 	})
+}
+
+// TestParseReportLikeJSON holds ParseReport, which reads with jsontext, to
+// what encoding/json makes of the same reports: those of the golden corpus
+// and hand-written ones with escapes, every reason and no decisions.
+func TestParseReportLikeJSON(t *testing.T) {
+	reports := []string{
+		`{"kept":0,"masked":0,"dropped":{},"decisions":[]}`,
+		`{"kept":1,"masked":2,"dropped":{"crawlers":3,"sampled":1},"decisions":[{"id":"a\"b\u00e9","kind":"error","kept":true,"masked":2},{"id":"x","kind":"replay","kept":false,"reason":"sampled"}]}`,
+		` { "kept" : 1 , "extra" : [ 1 , { } ] , "masked" : 0 , "dropped" : { } , "decisions" : [ ] } `,
+	}
+	outs, err := filepath.Glob(filepath.Join("..", "testdata", "golden", "*.out"))
+	if err != nil || len(outs) == 0 {
+		t.Fatalf("golden outputs: %v %d", err, len(outs))
+	}
+	for _, path := range outs {
+		out, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp, err := ParseResponse(out); err == nil {
+			reports = append(reports, string(resp.Report))
+		}
+	}
+	for _, rj := range reports {
+		got, err := Response{Report: []byte(rj)}.ParseReport()
+		if err != nil {
+			t.Fatalf("%s: %v", rj, err)
+		}
+		var want Report
+		if err := json.Unmarshal([]byte(rj), &want); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s:\nParseReport %+v\njson        %+v", rj, got, want)
+		}
+	}
+	for _, bad := range []string{``, `{`, `{"kept":"1"}`, `{"kept":1.5}`, `{"decisions":[{"kept":1}]}`, `{} x`} {
+		if _, err := (Response{Report: []byte(bad)}).ParseReport(); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
 }

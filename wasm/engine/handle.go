@@ -288,12 +288,80 @@ func ParseResponse(resp []byte) (Response, error) {
 	return Response{}, fmt.Errorf("response: unknown status %d", status)
 }
 
-// ParseReport decodes a response's report.
-func (r Response) ParseReport() (Report, error) {
-	var rep Report
-	if err := json.Unmarshal(r.Report, &rep); err != nil {
-		return Report{}, fmt.Errorf("response: report: %w", err)
+// ParseReport decodes a response's report. It reads the JSON with
+// package jsontext rather than encoding/json, which took a quarter of the
+// host's own time per batch (a decision per event, each with its strings).
+func (r Response) ParseReport() (rep Report, err error) {
+	defer func() {
+		if err != nil {
+			rep, err = Report{}, fmt.Errorf("response: report: %w", err)
+		}
+	}()
+	defer jsontext.Catch(&err)
+	var rd jsontext.Reader
+	rd.Reset(r.Report, nil)
+	str := func() string {
+		s, e, esc := rd.String()
+		if esc {
+			return string(jsontext.Unescape(nil, rd.In[s:e]))
+		}
+		return string(rd.In[s:e])
 	}
+	num := func() int {
+		v := rd.Number()
+		n, perr := strconv.Atoi(string(v))
+		if perr != nil {
+			rd.Fail("not an integer: " + string(v))
+		}
+		return n
+	}
+	rd.Open('{')
+	n := 0
+	for rd.NextKey(&n) {
+		switch string(rd.Key()) {
+		case "kept":
+			rep.Kept = num()
+		case "masked":
+			rep.Masked = num()
+		case "dropped":
+			rep.Dropped = map[string]int{}
+			rd.Open('{')
+			m := 0
+			for rd.NextKey(&m) {
+				k := string(rd.Key())
+				rep.Dropped[k] = num()
+			}
+		case "decisions":
+			rd.Open('[')
+			rep.Decisions = []Decision{} // as encoding/json gives for []
+			m := 0
+			for rd.NextElem(&m) {
+				var d Decision
+				rd.Open('{')
+				f := 0
+				for rd.NextKey(&f) {
+					switch string(rd.Key()) {
+					case "id":
+						d.ID = str()
+					case "kind":
+						d.Kind = str()
+					case "kept":
+						d.Kept = rd.Bool()
+					case "reason":
+						d.Reason = str()
+					case "masked":
+						d.Masked = num()
+					default:
+						rd.Skip()
+					}
+				}
+				rep.Decisions = append(rep.Decisions, d)
+			}
+		default:
+			rd.Skip()
+		}
+	}
+	rd.End()
 	return rep, nil
 }
 
