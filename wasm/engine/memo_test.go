@@ -51,7 +51,7 @@ func TestMemoClean(t *testing.T) {
 		if c, h := memoCleanGo(&mm, v, m); c {
 			hits++
 		} else if rng.IntN(2) == 0 {
-			mm.add(v, m, h)
+			mm.add(v, m, h, nil)
 			seen = append(seen, append([]byte(nil), v...))
 			check(v, m)
 		}

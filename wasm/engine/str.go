@@ -105,21 +105,24 @@ func (e *Engine) maskString(v []byte, esc bool, m mode) ([]byte, bool) {
 		}
 		var h uint64
 		if len(v) >= memoMin {
-			var clean bool
-			if clean, h = e.memo.clean(v, m); clean {
-				return nil, false
+			var found bool
+			if found, h = e.memo.find(v, m); found {
+				out := e.memo.masked(h)
+				return out, out != nil
 			}
 		}
 		// The detectors mask in place: run them on a copy.
 		buf := append(e.scratch[:0], v...)
 		keep(&e.scratch, buf)
-		if e.detect(buf, m) > 0 {
-			return buf, true
-		}
+		changed := e.detect(buf, m) > 0
 		if len(v) >= memoMin {
-			e.memo.add(v, m, h)
+			if changed {
+				e.memo.add(v, m, h, buf)
+			} else {
+				e.memo.add(v, m, h, nil)
+			}
 		}
-		return nil, false
+		return buf, changed
 	}
 	buf := jsontext.Unescape(e.scratch[:0], v)
 	keep(&e.scratch, buf)
