@@ -150,3 +150,25 @@ func elemNextGo(r *Reader, n *int) bool {
 	}
 	return elemSlow(r, n)
 }
+
+// intNextGo is Int: it takes a positive integer of up to 18 digits (so
+// that it fits without a test per digit), and leaves anything else to
+// intSlow.
+func intNextGo(r *Reader) int64 {
+	in, i := r.In, r.Pos
+	if i < len(in) && in[i]-'1' <= 8 {
+		j := i + 1
+		for j < len(in) && in[j]-'0' <= 9 {
+			j++
+		}
+		if j-i <= 18 && (j == len(in) || in[j] != '.' && in[j]|0x20 != 'e') {
+			r.Pos = j
+			var v int64
+			for _, c := range in[i:j] {
+				v = v*10 + int64(c-'0')
+			}
+			return v
+		}
+	}
+	return intSlow(r)
+}

@@ -11,3 +11,5 @@ func copyNext(r *Reader) { copyNextGo(r) }
 func openNext(r *Reader, c byte) { openNextGo(r, c) }
 
 func elemNext(r *Reader, n *int) bool { return elemNextGo(r, n) }
+
+func intNext(r *Reader) int64 { return intNextGo(r) }

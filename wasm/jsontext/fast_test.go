@@ -182,3 +182,34 @@ func callElem(f func(*Reader, *int) bool, r *Reader, n *int) (ok bool, msg strin
 	}()
 	return f(r, n), ""
 }
+
+// TestIntNext checks intNext against intNextGo, which it is natively and
+// which the assembly of the wasm build must match: integers of every
+// length up to past 19 digits, zero, negative, fractions, exponents,
+// whitespace, the end of the input and what is not a number.
+func TestIntNext(t *testing.T) {
+	pieces := []string{"1", "9", "0", "12345678", "-", ".", "5", "e", "E", "+", " ", "x", "\"", ","}
+	rng := rand.New(rand.NewPCG(17, 18))
+	for iter := 0; iter < 200000; iter++ {
+		var b []byte
+		for k := rng.IntN(6); k >= 0; k-- {
+			b = append(b, pieces[rng.IntN(len(pieces))]...)
+		}
+		mk := func() *Reader { return &Reader{In: b} }
+		r1, r2 := mk(), mk()
+		v1, err1 := callInt(intNext, r1)
+		v2, err2 := callInt(intNextGo, r2)
+		if v1 != v2 || err1 != err2 || r1.Pos != r2.Pos {
+			t.Fatalf("Int of %q: intNext %d %q pos %d, intNextGo %d %q pos %d", b, v1, err1, r1.Pos, v2, err2, r2.Pos)
+		}
+	}
+}
+
+func callInt(f func(*Reader) int64, r *Reader) (v int64, msg string) {
+	defer func() {
+		if p := recover(); p != nil {
+			msg = p.(*SyntaxError).Error()
+		}
+	}()
+	return f(r), ""
+}

@@ -16,3 +16,6 @@ func openNext(r *Reader, c byte)
 
 //go:noescape
 func elemNext(r *Reader, n *int) bool
+
+//go:noescape
+func intNext(r *Reader) int64

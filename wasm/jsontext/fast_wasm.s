@@ -613,3 +613,107 @@ TEXT ·elemNext(SB), NOSPLIT, $24-17
 	MOVB 16(SP), R0
 	MOVB R0, ret+16(FP)
 	RET
+
+// func intNext(r *Reader) int64
+//
+// intNextGo (fast.go), falling back to a call of intSlow.
+//
+// R0 r, R1 In's base, R2 len(In), R3 Pos, R4 j, R5 the value, R6 a byte.
+TEXT ·intNext(SB), NOSPLIT, $16-16
+	NO_LOCAL_POINTERS
+	MOVD r+0(FP), R0
+	MOVD (Reader_In+0)(R0), R1
+	MOVD (Reader_In+8)(R0), R2
+	MOVD Reader_Pos(R0), R3
+	Block
+		Get R3
+		Get R2
+		I64GeS
+		BrIf $0
+		Get R1
+		Get R3
+		I64Add
+		I32WrapI64
+		I64Load8U $0
+		Set R6
+		Get R6
+		I64Const $49
+		I64Sub
+		I64Const $8
+		I64GtU
+		BrIf $0
+		Get R6
+		I64Const $48
+		I64Sub
+		Set R5
+		Get R3
+		I64Const $1
+		I64Add
+		Set R4
+		Block
+			Loop
+				Get R4
+				Get R2
+				I64GeS
+				BrIf $1
+				Get R1
+				Get R4
+				I64Add
+				I32WrapI64
+				I64Load8U $0
+				Set R6
+				Get R6
+				I64Const $48
+				I64Sub
+				I64Const $9
+				I64GtU
+				BrIf $1
+				// v = v*10 + digit: past 18 digits the slow path is
+				// taken anyway, so the overflow is harmless
+				Get R5
+				I64Const $10
+				I64Mul
+				Get R6
+				I64Const $48
+				I64Sub
+				I64Add
+				Set R5
+				Get R4
+				I64Const $1
+				I64Add
+				Set R4
+				Br $0
+			End
+		End
+		// at most 18 digits
+		Get R4
+		Get R3
+		I64Sub
+		I64Const $18
+		I64GtS
+		BrIf $0
+		// not followed by a fraction or an exponent
+		Get R4
+		Get R2
+		I64LtS
+		If
+			Get R6
+			I64Const $46
+			I64Eq
+			Get R6
+			I64Const $32
+			I64Or
+			I64Const $101
+			I64Eq
+			I32Or
+			BrIf $1
+		End
+		MOVD R4, Reader_Pos(R0)
+		MOVD R5, ret+8(FP)
+		RET
+	End
+	MOVD R0, 0(SP)
+	CALL ·intSlow(SB)
+	MOVD 8(SP), R0
+	MOVD R0, ret+8(FP)
+	RET

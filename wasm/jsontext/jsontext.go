@@ -667,7 +667,10 @@ func (r *Reader) Number() []byte {
 
 // Int reads a number and returns it as an integer, 0 if it has a fraction
 // or does not fit.
-func (r *Reader) Int() int64 {
+func (r *Reader) Int() int64 { return intNext(r) }
+
+// intSlow is Int for what intNext's common case does not cover.
+func intSlow(r *Reader) int64 {
 	r.ws()
 	// A positive integer, the common case, without Number's call.
 	if in, i := r.In, r.Pos; i < len(in) && in[i]-'1' <= 8 {
