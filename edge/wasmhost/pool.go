@@ -39,9 +39,13 @@ type instance struct {
 	// as long as the instance: one started per call began each call on a
 	// small stack and grew it again, which cost a quarter of a 50-event
 	// batch's time.
-	jobs chan []byte
+	jobs chan request
 	done chan result
 }
+
+// request is a request envelope in two parts, written one after the other
+// into the instance's memory: a host's batch is copied only there.
+type request struct{ head, batch []byte }
 
 // serve runs the calls sent on jobs until it is closed.
 func (in *instance) serve() {
@@ -129,7 +133,7 @@ func (m *module) instantiate(ctx context.Context) (*instance, error) {
 		return nil, errors.New("instantiate: the module must export alloc, apply and memory")
 	}
 	if !m.hard {
-		in.jobs, in.done = make(chan []byte), make(chan result, 1)
+		in.jobs, in.done = make(chan request), make(chan result, 1)
 		go in.serve()
 	}
 	return in, nil
@@ -176,7 +180,7 @@ func (m *module) discard(in *instance) {
 
 // raw runs one request envelope in an instance and returns a copy of the
 // response envelope. A failing instance is discarded.
-func (m *module) raw(ctx context.Context, req []byte, timeout time.Duration) ([]byte, error) {
+func (m *module) raw(ctx context.Context, req request, timeout time.Duration) ([]byte, error) {
 	in, err := m.get(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("policy module: %w", err)
@@ -208,7 +212,7 @@ type result struct {
 // soft runs a call on its own goroutine and gives up on it at the
 // deadline: the batch fails, the instance leaves the pool (a new one takes
 // its place) and is closed whenever the abandoned call returns.
-func (m *module) soft(in *instance, req []byte, timeout time.Duration) ([]byte, error) {
+func (m *module) soft(in *instance, req request, timeout time.Duration) ([]byte, error) {
 	in.jobs <- req
 	t := time.NewTimer(timeout)
 	defer t.Stop()
@@ -232,16 +236,17 @@ func (m *module) soft(in *instance, req []byte, timeout time.Duration) ([]byte, 
 	}
 }
 
-func (in *instance) call(ctx context.Context, req []byte) ([]byte, error) {
-	stack := [2]uint64{uint64(len(req))}
+func (in *instance) call(ctx context.Context, req request) ([]byte, error) {
+	n := len(req.head) + len(req.batch)
+	stack := [2]uint64{uint64(n)}
 	if err := in.alloc.CallWithStack(ctx, stack[:]); err != nil {
 		return nil, fmt.Errorf("alloc: %w", err)
 	}
 	ptr := uint32(stack[0])
-	if !in.mem.Write(ptr, req) {
+	if !in.mem.Write(ptr, req.head) || !in.mem.Write(ptr+uint32(len(req.head)), req.batch) {
 		return nil, fmt.Errorf("alloc returned %d, outside memory of %d bytes", ptr, in.mem.Size())
 	}
-	stack[0], stack[1] = uint64(ptr), uint64(len(req))
+	stack[0], stack[1] = uint64(ptr), uint64(n)
 	if err := in.apply.CallWithStack(ctx, stack[:]); err != nil {
 		return nil, fmt.Errorf("apply: %w", err)
 	}

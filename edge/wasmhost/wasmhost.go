@@ -269,13 +269,14 @@ func (s *Stage) FilterWith(ctx context.Context, doc []byte, in edge.StageInput) 
 		bp = new([]byte)
 	}
 	defer s.bufs.Put(bp)
-	req := engine.AppendRequest((*bp)[:0], doc, engine.Context{
+	ectx := engine.Context{
 		Project: in.Project, Region: in.Region, Country: in.Country, UA: in.UserAgent, Now: in.Now.UnixMilli(),
-	}, in.Batch)
-	*bp = req
+	}
 	var resp engine.Response
 	var err error
 	if s.cfg.Native {
+		req := engine.AppendRequest((*bp)[:0], doc, ectx, in.Batch)
+		*bp = req
 		eng := s.engines.Get().(*engine.Engine)
 		resp, err = engine.ParseResponse(eng.Handle(req))
 		if err == nil {
@@ -283,7 +284,10 @@ func (s *Stage) FilterWith(ctx context.Context, doc []byte, in edge.StageInput) 
 		}
 		s.engines.Put(eng)
 	} else {
-		resp, err = s.call(ctx, req)
+		// The batch goes straight into the instance's memory.
+		head := engine.AppendRequestHead((*bp)[:0], doc, ectx, len(in.Batch))
+		*bp = head
+		resp, err = s.call(ctx, request{head, in.Batch})
 	}
 	if err != nil {
 		return Result{}, err
@@ -308,7 +312,7 @@ func (s *Stage) Raw(ctx context.Context, req []byte) ([]byte, error) {
 		return nil, err
 	}
 	defer m.release()
-	return m.raw(ctx, req, s.cfg.Timeout)
+	return m.raw(ctx, request{head: req}, s.cfg.Timeout)
 }
 
 func (s *Stage) acquire() (*module, error) {
@@ -324,7 +328,7 @@ func (s *Stage) acquire() (*module, error) {
 	return nil, errors.New("policy module: no module to run")
 }
 
-func (s *Stage) call(ctx context.Context, req []byte) (engine.Response, error) {
+func (s *Stage) call(ctx context.Context, req request) (engine.Response, error) {
 	m, err := s.acquire()
 	if err != nil {
 		return engine.Response{}, err
@@ -364,7 +368,7 @@ func (s *Stage) LoadModule(ctx context.Context, bin []byte) error {
 		}
 		m := newModule(s.guard, compiled, digest, 1, true, s.log)
 		err = selfTest(ctx, func(ctx context.Context, req []byte) ([]byte, error) {
-			return m.raw(ctx, req, s.cfg.Timeout)
+			return m.raw(ctx, request{head: req}, s.cfg.Timeout)
 		})
 		m.retire()
 		if err != nil {

@@ -410,3 +410,15 @@ func TestParseReportLikeJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendRequestHead checks that a head followed by its batch is the
+// envelope AppendRequest builds.
+func TestAppendRequestHead(t *testing.T) {
+	ctx := Context{Project: "p\"", Region: "eu", Country: "DE", UA: browserUA, Now: 1764028812345}
+	for _, batch := range [][]byte{nil, []byte(`{"events":[]}`)} {
+		got := append(AppendRequestHead(nil, []byte(`{"masking":{}}`), ctx, len(batch)), batch...)
+		if want := AppendRequest(nil, []byte(`{"masking":{}}`), ctx, batch); !bytes.Equal(got, want) {
+			t.Errorf("head+batch %q, want %q", got, want)
+		}
+	}
+}

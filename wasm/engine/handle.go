@@ -45,6 +45,15 @@ func AppendRequest(dst, policyDoc []byte, ctx Context, batch []byte) []byte {
 	return appendSection(dst, batch)
 }
 
+// AppendRequestHead appends the request envelope AppendRequest would
+// for a batch of batchLen bytes, without the batch: a host that writes the
+// batch straight after it, into the module's memory, copies it once.
+func AppendRequestHead(dst, policyDoc []byte, ctx Context, batchLen int) []byte {
+	dst = AppendRequest(dst, policyDoc, ctx, nil)
+	binary.LittleEndian.PutUint32(dst[len(dst)-4:], uint32(batchLen))
+	return dst
+}
+
 func appendSection(dst, b []byte) []byte {
 	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(b)))
 	return append(dst, b...)
