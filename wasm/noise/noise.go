@@ -187,15 +187,27 @@ func containsFold(b []byte, s string) bool {
 // MessageSet is a list of noise substrings prepared for Match: it finds
 // them all in one pass over a message, where Message searches for each in
 // turn (under wasm, two calls per substring and string).
+//
+// The pass skips as Wu and Manber's multi-pattern search does: it looks at
+// the last two bytes of a window as long as the shortest substring and
+// moves on by as much as no substring could end any nearer. With the
+// default list (no substring under ten bytes) it reads about one byte in
+// eight of an error message.
 type MessageSet struct {
 	list   []string
 	single [256]bool            // one-byte substrings
 	pairs  [1 << 16 / 64]uint64 // the first two bytes of the longer ones
+	window int                  // the shortest longer substring's length, at most 255
+	shift  [shiftSlots]uint8    // by the hash of a window's last two bytes
 }
+
+const shiftSlots = 4096
+
+func shiftSlot(a, b byte) int { return (int(a)<<4 ^ int(b)) & (shiftSlots - 1) }
 
 // NewMessageSet prepares list for Match.
 func NewMessageSet(list []string) *MessageSet {
-	m := &MessageSet{}
+	m := &MessageSet{window: 255}
 	for _, s := range list {
 		switch len(s) {
 		case 0:
@@ -205,6 +217,16 @@ func NewMessageSet(list []string) *MessageSet {
 			m.list = append(m.list, s)
 			p := uint(s[0])<<8 | uint(s[1])
 			m.pairs[p/64] |= 1 << (p % 64)
+			m.window = min(m.window, len(s))
+		}
+	}
+	for i := range m.shift {
+		m.shift[i] = uint8(m.window - 1)
+	}
+	for _, s := range m.list {
+		for j := 1; j < m.window; j++ {
+			k := shiftSlot(s[j-1], s[j])
+			m.shift[k] = min(m.shift[k], uint8(m.window-1-j))
 		}
 	}
 	return m
@@ -214,6 +236,30 @@ func NewMessageSet(list []string) *MessageSet {
 func (m *MessageSet) Match(typ, value []byte) bool { return m.in(value) || m.in(typ) }
 
 func (m *MessageSet) in(b []byte) bool {
+	if len(m.list) == 0 || m.window < 3 {
+		return m.inEach(b) // nothing to skip by
+	}
+	w := m.window
+	for end := w - 1; end < len(b); {
+		if s := m.shift[shiftSlot(b[end-1], b[end])]; s > 0 {
+			end += int(s)
+			continue
+		}
+		// A substring may start at i: its first w bytes end here.
+		i := end - w + 1
+		for _, s := range m.list {
+			if s[0] == b[i] && s[1] == b[i+1] && len(b)-i >= len(s) && string(b[i:i+len(s)]) == s {
+				return true
+			}
+		}
+		end++
+	}
+	return false
+}
+
+// inEach is in looking at every byte, for lists with one-byte substrings
+// or short ones.
+func (m *MessageSet) inEach(b []byte) bool {
 	for i := range b {
 		if m.single[b[i]] {
 			return true

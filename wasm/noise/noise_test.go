@@ -110,13 +110,18 @@ func TestRelease(t *testing.T) {
 // seeded random messages built from pieces of the default list.
 func TestMessageSet(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
-	lists := [][]string{policy.DefaultNoiseMessages(), {"", "x", "ab", "abc", "Script error."}, {}}
-	pieces := append(policy.DefaultNoiseMessages(), "a", "b", "x", "Sc", "TypeError", " ", "", "é")
+	lists := [][]string{
+		policy.DefaultNoiseMessages(), {"", "x", "ab", "abc", "Script error."}, {},
+		// Short and overlapping substrings: windows of three and four
+		// bytes, where skipping must not step over a match.
+		{"abc", "bcd", "cab", "Script error."}, {"aborted", "abort", "bort", "rtab"},
+	}
+	pieces := append(policy.DefaultNoiseMessages(), "a", "b", "c", "d", "x", "Sc", "ab", "bc", "ort", "abor", "TypeError", " ", "", "é")
 	for _, list := range lists {
 		set := NewMessageSet(list)
-		for range 5000 {
+		for range 20000 {
 			var typ, val []byte
-			for range r.IntN(4) {
+			for range r.IntN(6) {
 				p := pieces[r.IntN(len(pieces))]
 				val = append(val, p[:r.IntN(len(p)+1)]...)
 			}
