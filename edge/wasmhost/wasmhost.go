@@ -250,7 +250,9 @@ func (s *Stage) Apply(ctx context.Context, in edge.StageInput) (edge.StageOutput
 	default:
 		return edge.StageOutput{}, fmt.Errorf("apply policy of project %q: bucket %s not loaded yet: %w", in.Project, sdkproto.PolicyBucket, edge.ErrNotReady)
 	}
-	res, err := s.Filter(ctx, in)
+	// The edge forwards the batch and counts drops and masks: the
+	// decisions, one per event, are not decoded.
+	res, err := s.filter(ctx, s.policy(in.Project), in, false)
 	if err != nil {
 		return edge.StageOutput{}, err
 	}
@@ -264,6 +266,11 @@ func (s *Stage) Filter(ctx context.Context, in edge.StageInput) (Result, error) 
 
 // FilterWith runs policy doc (nil: the default policy) over one batch.
 func (s *Stage) FilterWith(ctx context.Context, doc []byte, in edge.StageInput) (Result, error) {
+	return s.filter(ctx, doc, in, true)
+}
+
+// filter is FilterWith, decoding the report's decisions only when asked.
+func (s *Stage) filter(ctx context.Context, doc []byte, in edge.StageInput, decisions bool) (Result, error) {
 	bp, _ := s.bufs.Get().(*[]byte)
 	if bp == nil {
 		bp = new([]byte)
@@ -292,7 +299,11 @@ func (s *Stage) FilterWith(ctx context.Context, doc []byte, in edge.StageInput) 
 	if err != nil {
 		return Result{}, err
 	}
-	rep, err := resp.ParseReport()
+	parse := resp.ParseReport
+	if !decisions {
+		parse = resp.ParseCounts
+	}
+	rep, err := parse()
 	if err != nil {
 		return Result{}, fmt.Errorf("policy module: %w", err)
 	}

@@ -403,6 +403,11 @@ func TestParseReportLikeJSON(t *testing.T) {
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%s:\nParseReport %+v\njson        %+v", rj, got, want)
 		}
+		counts, err := Response{Report: []byte(rj)}.ParseCounts()
+		want.Decisions = nil
+		if err != nil || !reflect.DeepEqual(counts, want) {
+			t.Errorf("%s:\nParseCounts %+v %v\njson        %+v", rj, counts, err, want)
+		}
 	}
 	for _, bad := range []string{``, `{`, `{"kept":"1"}`, `{"kept":1.5}`, `{"decisions":[{"kept":1}]}`, `{} x`} {
 		if _, err := (Response{Report: []byte(bad)}).ParseReport(); err == nil {
