@@ -203,8 +203,8 @@ func (r *Reader) NextKey(n *int) bool { return keyNext(r, n, false) }
 // colon in the pending span.
 func (r *Reader) NextKeyCopy(n *int) bool { return keyNext(r, n, true) }
 
-// nextKeySlow is nextKey for what keyNext's common case does not cover,
-// including what is invalid, read from the start.
+// nextKeySlow is NextKey and NextKeyCopy for what keyNext's common case
+// does not cover, including what is invalid, read from the start.
 func nextKeySlow(r *Reader, n *int, write bool) bool {
 	c := r.Peek()
 	if c == '}' {

@@ -190,9 +190,9 @@ func containsFold(b []byte, s string) bool {
 //
 // The pass skips as Wu and Manber's multi-pattern search does: it looks at
 // the last two bytes of a window as long as the shortest substring and
-// moves on by as much as no substring could end any nearer. With the
-// default list (no substring under ten bytes) it reads about one byte in
-// eight of an error message.
+// moves on by as much as no substring could end any nearer: with the
+// default list, whose substrings are ten bytes or longer, up to nine bytes
+// at a time.
 type MessageSet struct {
 	list   []string
 	single [256]bool            // one-byte substrings
