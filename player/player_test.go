@@ -580,7 +580,7 @@ func TestLiveInBrowser(t *testing.T) {
 		t.Fatalf("live list never showed the session: %v\n%s", err, pageState(ctx))
 	}
 	if err := chromedp.Do(ctx,
-		chromedp.Click(chromedp.CSS(row+" a")),
+		clickLive(row+" a"),
 		chromedp.WaitVisible(chromedp.CSS(`.stage[data-ready="true"]`)),
 	); err != nil {
 		t.Fatalf("open live session: %v\n%s", err, pageState(ctx))

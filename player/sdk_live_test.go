@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -118,7 +119,7 @@ func TestLiveSDKInBrowser(t *testing.T) {
 		t.Fatalf("live list never showed the SDK's session %s: %v\n%s", id, err, pageState(viewer))
 	}
 	if err := chromedp.Do(viewer,
-		chromedp.Click(chromedp.CSS(row+" a")),
+		clickLive(row+" a"),
 		chromedp.WaitVisible(chromedp.CSS(`.stage[data-ready="true"]`)),
 	); err != nil {
 		t.Fatalf("open live session: %v\n%s", err, pageState(viewer))
@@ -202,7 +203,7 @@ func TestLiveOpenedBeforeSnapshot(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`#token`), admin),
 		chromedp.Click(chromedp.CSS(`form.signin button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS(row)),
-		chromedp.Click(chromedp.CSS(row+" a")),
+		clickLive(row+" a"),
 		chromedp.WaitVisible(chromedp.CSS(`.live-state[data-state="open"]`)),
 	); err != nil {
 		t.Fatalf("open the session before its replay: %v\n%s", err, pageState(ctx))
@@ -229,4 +230,20 @@ func TestLiveOpenedBeforeSnapshot(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// clickLive clicks the element sel in the live list. The list re-renders
+// as events arrive, so a row found one moment can be gone the next and
+// chromedp's click, which finds the node and then clicks it, fails on the
+// stale node: this finds and clicks in one step in the page.
+func clickLive(sel string) chromedp.Action[chromedp.Void] {
+	js := `(() => { const a = document.querySelector(` + strconv.Quote(sel) + `); if (a) a.click(); return !!a; })()`
+	eval := chromedp.Evaluate[bool](js)
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		ok, err := eval(ctx, t)
+		if err == nil && !ok {
+			err = fmt.Errorf("no %s to click", sel)
+		}
+		return chromedp.Void{}, err
+	}
 }
