@@ -82,6 +82,33 @@ func (e *Engine) replace(s, end int, repl []byte) {
 // left where it is and copied with its neighbours. The result aliases a
 // buffer of e, valid until the next call.
 func (e *Engine) maskString(v []byte, esc bool, m mode) ([]byte, bool) {
+	// The common case first, in as few steps as it takes: a string without
+	// escapes to run the detectors on, most often found in the memo. Under
+	// wasm every step not taken in line is a jump through the function's
+	// dispatch loop.
+	if !esc && (m == mDetect || m == mURL) {
+		if m == mDetect && !mask.MayMatch(v) {
+			return nil, false // what Detect would find first, before the memo
+		}
+		if len(v) < memoMin {
+			// The detectors mask in place: run them on a copy.
+			buf := append(e.scratch[:0], v...)
+			keep(&e.scratch, buf)
+			return buf, e.detect(buf, m) > 0
+		}
+		found, h := e.memo.find(v, m)
+		if found {
+			out := e.memo.masked(h)
+			return out, out != nil
+		}
+		return e.detectNew(v, m, h)
+	}
+	return e.maskOther(v, esc, m)
+}
+
+// maskOther is maskString for the other modes, and for strings with
+// escapes.
+func (e *Engine) maskOther(v []byte, esc bool, m mode) ([]byte, bool) {
 	switch m {
 	case mCopy:
 		return nil, false
@@ -90,38 +117,12 @@ func (e *Engine) maskString(v []byte, esc bool, m mode) ([]byte, bool) {
 			return nil, false
 		}
 		if m == mDetectText {
-			m = mDetect
-			break
+			return e.maskString(v, esc, mDetect)
 		}
 		fallthrough
 	case mStars:
 		buf, changed := mask.AppendStars(e.scratch[:0], v)
 		keep(&e.scratch, buf)
-		return buf, changed
-	}
-	if !esc {
-		if m == mDetect && !mask.MayMatch(v) {
-			return nil, false // what Detect would find first, before the memo
-		}
-		var h uint64
-		if len(v) >= memoMin {
-			var found bool
-			if found, h = e.memo.find(v, m); found {
-				out := e.memo.masked(h)
-				return out, out != nil
-			}
-		}
-		// The detectors mask in place: run them on a copy.
-		buf := append(e.scratch[:0], v...)
-		keep(&e.scratch, buf)
-		changed := e.detect(buf, m) > 0
-		if len(v) >= memoMin {
-			if changed {
-				e.memo.add(v, m, h, buf)
-			} else {
-				e.memo.add(v, m, h, nil)
-			}
-		}
 		return buf, changed
 	}
 	buf := jsontext.Unescape(e.scratch[:0], v)
@@ -132,6 +133,21 @@ func (e *Engine) maskString(v []byte, esc bool, m mode) ([]byte, bool) {
 	out := jsontext.AppendEscaped(e.spare[:0], buf)
 	keep(&e.spare, out)
 	return out, true
+}
+
+// detectNew runs the detectors on a string without escapes that the memo
+// does not hold (its hash h) and remembers what they made of it.
+func (e *Engine) detectNew(v []byte, m mode, h uint64) ([]byte, bool) {
+	// The detectors mask in place: run them on a copy.
+	buf := append(e.scratch[:0], v...)
+	keep(&e.scratch, buf)
+	changed := e.detect(buf, m) > 0
+	if changed {
+		e.memo.add(v, m, h, buf)
+	} else {
+		e.memo.add(v, m, h, nil)
+	}
+	return buf, changed
 }
 
 // keep stores buf, appended to *dst[:0], in *dst only when it moved:
