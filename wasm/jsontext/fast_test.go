@@ -38,23 +38,14 @@ func TestKeyNext(t *testing.T) {
 		}
 		r1, n1 := mk()
 		r2, n2 := mk()
-		ok1, err1 := call(keyNext, r1, &n1, write)
-		ok2, err2 := call(keyNextGo, r2, &n2, write)
+		ok1, err1 := catch(func() bool { return keyNext(r1, &n1, write) })
+		ok2, err2 := catch(func() bool { return keyNextGo(r2, &n2, write) })
 		if ok1 != ok2 || err1 != err2 || r1.depth != r2.depth || n1 != n2 || r1.Pos != r2.Pos || r1.pe != r2.pe || r1.ps != r2.ps ||
 			r1.KeyStart != r2.KeyStart || r1.KeyEnd != r2.KeyEnd || r1.KeyEscaped != r2.KeyEscaped || r1.KeyColon != r2.KeyColon {
 			t.Fatalf("input %q pos %d n %d write %v pe %d:\nkeyNext   %v %q n=%d %+v\nkeyNextGo %v %q n=%d %+v",
 				b, pos, n0, write, pe, ok1, err1, n1, *r1, ok2, err2, n2, *r2)
 		}
 	}
-}
-
-func call(f func(*Reader, *int, bool) bool, r *Reader, n *int, write bool) (ok bool, msg string) {
-	defer func() {
-		if p := recover(); p != nil {
-			msg = p.(*SyntaxError).Error()
-		}
-	}()
-	return f(r, n, write), ""
 }
 
 // TestStringCopyNext checks stringNext and copyNext against stringNextGo
@@ -89,39 +80,26 @@ func TestStringCopyNext(t *testing.T) {
 		st := func(r *Reader) state { return state{r.Pos, r.ps, r.pe, string(r.Out)} }
 
 		r1, r2 := mk(), mk()
-		s1, e1, x1, err1 := callString(stringNext, r1)
-		s2, e2, x2, err2 := callString(stringNextGo, r2)
+		type str struct {
+			s, e int
+			esc  bool
+		}
+		str1, err1 := catch(func() str { s, e, esc := stringNext(r1); return str{s, e, esc} })
+		str2, err2 := catch(func() str { s, e, esc := stringNextGo(r2); return str{s, e, esc} })
+		s1, e1, x1 := str1.s, str1.e, str1.esc
+		s2, e2, x2 := str2.s, str2.e, str2.esc
 		if s1 != s2 || e1 != e2 || x1 != x2 || err1 != err2 || st(r1) != st(r2) {
 			t.Fatalf("String of %q at %d:\nstringNext   %d %d %v %q %+v\nstringNextGo %d %d %v %q %+v",
 				b, pos, s1, e1, x1, err1, st(r1), s2, e2, x2, err2, st(r2))
 		}
 
 		r1, r2 = mk(), mk()
-		err1, err2 = callCopy(copyNext, r1), callCopy(copyNextGo, r2)
+		_, err1 = catch(func() bool { copyNext(r1); return true })
+		_, err2 = catch(func() bool { copyNextGo(r2); return true })
 		if err1 != err2 || st(r1) != st(r2) {
 			t.Fatalf("Copy of %q at %d pe %d:\ncopyNext   %q %+v\ncopyNextGo %q %+v", b, pos, pe, err1, st(r1), err2, st(r2))
 		}
 	}
-}
-
-func callString(f func(*Reader) (int, int, bool), r *Reader) (s, e int, esc bool, msg string) {
-	defer func() {
-		if p := recover(); p != nil {
-			msg = p.(*SyntaxError).Error()
-		}
-	}()
-	s, e, esc = f(r)
-	return s, e, esc, ""
-}
-
-func callCopy(f func(*Reader), r *Reader) (msg string) {
-	defer func() {
-		if p := recover(); p != nil {
-			msg = p.(*SyntaxError).Error()
-		}
-	}()
-	f(r)
-	return ""
 }
 
 // TestOpenElemNext checks openNext and elemNext against openNextGo and
@@ -158,29 +136,20 @@ func TestOpenElemNext(t *testing.T) {
 
 		c := "[{x"[rng.IntN(3)]
 		r1, r2 := mk(), mk()
-		err1 := callCopy(func(r *Reader) { openNext(r, c) }, r1)
-		err2 := callCopy(func(r *Reader) { openNextGo(r, c) }, r2)
+		_, err1 := catch(func() bool { openNext(r1, c); return true })
+		_, err2 := catch(func() bool { openNextGo(r2, c); return true })
 		if err1 != err2 || st(r1) != st(r2) {
 			t.Fatalf("OpenCopy(%q) of %q at %d pe %d depth %d:\nopenNext   %q %+v\nopenNextGo %q %+v", c, b, pos, pe, depth, err1, st(r1), err2, st(r2))
 		}
 
 		r1, r2 = mk(), mk()
 		n1, n2 := n0, n0
-		ok1, err1 := callElem(elemNext, r1, &n1)
-		ok2, err2 := callElem(elemNextGo, r2, &n2)
+		ok1, err1 := catch(func() bool { return elemNext(r1, &n1) })
+		ok2, err2 := catch(func() bool { return elemNextGo(r2, &n2) })
 		if ok1 != ok2 || n1 != n2 || err1 != err2 || st(r1) != st(r2) {
 			t.Fatalf("NextElemCopy of %q at %d n %d pe %d:\nelemNext   %v n=%d %q %+v\nelemNextGo %v n=%d %q %+v", b, pos, n0, pe, ok1, n1, err1, st(r1), ok2, n2, err2, st(r2))
 		}
 	}
-}
-
-func callElem(f func(*Reader, *int) bool, r *Reader, n *int) (ok bool, msg string) {
-	defer func() {
-		if p := recover(); p != nil {
-			msg = p.(*SyntaxError).Error()
-		}
-	}()
-	return f(r, n), ""
 }
 
 // TestIntNext checks intNext against intNextGo, which it is natively and
@@ -197,19 +166,21 @@ func TestIntNext(t *testing.T) {
 		}
 		mk := func() *Reader { return &Reader{In: b} }
 		r1, r2 := mk(), mk()
-		v1, err1 := callInt(intNext, r1)
-		v2, err2 := callInt(intNextGo, r2)
+		v1, err1 := catch(func() int64 { return intNext(r1) })
+		v2, err2 := catch(func() int64 { return intNextGo(r2) })
 		if v1 != v2 || err1 != err2 || r1.Pos != r2.Pos {
 			t.Fatalf("Int of %q: intNext %d %q pos %d, intNextGo %d %q pos %d", b, v1, err1, r1.Pos, v2, err2, r2.Pos)
 		}
 	}
 }
 
-func callInt(f func(*Reader) int64, r *Reader) (v int64, msg string) {
+// catch runs f, turning the syntax error it may panic with into its
+// message, so that a step and its twin can be compared on invalid input too.
+func catch[T any](f func() T) (v T, msg string) {
 	defer func() {
 		if p := recover(); p != nil {
 			msg = p.(*SyntaxError).Error()
 		}
 	}()
-	return f(r), ""
+	return f(), ""
 }
