@@ -15,10 +15,7 @@ func TestKeyNext(t *testing.T) {
 	pieces := []string{",", "\"", ":", "a", "key", "0123456789abcdef", "\\", "\\n", "\x01", " ", "}", "é", "\"x\"", "ab\"", "\":", "\",", "\"\":"}
 	rng := rand.New(rand.NewPCG(1, 2))
 	for iter := 0; iter < 200000; iter++ {
-		var b []byte
-		for k := rng.IntN(12); k >= 0; k-- {
-			b = append(b, pieces[rng.IntN(len(pieces))]...)
-		}
+		b := join(rng, pieces, 12)
 		if rng.IntN(2) == 0 {
 			b = append(b, ":1}           "[:rng.IntN(15)]...)
 		}
@@ -63,10 +60,7 @@ func TestStringCopyNext(t *testing.T) {
 		Out         string
 	}
 	for iter := 0; iter < 200000; iter++ {
-		var b []byte
-		for k := rng.IntN(8); k >= 0; k-- {
-			b = append(b, pieces[rng.IntN(len(pieces))]...)
-		}
+		b := join(rng, pieces, 8)
 		pos := 0
 		if len(b) > 0 && rng.IntN(4) == 0 {
 			pos = rng.IntN(len(b))
@@ -117,10 +111,7 @@ func TestOpenElemNext(t *testing.T) {
 		Out                string
 	}
 	for iter := 0; iter < 200000; iter++ {
-		var b []byte
-		for k := rng.IntN(5); k >= 0; k-- {
-			b = append(b, pieces[rng.IntN(len(pieces))]...)
-		}
+		b := join(rng, pieces, 5)
 		pos := 0
 		if len(b) > 0 && rng.IntN(4) == 0 {
 			pos = rng.IntN(len(b) + 1)
@@ -163,10 +154,7 @@ func TestIntNext(t *testing.T) {
 	pieces := []string{"1", "9", "0", "12345678", "-", ".", "5", "e", "E", "+", " ", "x", "\"", ","}
 	rng := rand.New(rand.NewPCG(17, 18))
 	for iter := 0; iter < 200000; iter++ {
-		var b []byte
-		for k := rng.IntN(6); k >= 0; k-- {
-			b = append(b, pieces[rng.IntN(len(pieces))]...)
-		}
+		b := join(rng, pieces, 6)
 		b = padded(rng, b, `9`)
 		mk := func() *Reader { return &Reader{In: b} }
 		r1, r2 := mk(), mk()
@@ -187,6 +175,15 @@ func catch[T any](f func() T) (v T, msg string) {
 		}
 	}()
 	return f(), ""
+}
+
+// join returns one to n of pieces, picked at random, one after another.
+func join(rng *rand.Rand, pieces []string, n int) []byte {
+	var b []byte
+	for k := rng.IntN(n); k >= 0; k-- {
+		b = append(b, pieces[rng.IntN(len(pieces))]...)
+	}
+	return b
 }
 
 // padded returns b, cut short at times, in a buffer where tail repeats

@@ -44,6 +44,77 @@
 	I64And \
 	Set out
 
+// READER loads the Reader's state: R0 r, R1 In's base, R2 len(In), R3 Pos.
+#define READER \
+	MOVD r+0(FP), R0 \
+	MOVD (Reader_In+0)(R0), R1 \
+	MOVD (Reader_In+8)(R0), R2 \
+	MOVD Reader_Pos(R0), R3
+
+// SCANSTRING(slow) finds the end of a string's plain bytes from In[R4] on,
+// eight at a time, leaving in R4 the index of its closing quote; it
+// branches to the block slow levels out for anything else (an escape, a
+// control byte, fewer than eight bytes left). Uses R5, R7 and SPECIAL's.
+#define SCANSTRING(slow) \
+	Block \
+		Loop \
+			Get R4 \
+			I64Const $8 \
+			I64Add \
+			Get R2 \
+			I64GtS \
+			BrIf $(slow+2) \
+			Get R1 \
+			Get R4 \
+			I64Add \
+			Set R7 \
+			SPECIAL(R7, R5) \
+			Get R5 \
+			I64Eqz \
+			I32Eqz \
+			BrIf $1 \
+			Get R4 \
+			I64Const $8 \
+			I64Add \
+			Set R4 \
+			Br $0 \
+		End \
+	End \
+	Get R4 \
+	Get R5 \
+	I64Ctz \
+	I64Const $3 \
+	I64ShrU \
+	I64Add \
+	Set R4 \
+	Get R1 \
+	Get R4 \
+	I64Add \
+	I32WrapI64 \
+	I64Load8U $0 \
+	I64Const $34 \
+	I64Ne \
+	BrIf $(slow)
+
+// NOFRACTION branches one block out when the digits that end at In[R4]
+// (R6 its byte, when R4 < len(In)) go on as a fraction or an exponent.
+#define NOFRACTION \
+	Get R4 \
+	Get R2 \
+	I64LtS \
+	If \
+		Get R6 \
+		I64Const $46 \
+		I64Eq \
+		Get R6 \
+		I64Const $32 \
+		I64Or \
+		I64Const $101 \
+		I64Eq \
+		I32Or \
+		BrIf $1 \
+	End
+
 // func keyNext(r *Reader, n *int, write bool) bool
 //
 // The same steps as keyNextGo (fast.go): one block that branches out to
@@ -54,10 +125,7 @@
 // R8 i, R9 m, R10 j, R11 write, R15 the address of i.
 TEXT ·keyNext(SB), NOSPLIT, $24-25
 	NO_LOCAL_POINTERS
-	MOVD r+0(FP), R0
-	MOVD (Reader_In+0)(R0), R1
-	MOVD (Reader_In+8)(R0), R2
-	MOVD Reader_Pos(R0), R3
+	READER
 	MOVD n+8(FP), R4
 	MOVD 0(R4), R5
 	MOVB write+16(FP), R11
@@ -244,10 +312,7 @@ TEXT ·keyNext(SB), NOSPLIT, $24-25
 // R0 r, R1 In's base, R2 len(In), R3 Pos, R4 i, R5 m, R7 the address of i.
 TEXT ·stringNext(SB), NOSPLIT, $32-25
 	NO_LOCAL_POINTERS
-	MOVD r+0(FP), R0
-	MOVD (Reader_In+0)(R0), R1
-	MOVD (Reader_In+8)(R0), R2
-	MOVD Reader_Pos(R0), R3
+	READER
 	Block
 		Get R3
 		Get R2
@@ -265,56 +330,20 @@ TEXT ·stringNext(SB), NOSPLIT, $32-25
 		I64Const $1
 		I64Add
 		Set R4
-		Loop
-			Get R4
-			I64Const $8
-			I64Add
-			Get R2
-			I64GtS
-			BrIf $1
-			Get R1
-			Get R4
-			I64Add
-			Set R7
-			SPECIAL(R7, R5)
-			Get R5
-			I64Eqz
-			If
-				Get R4
-				I64Const $8
-				I64Add
-				Set R4
-				Br $1
-			End
-			Get R4
-			Get R5
-			I64Ctz
-			I64Const $3
-			I64ShrU
-			I64Add
-			Set R4
-			Get R1
-			Get R4
-			I64Add
-			I32WrapI64
-			I64Load8U $0
-			I64Const $34
-			I64Ne
-			BrIf $1
-			Get R4
-			I64Const $1
-			I64Add
-			Set R5
-			MOVD R5, Reader_Pos(R0)
-			Get R3
-			I64Const $1
-			I64Add
-			Set R3
-			MOVD R3, start+8(FP)
-			MOVD R4, end+16(FP)
-			MOVB $0, escaped+24(FP)
-			RET
-		End
+		SCANSTRING(0)
+		Get R4
+		I64Const $1
+		I64Add
+		Set R5
+		MOVD R5, Reader_Pos(R0)
+		Get R3
+		I64Const $1
+		I64Add
+		Set R3
+		MOVD R3, start+8(FP)
+		MOVD R4, end+16(FP)
+		MOVB $0, escaped+24(FP)
+		RET
 	End
 	MOVD R0, 0(SP)
 	CALL ·stringSlow(SB)
@@ -334,10 +363,7 @@ TEXT ·stringNext(SB), NOSPLIT, $32-25
 // address of i.
 TEXT ·copyNext(SB), NOSPLIT, $8-8
 	NO_LOCAL_POINTERS
-	MOVD r+0(FP), R0
-	MOVD (Reader_In+0)(R0), R1
-	MOVD (Reader_In+8)(R0), R2
-	MOVD Reader_Pos(R0), R3
+	READER
 	Block
 		Get R3
 		Get R2
@@ -363,50 +389,14 @@ TEXT ·copyNext(SB), NOSPLIT, $8-8
 		I64Const $34
 		I64Eq
 		If
-			Loop
-				Get R4
-				I64Const $8
-				I64Add
-				Get R2
-				I64GtS
-				BrIf $2
-				Get R1
-				Get R4
-				I64Add
-				Set R7
-				SPECIAL(R7, R5)
-				Get R5
-				I64Eqz
-				If
-					Get R4
-					I64Const $8
-					I64Add
-					Set R4
-					Br $1
-				End
-				Get R4
-				Get R5
-				I64Ctz
-				I64Const $3
-				I64ShrU
-				I64Add
-				Set R4
-				Get R1
-				Get R4
-				I64Add
-				I32WrapI64
-				I64Load8U $0
-				I64Const $34
-				I64Ne
-				BrIf $2
-				Get R4
-				I64Const $1
-				I64Add
-				Set R4
-				MOVD R4, Reader_Pos(R0)
-				MOVD R4, Reader_pe(R0)
-				RET
-			End
+			SCANSTRING(1)
+			Get R4
+			I64Const $1
+			I64Add
+			Set R4
+			MOVD R4, Reader_Pos(R0)
+			MOVD R4, Reader_pe(R0)
+			RET
 		End
 
 		// a positive integer: '1' to '9', then digits
@@ -442,21 +432,7 @@ TEXT ·copyNext(SB), NOSPLIT, $8-8
 			End
 		End
 		// not followed by a fraction or an exponent
-		Get R4
-		Get R2
-		I64LtS
-		If
-			Get R6
-			I64Const $46
-			I64Eq
-			Get R6
-			I64Const $32
-			I64Or
-			I64Const $101
-			I64Eq
-			I32Or
-			BrIf $1
-		End
+		NOFRACTION
 		MOVD R4, Reader_Pos(R0)
 		MOVD R4, Reader_pe(R0)
 		RET
@@ -472,10 +448,7 @@ TEXT ·copyNext(SB), NOSPLIT, $8-8
 // R0 r, R1 In's base, R2 len(In), R3 Pos, R4 c, R5 depth.
 TEXT ·openNext(SB), NOSPLIT, $16-9
 	NO_LOCAL_POINTERS
-	MOVD r+0(FP), R0
-	MOVD (Reader_In+0)(R0), R1
-	MOVD (Reader_In+8)(R0), R2
-	MOVD Reader_Pos(R0), R3
+	READER
 	MOVB c+8(FP), R4
 	Block
 		Get R3
@@ -524,10 +497,7 @@ TEXT ·openNext(SB), NOSPLIT, $16-9
 // R0 r, R1 In's base, R2 len(In), R3 Pos, R4 n, R5 *n, R6 c, R7 Pos+1.
 TEXT ·elemNext(SB), NOSPLIT, $24-17
 	NO_LOCAL_POINTERS
-	MOVD r+0(FP), R0
-	MOVD (Reader_In+0)(R0), R1
-	MOVD (Reader_In+8)(R0), R2
-	MOVD Reader_Pos(R0), R3
+	READER
 	MOVD n+8(FP), R4
 	MOVD 0(R4), R5
 	Block
@@ -621,10 +591,7 @@ TEXT ·elemNext(SB), NOSPLIT, $24-17
 // R0 r, R1 In's base, R2 len(In), R3 Pos, R4 j, R5 the value, R6 a byte.
 TEXT ·intNext(SB), NOSPLIT, $16-16
 	NO_LOCAL_POINTERS
-	MOVD r+0(FP), R0
-	MOVD (Reader_In+0)(R0), R1
-	MOVD (Reader_In+8)(R0), R2
-	MOVD Reader_Pos(R0), R3
+	READER
 	Block
 		Get R3
 		Get R2
@@ -693,21 +660,7 @@ TEXT ·intNext(SB), NOSPLIT, $16-16
 		I64GtS
 		BrIf $0
 		// not followed by a fraction or an exponent
-		Get R4
-		Get R2
-		I64LtS
-		If
-			Get R6
-			I64Const $46
-			I64Eq
-			Get R6
-			I64Const $32
-			I64Or
-			I64Const $101
-			I64Eq
-			I32Or
-			BrIf $1
-		End
+		NOFRACTION
 		MOVD R4, Reader_Pos(R0)
 		MOVD R5, ret+8(FP)
 		RET
