@@ -234,6 +234,7 @@ func shopSession(t *testing.T, ctx context.Context, d *deployment, region string
 	step("open the shop", chromedp.Navigate(d.shop+"/"+q), chromedp.WaitVisible(`body[data-ready="true"]`))
 	lookAtHero(t, ctx, region)
 	step("show recommendations", chromedp.Click(`#recommend`), chromedp.WaitVisible(`#recommended li`))
+	waitTimed(t, ctx, region)
 	step("go to checkout", chromedp.Click(`#to-checkout`), chromedp.WaitVisible(`body[data-ready="true"]`))
 	step("type personal data",
 		chromedp.SendKeys(`#email`, demo.SampleEmail),
@@ -258,6 +259,24 @@ func shopSession(t *testing.T, ctx context.Context, d *deployment, region string
 const heroPainted = `new Promise((resolve) => new PerformanceObserver((list, o) => {
   if (list.getEntries().some((e) => e.element && e.element.id === "hero")) { o.disconnect(); resolve(true); }
 }).observe({ type: "largest-contentful-paint", buffered: true }))`
+
+// interactionTimed resolves once the browser has timed an interaction
+// (an event timing entry with an interaction id), which it does only after
+// the frame that follows it is painted.
+const interactionTimed = `new Promise((resolve) => new PerformanceObserver((list, o) => {
+  if (list.getEntries().some((e) => e.interactionId > 0)) { o.disconnect(); resolve(true); }
+}).observe({ type: "event", buffered: true, durationThreshold: 16 }))`
+
+// waitTimed waits until the last interaction has been timed: a page left
+// before that, on a busy machine, reports no INP for it.
+func waitTimed(t *testing.T, ctx context.Context, who string) {
+	t.Helper()
+	wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(wctx, chromedp.Evaluate[bool](interactionTimed, chromedp.EvalAwaitPromise)); err != nil {
+		t.Fatalf("%s session: the interaction was never timed: %v", who, err)
+	}
+}
 
 // lookAtHero waits, as a customer would, until the slow hero image is on
 // screen: input before it is painted ends LCP measurement without it (and
