@@ -158,6 +158,19 @@ func (e *env) drain(t testing.TB) {
 		if info.NumPending > 0 || info.NumAckPending > 0 {
 			return fmt.Errorf("%d pending, %d unacknowledged", info.NumPending, info.NumAckPending)
 		}
+		// The counts alone can lag a message just published: wait until
+		// the consumer has acknowledged the stream's last one.
+		stream, err := e.js.Stream(context.Background(), sdkproto.StreamName)
+		if err != nil {
+			return err
+		}
+		sinfo, err := stream.Info(context.Background())
+		if err != nil {
+			return err
+		}
+		if info.AckFloor.Stream < sinfo.State.LastSeq {
+			return fmt.Errorf("acknowledged up to %d of %d", info.AckFloor.Stream, sinfo.State.LastSeq)
+		}
 		return nil
 	})
 }
