@@ -40,6 +40,7 @@ type CLI struct {
 	Sourcemaps  SourcemapsCmd  `cmd:"" help:"Inject Debug IDs, upload source maps for a release, resolve positions."`
 	Issues      IssuesCmd      `cmd:"" help:"List and triage issues; set grouping rules."`
 	Alerts      AlertsCmd      `cmd:"" help:"Manage alert rules and show alert history."`
+	Loadtest    LoadtestCmd    `cmd:"" help:"Send numbered events to edges at a fixed rate; with --verify, count every accepted one in the API."`
 }
 
 func main() {
