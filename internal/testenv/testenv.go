@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -108,6 +109,13 @@ type MinIO struct {
 	AccessKey string
 	SecretKey string
 	DataDir   string
+
+	args []string
+	env  []string
+	log  string
+	bin  string
+	cmd  *exec.Cmd
+	done chan struct{} // closed when cmd has exited
 }
 
 // StartMinIO starts a real MinIO server on a free loopback port with its data
@@ -122,27 +130,40 @@ func StartMinIO(tb testing.TB) *MinIO {
 		AccessKey: "rearview",
 		SecretKey: "rearview-secret-key",
 		DataDir:   tb.TempDir(),
+		bin:       bin,
+		log:       filepath.Join(tb.TempDir(), "minio.log"),
 	}
-	cmd := exec.Command(bin, "server", "--quiet", "--address", m.Endpoint, "--console-address", "127.0.0.1:"+strconv.Itoa(cport), m.DataDir)
-	cmd.Env = append(os.Environ(),
+	m.args = []string{"server", "--quiet", "--address", m.Endpoint, "--console-address", "127.0.0.1:" + strconv.Itoa(cport), m.DataDir}
+	m.env = append(os.Environ(),
 		"MINIO_ROOT_USER="+m.AccessKey,
 		"MINIO_ROOT_PASSWORD="+m.SecretKey,
 		"MINIO_BROWSER=off",
 		"MINIO_UPDATE=off",
 	)
-	logf, err := os.Create(filepath.Join(tb.TempDir(), "minio.log"))
+	tb.Cleanup(m.kill)
+	m.Start(tb)
+	return m
+}
+
+// Start starts the server (again) on its address and data directory and
+// waits until it is ready. A fault test stops MinIO with Stop and brings it
+// back with Start.
+func (m *MinIO) Start(tb testing.TB) {
+	tb.Helper()
+	logf, err := os.OpenFile(m.log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		tb.Fatal(err)
 	}
+	cmd := exec.Command(m.bin, m.args...)
+	cmd.Env = m.env
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
+		logf.Close()
 		tb.Fatalf("start minio: %v", err)
 	}
-	tb.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		logf.Close()
-	})
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); logf.Close(); close(done) }()
+	m.cmd, m.done = cmd, done
 	// Ready means an authenticated S3 call succeeds: the health endpoint
 	// answers 200 while MinIO still refuses requests with "Server not
 	// initialized yet".
@@ -157,13 +178,36 @@ func StartMinIO(tb testing.TB) *MinIO {
 		_, last = client.ListBuckets(ctx)
 		cancel()
 		if last == nil {
-			return m
+			return
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	out, _ := os.ReadFile(logf.Name())
+	out, _ := os.ReadFile(m.log)
 	tb.Fatalf("minio not ready after 60s (%v): %s", last, out)
-	return nil
+}
+
+// Stop stops the server (SIGTERM, SIGKILL after 10 s) and waits until it
+// has exited; its data stays for Start.
+func (m *MinIO) Stop(tb testing.TB) {
+	tb.Helper()
+	if m.cmd == nil {
+		return
+	}
+	_ = m.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-m.done:
+	case <-time.After(10 * time.Second):
+		m.kill()
+	}
+	m.cmd = nil
+}
+
+func (m *MinIO) kill() {
+	if m.cmd == nil {
+		return
+	}
+	_ = m.cmd.Process.Kill()
+	<-m.done
 }
 
 // ChromiumPath returns the Chromium binary, or skips/fails as Binary does.
