@@ -202,6 +202,23 @@ func (m *MinIO) Stop(tb testing.TB) {
 	m.cmd = nil
 }
 
+// Pause freezes the server (SIGSTOP): its connections stay open and
+// nothing answers, as with a hung disk. Resume continues it.
+func (m *MinIO) Pause(tb testing.TB) {
+	tb.Helper()
+	if err := m.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		tb.Fatalf("pause minio: %v", err)
+	}
+}
+
+// Resume continues a paused server.
+func (m *MinIO) Resume(tb testing.TB) {
+	tb.Helper()
+	if err := m.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		tb.Fatalf("resume minio: %v", err)
+	}
+}
+
 func (m *MinIO) kill() {
 	if m.cmd == nil {
 		return
