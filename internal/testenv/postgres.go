@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"net/url"
 	"os"
@@ -33,10 +34,9 @@ type Postgres struct {
 	logf *os.File
 }
 
-// postgresBinDir finds Debian's server binaries: $REARVIEW_PG_BIN, else the
-// newest /usr/lib/postgresql/*/bin holding initdb.
-func postgresBinDir(tb testing.TB) string {
-	tb.Helper()
+// PostgresBin finds Debian's server binaries: $REARVIEW_PG_BIN, else the
+// newest /usr/lib/postgresql/*/bin holding initdb; "" when there are none.
+func PostgresBin() string {
 	if d := os.Getenv("REARVIEW_PG_BIN"); d != "" {
 		if _, err := os.Stat(filepath.Join(d, "initdb")); err == nil {
 			return d
@@ -45,10 +45,18 @@ func postgresBinDir(tb testing.TB) string {
 	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
 	sort.Slice(dirs, func(i, j int) bool { return pgMajor(dirs[i]) > pgMajor(dirs[j]) })
 	if len(dirs) == 0 {
-		missing(tb, "postgresql (initdb)")
 		return ""
 	}
 	return filepath.Dir(dirs[0])
+}
+
+func postgresBinDir(tb testing.TB) string {
+	tb.Helper()
+	d := PostgresBin()
+	if d == "" {
+		missing(tb, "postgresql (initdb)")
+	}
+	return d
 }
 
 func pgMajor(initdb string) int {
@@ -62,40 +70,68 @@ func pgMajor(initdb string) int {
 // The cluster is stopped and removed when the test ends.
 func StartPostgres(tb testing.TB) *Postgres {
 	tb.Helper()
-	p := &Postgres{bin: postgresBinDir(tb), port: FreePort(tb)}
-	dir, err := os.MkdirTemp("", "rearview-pg-")
+	bin := postgresBinDir(tb)
+	if os.Geteuid() == 0 {
+		if _, err := user.Lookup("postgres"); err != nil {
+			missing(tb, "the postgres user (Debian's postgresql package)")
+		}
+	}
+	p, err := NewPostgres(bin, FreePort(tb))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	p.dir = dir
-	tb.Cleanup(func() { os.RemoveAll(dir) })
+	tb.Cleanup(p.Remove)
+	if err := p.start(); err != nil {
+		tb.Fatal(err)
+	}
+	return p
+}
+
+// NewPostgres creates (initdb) a cluster whose server binaries are in bin,
+// to listen on port; it does not start it. Remove stops and deletes it.
+// Tests use StartPostgres; NewPostgres is for a TestMain that shares one
+// cluster between a package's tests.
+func NewPostgres(bin string, port int) (*Postgres, error) {
+	dir, err := os.MkdirTemp("", "rearview-pg-")
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	p := &Postgres{bin: bin, dir: dir, port: port}
 	if os.Geteuid() == 0 {
 		u, err := user.Lookup("postgres")
 		if err != nil {
-			missing(tb, "the postgres user (Debian's postgresql package)")
+			os.RemoveAll(dir)
+			return nil, fmt.Errorf("postgres: %w", err)
 		}
 		uid, _ := strconv.Atoi(u.Uid)
 		gid, _ := strconv.Atoi(u.Gid)
 		p.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
 		if err := os.Chown(dir, uid, gid); err != nil {
-			tb.Fatal(err)
+			os.RemoveAll(dir)
+			return nil, fmt.Errorf("postgres: %w", err)
 		}
 	}
 	initdb := p.command(filepath.Join(p.bin, "initdb"), "-D", p.dataDir(), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync", "--locale", "C")
 	if out, err := initdb.CombinedOutput(); err != nil {
-		tb.Fatalf("initdb: %v\n%s", err, out)
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("initdb: %w\n%s", err, out)
 	}
-	logf, err := os.Create(filepath.Join(tb.TempDir(), "postgres.log"))
+	// The log lives beside the data directory, out of the postgres user's
+	// way, and goes with Remove.
+	logf, err := os.Create(filepath.Join(dir, "postgres.log"))
 	if err != nil {
-		tb.Fatal(err)
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	p.logf = logf
-	tb.Cleanup(func() {
-		p.Stop(tb)
-		logf.Close()
-	})
-	p.Start(tb)
-	return p
+	return p, nil
+}
+
+// Remove stops the server and deletes the cluster.
+func (p *Postgres) Remove() {
+	p.stop()
+	p.logf.Close()
+	os.RemoveAll(p.dir)
 }
 
 func (p *Postgres) dataDir() string { return filepath.Join(p.dir, "data") }
@@ -109,23 +145,40 @@ func (p *Postgres) command(name string, args ...string) *exec.Cmd {
 	return cmd
 }
 
-// Start starts the server (again, after Stop) and waits until it accepts
+// Start starts the server again after Stop and waits until it accepts
 // connections.
 func (p *Postgres) Start(tb testing.TB) {
 	tb.Helper()
+	if err := p.start(); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// Stop shuts the server down (fast shutdown: open transactions roll back,
+// committed ones stay) and waits for it to exit.
+func (p *Postgres) Stop(tb testing.TB) {
+	tb.Helper()
+	p.stop()
+}
+
+// Run starts the server for a TestMain; see NewPostgres.
+func (p *Postgres) Run() error { return p.start() }
+
+func (p *Postgres) start() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.cmd != nil {
-		return
+		return nil
 	}
 	// fsync off: a test cluster need not survive the machine, only its own
-	// restarts, which a fast shutdown makes clean.
+	// restarts, which a fast shutdown makes clean. A short deadlock_timeout
+	// because coordinators retry a deadlocked transaction at once.
 	cmd := p.command(filepath.Join(p.bin, "postgres"), "-D", p.dataDir(), "-p", strconv.Itoa(p.port),
-		"-k", p.dir, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "max_connections=200",
+		"-k", p.dir, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "max_connections=300",
 		"-c", "deadlock_timeout=100ms")
 	cmd.Stdout, cmd.Stderr = p.logf, p.logf
 	if err := cmd.Start(); err != nil {
-		tb.Fatalf("start postgres: %v", err)
+		return fmt.Errorf("start postgres: %w", err)
 	}
 	done := make(chan struct{})
 	go func() { cmd.Wait(); close(done) }()
@@ -137,26 +190,24 @@ func (p *Postgres) Start(tb testing.TB) {
 		cancel()
 		if err == nil {
 			conn.Close(context.Background())
-			return
+			return nil
 		}
 		select {
 		case <-done:
 			out, _ := os.ReadFile(p.logf.Name())
-			tb.Fatalf("postgres exited: %s", out)
+			p.cmd, p.done = nil, nil
+			return fmt.Errorf("postgres exited: %s", out)
 		default:
 		}
 		if time.Now().After(deadline) {
 			out, _ := os.ReadFile(p.logf.Name())
-			tb.Fatalf("postgres not ready after 30s (%v): %s", err, out)
+			return fmt.Errorf("postgres not ready after 30s (%v): %s", err, out)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 }
 
-// Stop shuts the server down (fast shutdown: open transactions roll back,
-// committed ones stay) and waits for it to exit.
-func (p *Postgres) Stop(tb testing.TB) {
-	tb.Helper()
+func (p *Postgres) stop() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.cmd == nil {
@@ -187,6 +238,16 @@ func (p *Postgres) databaseURL(db string) string {
 // folded to a safe identifier.
 func (p *Postgres) NewDatabase(tb testing.TB, name string) string {
 	tb.Helper()
+	u, err := CreateDatabase(p.URL(), name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return u
+}
+
+// CreateDatabase creates an empty database, named after name, on the
+// server that serverURL reaches, and returns its URL.
+func CreateDatabase(serverURL, name string) (string, error) {
 	id := strings.Map(func(r rune) rune {
 		switch {
 		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '_':
@@ -196,19 +257,26 @@ func (p *Postgres) NewDatabase(tb testing.TB, name string) string {
 		}
 		return '_'
 	}, name)
-	if len(id) > 50 {
-		id = id[:50]
+	if len(id) > 40 {
+		id = id[:40]
 	}
-	id = fmt.Sprintf("%s_%d", id, time.Now().UnixNano()%1_000_000)
+	var rnd [6]byte
+	_, _ = rand.Read(rnd[:])
+	id = fmt.Sprintf("%s_%x", id, rnd)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, p.URL())
+	conn, err := pgx.Connect(ctx, serverURL)
 	if err != nil {
-		tb.Fatalf("connect postgres: %v", err)
+		return "", fmt.Errorf("connect postgres: %w", err)
 	}
 	defer conn.Close(ctx)
 	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{id}.Sanitize()); err != nil {
-		tb.Fatalf("create database %s: %v", id, err)
+		return "", fmt.Errorf("create database %s: %w", id, err)
 	}
-	return p.databaseURL(id)
+	u, err := url.Parse(serverURL)
+	if err != nil {
+		return "", fmt.Errorf("create database: %w", err)
+	}
+	u.Path = "/" + id
+	return u.String(), nil
 }
