@@ -218,25 +218,29 @@ func limitParam(r *http.Request, def, max int) int {
 
 // Event is an event as the API returns it.
 type Event struct {
-	ID         string          `json:"id"`
-	Session    string          `json:"session_id"`
-	Kind       string          `json:"kind"`
-	TS         int64           `json:"ts"`
-	ReceivedAt int64           `json:"received_at"`
-	Region     string          `json:"region"`
-	Country    string          `json:"country,omitempty"`
-	URL        string          `json:"url,omitempty"`
-	TraceID    string          `json:"trace_id,omitempty"`
-	IssueID    string          `json:"issue_id,omitempty"`
-	Payload    json.RawMessage `json:"event"`
+	ID         string `json:"id"`
+	Session    string `json:"session_id"`
+	Kind       string `json:"kind"`
+	TS         int64  `json:"ts"`
+	ReceivedAt int64  `json:"received_at"`
+	// StoredAt is when the coordinator stored the event (0 for events
+	// stored before the column existed); StoredAt-ReceivedAt is the
+	// pipeline's latency.
+	StoredAt int64           `json:"stored_at"`
+	Region   string          `json:"region"`
+	Country  string          `json:"country,omitempty"`
+	URL      string          `json:"url,omitempty"`
+	TraceID  string          `json:"trace_id,omitempty"`
+	IssueID  string          `json:"issue_id,omitempty"`
+	Payload  json.RawMessage `json:"event"`
 }
 
-const eventCols = `id, session_id, kind, ts, received_at, region, country, url, coalesce(trace_id, ''), coalesce(issue_id, ''), payload`
+const eventCols = `id, session_id, kind, ts, received_at, stored_at, region, country, url, coalesce(trace_id, ''), coalesce(issue_id, ''), payload`
 
 func scanEvent(s interface{ Scan(...any) error }) (Event, error) {
 	var e Event
 	var payload string
-	err := s.Scan(&e.ID, &e.Session, &e.Kind, &e.TS, &e.ReceivedAt, &e.Region, &e.Country, &e.URL, &e.TraceID, &e.IssueID, &payload)
+	err := s.Scan(&e.ID, &e.Session, &e.Kind, &e.TS, &e.ReceivedAt, &e.StoredAt, &e.Region, &e.Country, &e.URL, &e.TraceID, &e.IssueID, &payload)
 	e.Payload = json.RawMessage(payload)
 	return e, err
 }
