@@ -34,8 +34,8 @@ const adminToken = "rva_chaos_admin_token"
 type bus interface {
 	coordinatorURL() string
 	edgeURL(region string) string
-	// restartNode restarts one node and returns which, once it serves
-	// JetStream again.
+	// restartNode crashes one node, starts it again and returns which,
+	// once it serves JetStream again.
 	restartNode(t *testing.T) string
 }
 
@@ -69,10 +69,12 @@ func (n *singleNATS) waitHealthy(t *testing.T) {
 func (n *singleNATS) coordinatorURL() string { return n.url }
 func (n *singleNATS) edgeURL(string) string  { return n.url }
 func (n *singleNATS) restartNode(t *testing.T) string {
-	n.p.Stop(t, syscall.SIGTERM, 30*time.Second)
+	// A crash, not a clean stop: JetStream must hold every message it
+	// acknowledged (it writes before it acks) and its dedupe window.
+	n.p.Kill()
 	n.p.Restart(t)
 	n.waitHealthy(t)
-	return "nats-server (the only node)"
+	return "nats-server (the only node), killed with SIGKILL"
 }
 
 // system is every process of the test.
