@@ -131,6 +131,10 @@ type Generator struct {
 	log  *slog.Logger
 	page string
 
+	// finish is closed by Finish: no new batch is sent after it.
+	finish     chan struct{}
+	finishOnce sync.Once
+
 	mu   sync.Mutex
 	res  Result
 	sent []Event // every event sent at least once
@@ -194,9 +198,10 @@ func New(cfg Config) (*Generator, error) {
 		cfg.Edges[i] = strings.TrimSuffix(strings.TrimSuffix(e, "/"), "/v1/ingest")
 	}
 	g := &Generator{
-		cfg:  cfg,
-		log:  cfg.Logger.With("component", "loadgen", "run", cfg.RunID),
-		page: "https://loadtest.example.com/" + cfg.RunID + "/checkout",
+		cfg:    cfg,
+		finish: make(chan struct{}),
+		log:    cfg.Logger.With("component", "loadgen", "run", cfg.RunID),
+		page:   "https://loadtest.example.com/" + cfg.RunID + "/checkout",
 	}
 	g.res = Result{RunID: cfg.RunID, Answers: map[string]int{}, Issues: cfg.Issues}
 	return g, nil
@@ -216,6 +221,14 @@ func (g *Generator) RunID() string { return g.cfg.RunID }
 
 // Config returns the configuration with its defaults filled in.
 func (g *Generator) Config() Config { return g.cfg }
+
+// Finish ends the run early: no new batch is sent, and Run returns once
+// the batches already sent are accepted or given up. A test that breaks
+// things for as long as it takes runs with a long Duration and calls
+// Finish when it is done.
+func (g *Generator) Finish() {
+	g.finishOnce.Do(func() { close(g.finish) })
+}
 
 // Snapshot is a run's progress so far.
 type Snapshot struct {
@@ -298,8 +311,15 @@ produce:
 			select {
 			case <-ctx.Done():
 				break produce
+			case <-g.finish:
+				break produce
 			case <-time.After(d):
 			}
+		}
+		select {
+		case <-g.finish:
+			break produce
+		default:
 		}
 		n := min(cfg.BatchSize, cfg.Count-sent)
 		b, err := g.build(i, sent, n, seqs, segments, started, &nErrors)

@@ -240,3 +240,39 @@ func TestVerifyCatchesLoss(t *testing.T) {
 		t.Errorf("Err() = %v; want the losses and issue c's count named", err)
 	}
 }
+
+// TestFinishEndsTheRun checks that Finish stops a long run early and that
+// what was sent before is still accepted and verified.
+func TestFinishEndsTheRun(t *testing.T) {
+	s := start(t, nil)
+	g, err := loadgen.New(loadgen.Config{Edges: s.edges, Key: s.key, Rate: 200, Duration: time.Hour, BatchSize: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	results := make(chan *loadgen.Result, 1)
+	go func() {
+		res, err := g.Run(ctx)
+		if err != nil {
+			t.Error(err)
+		}
+		results <- res
+	}()
+	testenv.Eventually(t, 30*time.Second, func() error {
+		if n := len(g.Snapshot().Sent); n < 100 {
+			return fmt.Errorf("%d events sent", n)
+		}
+		return nil
+	})
+	g.Finish()
+	rep, err := loadgen.Verify(ctx, loadgen.VerifyConfig{API: s.api, Token: admin, Key: s.key, Timeout: 30 * time.Second}, g, results)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rep.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Sent < 100 || rep.Sent > 2000 || rep.Stored != rep.Sent {
+		t.Errorf("sent %d, stored %d; want the run ended soon after 100 events, all stored", rep.Sent, rep.Stored)
+	}
+}
