@@ -219,4 +219,3 @@ func TestCoordinatorsCountExactlyOnce(t *testing.T) {
 		}
 	}
 }
-
