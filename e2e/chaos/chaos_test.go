@@ -1,9 +1,11 @@
 // Package chaos runs Rearview as separate processes (nats-server, MinIO,
-// two edges, coordinators) under a steady load from internal/loadgen and
-// breaks one piece at a time while the events flow: a coordinator and an
-// edge are killed with SIGKILL, NATS is restarted, MinIO is stopped for
-// ten seconds and then frozen (SIGSTOP) for ten. At the end every accepted event must be stored exactly once
-// and every count (issues, users, vitals, replay segments) must be exact.
+// two edges, one coordinator on SQLite or two sharing Postgres) under a
+// steady load from internal/loadgen and breaks one piece at a time while
+// the events flow: a coordinator, an edge and NATS are killed with
+// SIGKILL and restarted, MinIO is stopped for ten seconds and then frozen
+// (SIGSTOP) for ten, Postgres is restarted. At the end every accepted
+// event must be stored exactly once and every count (issues, users,
+// vitals, replay segments) must be exact.
 package chaos
 
 import (
@@ -77,16 +79,49 @@ func (n *singleNATS) restartNode(t *testing.T) string {
 	return "nats-server (the only node), killed with SIGKILL"
 }
 
+// database is where the coordinators keep their metadata: a SQLite file
+// of each (so there is one coordinator), or one Postgres database they all
+// share.
+type database interface {
+	// args are coordinator i's flags for it.
+	args(t *testing.T, i int) []string
+	// restart stops the server and starts it again, if there is one.
+	restart(t *testing.T) string
+}
+
+type sqliteFiles struct{}
+
+func (sqliteFiles) args(*testing.T, int) []string { return nil } // the data dir holds the file
+func (sqliteFiles) restart(*testing.T) string     { return "" }
+
+type sharedPostgres struct {
+	pg  *testenv.Postgres
+	url string
+}
+
+func startPostgres(t *testing.T) *sharedPostgres {
+	pg := testenv.StartPostgres(t)
+	return &sharedPostgres{pg: pg, url: pg.NewDatabase(t, "chaos")}
+}
+
+func (p *sharedPostgres) args(*testing.T, int) []string { return []string{"--database-url", p.url} }
+func (p *sharedPostgres) restart(t *testing.T) string {
+	p.pg.Stop(t)
+	time.Sleep(5 * time.Second)
+	p.pg.Start(t)
+	return "Postgres stopped (fast shutdown), started after 5 s"
+}
+
 // system is every process of the test.
 type system struct {
 	bin, logDir string
 	bus         bus
+	db          database
 	minio       *testenv.MinIO
 	coords      []*proc.Proc
 	apis        []string // coordinator base URLs
 	edges       []*proc.Proc
 	edgeURLs    []string
-	regions     []string
 	key         string
 }
 
@@ -95,6 +130,7 @@ func (s *system) startCoordinator(t *testing.T, i int) {
 	api := proc.Addr(t)
 	args := []string{"coordinator", "--nats-url", s.bus.coordinatorURL(), "--listen", api, "--data-dir", filepath.Join(t.TempDir(), "coordinator"),
 		"--admin-token", adminToken, "--s3-endpoint", s.minio.Endpoint, "--s3-access-key", s.minio.AccessKey, "--s3-secret-key", s.minio.SecretKey, "--s3-bucket", "chaos"}
+	args = append(args, s.db.args(t, i)...)
 	s.coords = append(s.coords, proc.Start(t, s.logDir, "coordinator-"+strconv.Itoa(i), s.bin, nil, args...))
 	s.apis = append(s.apis, "http://"+api)
 	proc.WaitHTTP(t, "http://"+api+"/readyz", 60*time.Second)
@@ -105,7 +141,6 @@ func (s *system) startEdge(t *testing.T, region string) {
 	addr := proc.Addr(t)
 	s.edges = append(s.edges, proc.Start(t, s.logDir, "edge-"+region, s.bin, nil, "edge", "--region", region, "--nats-url", s.bus.edgeURL(region), "--listen", addr))
 	s.edgeURLs = append(s.edgeURLs, "http://"+addr)
-	s.regions = append(s.regions, region)
 	proc.WaitHTTP(t, "http://"+addr+"/readyz", 60*time.Second)
 }
 
@@ -137,35 +172,59 @@ type fault struct {
 
 func TestFaultsLoseNothing(t *testing.T) {
 	if testing.Short() {
-		t.Skip("a fault run takes about two minutes")
+		t.Skip("a fault run takes about two minutes per setup")
 	}
-	logDir := t.TempDir()
-	s := &system{bin: (&proc.Builder{}).Binary(t), logDir: logDir}
-	s.bus = startSingleNATS(t, logDir)
-	s.minio = testenv.StartMinIO(t)
-	s.startCoordinator(t, 0)
-	s.key = createProject(t, s.apis[0])
-	for _, region := range []string{"eu", "us"} {
-		s.startEdge(t, region)
+	bin := (&proc.Builder{}).Binary(t)
+	// Each setup runs at a rate it sustains with room to catch up after
+	// an outage: Postgres on this 2-core CI box stores about 100-170
+	// events/s, SQLite about 700 (BENCHMARKS.md).
+	setups := []struct {
+		name         string
+		coordinators int
+		rate         float64
+		db           func(t *testing.T) database
+	}{
+		{"sqlite, one coordinator", 1, 300, func(*testing.T) database { return sqliteFiles{} }},
+		{"postgres, two coordinators", 2, 60, func(t *testing.T) database { return startPostgres(t) }},
 	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			for _, name := range []string{"coordinator-0", "edge-eu", "edge-us", "nats-server"} {
-				b, _ := os.ReadFile(filepath.Join(logDir, name+".log"))
-				t.Logf("--- tail of %s.log ---\n%s", name, tail(b, 40))
+	for _, setup := range setups {
+		t.Run(setup.name, func(t *testing.T) {
+			logDir := t.TempDir()
+			s := &system{bin: bin, logDir: logDir}
+			s.bus = startSingleNATS(t, logDir)
+			s.db = setup.db(t)
+			s.minio = testenv.StartMinIO(t)
+			for i := range setup.coordinators {
+				s.startCoordinator(t, i)
 			}
-		}
-	})
+			s.key = createProject(t, s.apis[0])
+			for _, region := range []string{"eu", "us"} {
+				s.startEdge(t, region)
+			}
+			t.Cleanup(func() {
+				if t.Failed() {
+					for _, p := range append(append([]*proc.Proc{}, s.coords...), s.edges...) {
+						b, _ := os.ReadFile(p.Log)
+						t.Logf("--- tail of %s ---\n%s", filepath.Base(p.Log), tail(b, 40))
+					}
+				}
+			})
+			runFaults(t, s, setup.rate)
+		})
+	}
+}
 
-	const rate, duration = 300, 90 * time.Second
+// runFaults drives events through both edges while it breaks one thing at
+// a time, then verifies every count.
+func runFaults(t *testing.T, s *system, rate float64) {
 	g, err := loadgen.New(loadgen.Config{
-		Edges: s.edgeURLs, Key: s.key, Rate: rate, Duration: duration, BatchSize: 20, Concurrency: 8,
+		Edges: s.edgeURLs, Key: s.key, Rate: rate, Duration: 10 * time.Minute, BatchSize: 20, Concurrency: 8,
 		Issues: 6, Sessions: 30, Users: 12, VitalEvery: 10, ReplayEvery: 20, RetryFor: 90 * time.Second,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	results := make(chan *loadgen.Result, 1)
 	go func() {
@@ -185,21 +244,24 @@ func TestFaultsLoseNothing(t *testing.T) {
 		verified <- verdict{rep, err}
 	}()
 
-	coordinator, edgeEU := s.coords[0], s.edges[0]
+	// With two coordinators the second is killed, and the first keeps
+	// consuming meanwhile.
+	victim := len(s.coords) - 1
+	coordinator, edgeEU := s.coords[victim], s.edges[0]
 	faults := []fault{
 		{"kill -9 coordinator", func(t *testing.T) string {
 			coordinator.Kill()
 			time.Sleep(2 * time.Second)
 			coordinator.Restart(t)
-			proc.WaitHTTP(t, s.apis[0]+"/readyz", 60*time.Second)
-			return "coordinator-0 killed, restarted after 2 s"
+			proc.WaitHTTP(t, s.apis[victim]+"/readyz", 60*time.Second)
+			return coordinator.Name + " killed, restarted after 2 s"
 		}},
 		{"kill -9 edge", func(t *testing.T) string {
 			edgeEU.Kill()
 			time.Sleep(2 * time.Second)
 			edgeEU.Restart(t)
 			proc.WaitHTTP(t, s.edgeURLs[0]+"/readyz", 60*time.Second)
-			return "edge-eu killed, restarted after 2 s"
+			return edgeEU.Name + " killed, restarted after 2 s"
 		}},
 		{"restart NATS", func(t *testing.T) string {
 			return "restarted " + s.bus.restartNode(t)
@@ -220,15 +282,20 @@ func TestFaultsLoseNothing(t *testing.T) {
 			return "MinIO paused (SIGSTOP), resumed after 10 s"
 		}},
 	}
+	if _, ok := s.db.(*sharedPostgres); ok {
+		faults = append(faults, fault{"restart Postgres", s.db.restart})
+	}
 	begin := time.Now()
 	var timeline []string
-	const settle = 8 * time.Second // steady flow before and after each fault
+	const settle = 6 * time.Second // steady flow before and after each fault
 	for _, f := range faults {
 		time.Sleep(settle)
 		at := time.Since(begin)
 		what := f.do(t)
 		timeline = append(timeline, fmt.Sprintf("  %5.1fs - %5.1fs  %-22s %s", at.Seconds(), time.Since(begin).Seconds(), f.name, what))
 	}
+	time.Sleep(settle)
+	g.Finish()
 	t.Logf("faults:\n%s", strings.Join(timeline, "\n"))
 
 	v := <-verified
@@ -246,17 +313,23 @@ func TestFaultsLoseNothing(t *testing.T) {
 		t.Errorf("%d events never accepted within the retry window", rep.Failed)
 	}
 	// The faults must have bitten, or the run proves nothing: batches
-	// were refused or cut off and retried, and the coordinator failed
-	// to write replay blobs while MinIO was away (and so did not ack).
+	// were refused or cut off and retried, and a coordinator failed to
+	// write replay blobs while MinIO was away (and so did not ack).
 	if rep.Retried == 0 {
 		t.Error("no batch was retried: the edge kill and the NATS restart went unnoticed")
 	}
-	logs, _ := os.ReadFile(coordinator.Log)
-	if !bytes.Contains(logs, []byte("store segment")) {
-		t.Error("the coordinator never failed to store a replay segment: the MinIO outage went unnoticed")
+	var blobFailures bool
+	for _, c := range s.coords {
+		logs, _ := os.ReadFile(c.Log)
+		blobFailures = blobFailures || bytes.Contains(logs, []byte("store segment"))
 	}
-	if code := coordinator.Stop(t, syscall.SIGINT, 30*time.Second); code != 0 {
-		t.Errorf("coordinator exited %d after SIGINT; want a drain and 0", code)
+	if !blobFailures {
+		t.Error("no coordinator ever failed to store a replay segment: the MinIO outage went unnoticed")
+	}
+	for _, c := range s.coords {
+		if code := c.Stop(t, syscall.SIGINT, 30*time.Second); code != 0 {
+			t.Errorf("%s exited %d after SIGINT; want a drain and 0", c.Name, code)
+		}
 	}
 }
 
