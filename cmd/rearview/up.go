@@ -98,7 +98,7 @@ func (c *UpCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	coord, err := newCoordinator(ctx, js, db, blobs, admin, log, c.ServeFlags)
+	coord, err := newCoordinator(ctx, js, db, blobs, admin, log, c.ServeFlags, 1)
 	if err != nil {
 		return err
 	}
