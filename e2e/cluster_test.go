@@ -148,6 +148,43 @@ func logTails(t *testing.T, dir string) {
 	}
 }
 
+// streamLeaderOffNode0 returns the node leading the REARVIEW stream, after
+// asking the leader to step down for as long as it is node 0 (the one the
+// coordinator is connected to, which the test keeps up).
+func streamLeaderOffNode0(t *testing.T, cluster *testenv.Cluster) int {
+	t.Helper()
+	nc, err := nats.Connect(strings.Join(cluster.URLs(), ","))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leader := -1
+	testenv.Eventually(t, time.Minute, func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		s, err := js.Stream(ctx, sdkproto.StreamName)
+		if err != nil {
+			return err
+		}
+		cl := s.CachedInfo().Cluster
+		if cl == nil || cl.Leader == "" {
+			return fmt.Errorf("stream %s has no leader", sdkproto.StreamName)
+		}
+		if leader = cluster.Node(cl.Leader); leader != 0 {
+			return nil
+		}
+		if _, err := nc.RequestWithContext(ctx, "$JS.API.STREAM.LEADER.STEPDOWN."+sdkproto.StreamName, nil); err != nil {
+			return fmt.Errorf("step down: %w", err)
+		}
+		return fmt.Errorf("stream %s was led by node 0", sdkproto.StreamName)
+	})
+	return leader
+}
+
 // TestClusterWithRegionalLeaves runs the scale-out topology as separate
 // processes: a 3-node JetStream cluster holding the stream and buckets
 // with three replicas, a leaf node per region with that region's edge
@@ -264,11 +301,16 @@ func TestClusterWithRegionalLeaves(t *testing.T) {
 			})
 		}
 		flowing(20)
-		cluster.Restart(1)
+		// First the stream's leader, gracefully: the publishes in flight
+		// meet a leader election. Then the remaining node, hard.
+		leader := streamLeaderOffNode0(t, cluster)
+		other := 3 - leader // of nodes 1 and 2
+		t.Logf("restarting node %d (the stream leader), then killing node %d", leader, other)
+		cluster.Restart(leader)
 		flowing(20)
-		cluster.Kill(2)
+		cluster.Kill(other)
 		flowing(20) // two of three nodes hold the quorum
-		cluster.Start(2)
+		cluster.Start(other)
 		flowing(20)
 		stopTraffic()
 

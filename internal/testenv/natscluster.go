@@ -181,6 +181,17 @@ func (c *Cluster) URLs() []string {
 // URL returns node i's client URL.
 func (c *Cluster) URL(i int) string { return "nats://127.0.0.1:" + strconv.Itoa(c.nodes[i].client) }
 
+// Node returns the index of the node whose server_name is name (as
+// JetStream reports stream and consumer leaders), or -1.
+func (c *Cluster) Node(name string) int {
+	for i, p := range c.nodes {
+		if p.name == name {
+			return i
+		}
+	}
+	return -1
+}
+
 // Stop stops node i gracefully (SIGTERM) and waits for it to exit.
 func (c *Cluster) Stop(i int) {
 	c.tb.Helper()

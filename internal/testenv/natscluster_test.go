@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -79,8 +78,10 @@ func TestNATSCluster(t *testing.T) {
 					return fmt.Errorf("follower %s of stream T is not current", r.Name)
 				}
 			}
-			leader, err = strconv.Atoi(strings.TrimPrefix(cl.Leader, "central-"))
-			return err
+			if leader = c.Node(cl.Leader); leader < 0 {
+				return fmt.Errorf("leader %q is no node of the cluster", cl.Leader)
+			}
+			return nil
 		})
 		return leader
 	}
