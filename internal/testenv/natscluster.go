@@ -38,6 +38,7 @@ jetstream {
   domain: {{.Domain}}
 }
 
+{{if gt (len .Routes) 1}}
 cluster {
   name: {{.Cluster}}
   listen: 127.0.0.1:{{.Route}}
@@ -45,7 +46,7 @@ cluster {
     nats-route://127.0.0.1:{{.}}{{end}}
   ]
 }
-
+{{end}}
 leafnodes {
   listen: 127.0.0.1:{{.Leaf}}
 }
@@ -103,8 +104,9 @@ type natsProcess struct {
 
 // NATSCluster starts an n-node JetStream cluster of the pinned nats-server
 // binary, waits until every node reports healthy and JetStream answers, and
-// stops it when the test ends. With n = 1 it is a one-node cluster, which
-// still has a domain and leaf node port.
+// stops it when the test ends. With n = 1 it is a single server (a cluster
+// of one never elects a JetStream leader), still with the domain and a leaf
+// node port.
 func NATSCluster(tb testing.TB, n int) *Cluster {
 	tb.Helper()
 	if n < 1 {

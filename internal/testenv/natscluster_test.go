@@ -199,6 +199,30 @@ func TestNATSCluster(t *testing.T) {
 	}
 }
 
+// TestNATSSingleNode checks a one-node "cluster": a plain JetStream
+// server with the domain, that a leaf reaches and that keeps its store
+// across a restart.
+func TestNATSSingleNode(t *testing.T) {
+	c := NATSCluster(t, 1)
+	_, edge := connectJS(t, c.Leaf(t, "eu").URL())
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s, err := edge.CreateStream(ctx, jetstream.StreamConfig{Name: "T", Subjects: []string{"t.>"}, Storage: jetstream.FileStorage})
+	if err != nil {
+		t.Fatal(err)
+	}
+	publishAccepted(t, edge, "t.eu", "before")
+	c.Restart(0)
+	publishAccepted(t, edge, "t.eu", "after")
+	info, err := s.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.State.Msgs != 2 {
+		t.Fatalf("stream T holds %d messages after a restart, want 2", info.State.Msgs)
+	}
+}
+
 // TestExampleConfigsParse checks the example configurations under
 // docs/nats are ones the pinned nats-server accepts.
 func TestExampleConfigsParse(t *testing.T) {
