@@ -67,6 +67,7 @@ type regionTraffic struct {
 	edgeURL  string
 	accepted atomic.Int64
 	failed   atomic.Int64
+	slowest  atomic.Int64 // longest wait for a 202, retries included, in ns
 	done     chan struct{}
 
 	mu  sync.Mutex
@@ -90,8 +91,12 @@ func (r *regionTraffic) run(key string, clock *atomic.Int64, stop <-chan struct{
 		}
 		session := fmt.Sprintf("%s-%04d", r.kind.region, i)
 		ids := []string{session + "-0", session + "-1"}
+		start := time.Now()
 		failed, err := sendUntilAccepted(r.edgeURL, key, errorBatch(r.kind, session, ids, clock))
 		r.failed.Add(int64(failed))
+		if d := int64(time.Since(start)); d > r.slowest.Load() {
+			r.slowest.Store(d)
+		}
 		r.mu.Lock()
 		if err != nil {
 			r.err = fmt.Errorf("%s batch %d: %w", r.kind.region, i, err)
@@ -323,7 +328,8 @@ func TestClusterWithRegionalLeaves(t *testing.T) {
 			for _, id := range ids {
 				want[id] = r.kind.region
 			}
-			t.Logf("%s: %d batches accepted, %d attempts failed and were retried", r.kind.region, r.accepted.Load(), r.failed.Load())
+			t.Logf("%s: %d batches accepted, %d attempts failed and were retried, longest wait for a 202 %v",
+				r.kind.region, r.accepted.Load(), r.failed.Load(), time.Duration(r.slowest.Load()).Round(time.Millisecond))
 		}
 		var events []storedEvent
 		testenv.Eventually(t, 90*time.Second, func() error {
