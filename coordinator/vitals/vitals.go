@@ -27,6 +27,7 @@ import (
 	"github.com/rearview-dev/rearview/coordinator"
 	"github.com/rearview-dev/rearview/coordinator/device"
 	"github.com/rearview-dev/rearview/coordinator/route"
+	"github.com/rearview-dev/rearview/coordinator/store"
 	"github.com/rearview-dev/rearview/sdkproto"
 )
 
@@ -268,6 +269,11 @@ func (v *Vitals) Fold(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("fold vitals: %w", err)
 	}
 	defer tx.Rollback()
+	// Folders on other coordinators wait here, then read an outbox this one
+	// has emptied: a sample is never folded twice.
+	if err := store.DialectOf(v.db).LockTx(ctx, tx, store.LockVitalsFold); err != nil {
+		return 0, fmt.Errorf("fold vitals: %w", err)
+	}
 	rows, err := tx.QueryContext(ctx, `SELECT seq, project, metric, ts, route, device, country, browser, release, value FROM vital_samples ORDER BY seq LIMIT ?`, v.opts.FoldBatch)
 	if err != nil {
 		return 0, fmt.Errorf("fold vitals: read outbox: %w", err)
