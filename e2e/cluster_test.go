@@ -155,7 +155,7 @@ func logTails(t *testing.T, dir string) {
 
 // streamLeaderOffNode0 returns the node leading the REARVIEW stream, after
 // asking the leader to step down for as long as it is node 0 (the one the
-// coordinator is connected to, which the test keeps up).
+// first coordinator is connected to, which the test keeps up).
 func streamLeaderOffNode0(t *testing.T, cluster *testenv.Cluster) int {
 	t.Helper()
 	nc, err := nats.Connect(strings.Join(cluster.URLs(), ","))
@@ -190,13 +190,68 @@ func streamLeaderOffNode0(t *testing.T, cluster *testenv.Cluster) int {
 	return leader
 }
 
+// liveViewer follows one session on a coordinator's live tail and notes
+// when each error event arrives.
+type liveViewer struct {
+	mu       sync.Mutex
+	received map[string]time.Time
+}
+
+func watchLive(t *testing.T, apiAddr, token, project, session string) *liveViewer {
+	t.Helper()
+	hdr := http.Header{"Authorization": {"Bearer " + token}}
+	ws, resp, err := websocket.DefaultDialer.Dial("ws://"+apiAddr+"/api/v1/live?project="+project+"&session="+session, hdr)
+	if err != nil {
+		t.Fatalf("dial live on %s: %v (%v)", apiAddr, err, resp)
+	}
+	t.Cleanup(func() { ws.Close() })
+	var first struct {
+		Type string `json:"type"`
+	}
+	if err := ws.ReadJSON(&first); err != nil || first.Type != "snapshot" {
+		t.Fatalf("first live message on %s: %+v, %v; want the snapshot", apiAddr, first, err)
+	}
+	v := &liveViewer{received: map[string]time.Time{}}
+	go func() {
+		for {
+			var m struct {
+				Type  string `json:"type"`
+				Event struct {
+					ID string `json:"id"`
+				} `json:"event"`
+			}
+			if err := ws.ReadJSON(&m); err != nil {
+				return
+			}
+			if m.Type == "error" {
+				v.mu.Lock()
+				v.received[m.Event.ID] = time.Now()
+				v.mu.Unlock()
+			}
+		}
+	}()
+	return v
+}
+
+// arrivals returns a copy of what arrived so far.
+func (v *liveViewer) arrivals() map[string]time.Time {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	out := make(map[string]time.Time, len(v.received))
+	for id, at := range v.received {
+		out[id] = at
+	}
+	return out
+}
+
 // TestClusterWithRegionalLeaves runs the scale-out topology as separate
 // processes: a 3-node JetStream cluster holding the stream and buckets
 // with three replicas, a leaf node per region with that region's edge
-// connected to it, and a coordinator on node 0. NATS nodes are restarted
-// and killed while both regions send; every accepted event must be stored
-// once and counted once in its issue. A live tail viewer on the
-// coordinator then follows a session sent through the eu leaf.
+// connected to it, and two coordinators, on nodes 0 and 1, sharing one
+// Postgres database and one durable consumer. NATS nodes are restarted and
+// killed while both regions send; every accepted event must be stored once
+// and counted once in its issue. A live tail viewer on each coordinator
+// then follows a session sent through the eu leaf.
 func TestClusterWithRegionalLeaves(t *testing.T) {
 	bin := rearviewBin(t)
 	logDir := t.TempDir()
@@ -208,12 +263,20 @@ func TestClusterWithRegionalLeaves(t *testing.T) {
 	cluster := testenv.NATSCluster(t, 3)
 	leaves := map[string]*testenv.Leaf{"eu": cluster.Leaf(t, "eu"), "us": cluster.Leaf(t, "us")}
 
+	dbURL := testenv.StartPostgres(t).NewDatabase(t, "rearview")
+
 	const token = "rva_e2e_cluster_token"
-	apiAddr := addr(t)
-	startProc(t, logDir, "coordinator", bin, nil, "coordinator", "--nats-url", cluster.URL(0), "--stream-replicas", "3",
-		"--listen", apiAddr, "--data-dir", t.TempDir(), "--admin-token", token)
-	apiURL := "http://" + apiAddr
-	waitHTTP(t, apiURL+"/readyz")
+	// One after the other: the first creates the schema, the stream and
+	// the buckets, the second finds them.
+	var apiAddrs []string
+	for i, node := range []int{0, 1} {
+		a := addr(t)
+		startProc(t, logDir, fmt.Sprintf("coordinator-%d", i), bin, nil, "coordinator", "--nats-url", cluster.URL(node), "--stream-replicas", "3",
+			"--database-url", dbURL, "--listen", a, "--data-dir", t.TempDir(), "--admin-token", token)
+		waitHTTP(t, "http://"+a+"/readyz")
+		apiAddrs = append(apiAddrs, a)
+	}
+	apiURL := "http://" + apiAddrs[0]
 	var proj struct {
 		ID        string `json:"id"`
 		IngestKey string `json:"ingest_key"`
@@ -260,6 +323,17 @@ func TestClusterWithRegionalLeaves(t *testing.T) {
 		if info := cons.CachedInfo(); info.Cluster == nil || len(info.Cluster.Replicas) != 2 {
 			t.Errorf("consumer coordinator: cluster %+v, want a leader and 2 replicas", info.Cluster)
 		}
+		// Both coordinators pull from it: idle, each has a fetch waiting.
+		testenv.Eventually(t, 20*time.Second, func() error {
+			info, err := cons.Info(ctx)
+			if err != nil {
+				return err
+			}
+			if info.NumWaiting < 2 {
+				return fmt.Errorf("consumer coordinator has %d pull requests waiting, want one per coordinator", info.NumWaiting)
+			}
+			return nil
+		})
 	})
 
 	t.Run("nothing lost or doubled across node restarts", func(t *testing.T) {
@@ -384,42 +458,12 @@ func TestClusterWithRegionalLeaves(t *testing.T) {
 		}
 	})
 
-	t.Run("live tail follows a session through the eu leaf", func(t *testing.T) {
+	t.Run("live tail on each coordinator follows a session through the eu leaf", func(t *testing.T) {
 		const session, n = "live-eu", 50
-		hdr := http.Header{"Authorization": {"Bearer " + token}}
-		ws, resp, err := websocket.DefaultDialer.Dial("ws://"+apiAddr+"/api/v1/live?project="+proj.ID+"&session="+session, hdr)
-		if err != nil {
-			t.Fatalf("dial live: %v (%v)", err, resp)
+		var viewers []*liveViewer
+		for _, a := range apiAddrs {
+			viewers = append(viewers, watchLive(t, a, token, proj.ID, session))
 		}
-		defer ws.Close()
-		var first struct {
-			Type string `json:"type"`
-		}
-		if err := ws.ReadJSON(&first); err != nil || first.Type != "snapshot" {
-			t.Fatalf("first live message %+v, %v; want the snapshot", first, err)
-		}
-		var (
-			mu       sync.Mutex
-			received = map[string]time.Time{}
-		)
-		go func() {
-			for {
-				var m struct {
-					Type  string `json:"type"`
-					Event struct {
-						ID string `json:"id"`
-					} `json:"event"`
-				}
-				if err := ws.ReadJSON(&m); err != nil {
-					return
-				}
-				if m.Type == "error" {
-					mu.Lock()
-					received[m.Event.ID] = time.Now()
-					mu.Unlock()
-				}
-			}
-		}()
 		var clock atomic.Int64
 		clock.Store(time.Now().UnixMilli())
 		kind := errorKind{"eu", "LiveError", "tail me", "watch", "live.js"}
@@ -434,31 +478,29 @@ func TestClusterWithRegionalLeaves(t *testing.T) {
 			accepted[id] = time.Now()
 			time.Sleep(20 * time.Millisecond)
 		}
-		testenv.Eventually(t, 30*time.Second, func() error {
-			mu.Lock()
-			defer mu.Unlock()
-			if len(received) < n {
-				return fmt.Errorf("%d of %d live events received", len(received), n)
-			}
-			return nil
-		})
-		mu.Lock()
-		defer mu.Unlock()
-		var fromPost, from202 []time.Duration
-		for id, at := range received {
-			if _, ok := sent[id]; !ok {
-				t.Fatalf("live event %s was never sent", id)
-			}
-			fromPost = append(fromPost, at.Sub(sent[id]))
-			from202 = append(from202, at.Sub(accepted[id]))
-		}
 		p := func(ds []time.Duration, q float64) time.Duration {
 			slices.Sort(ds)
 			return ds[int(q*float64(len(ds)-1))]
 		}
-		// The live subscription sees a message as JetStream does, so it
-		// may arrive before the edge's 202: a negative latency.
-		t.Logf("live tail via leaf eu, %d events: from POST p50 %v p99 %v; from 202 p50 %v p99 %v",
-			n, p(fromPost, 0.5), p(fromPost, 0.99), p(from202, 0.5), p(from202, 0.99))
+		for i, v := range viewers {
+			testenv.Eventually(t, 30*time.Second, func() error {
+				if got := len(v.arrivals()); got < n {
+					return fmt.Errorf("coordinator %d: %d of %d live events received", i, got, n)
+				}
+				return nil
+			})
+			var fromPost, from202 []time.Duration
+			for id, at := range v.arrivals() {
+				if _, ok := sent[id]; !ok {
+					t.Fatalf("coordinator %d: live event %s was never sent", i, id)
+				}
+				fromPost = append(fromPost, at.Sub(sent[id]))
+				from202 = append(from202, at.Sub(accepted[id]))
+			}
+			// The live subscription sees a message when JetStream does,
+			// so it may arrive before the edge's 202: a negative latency.
+			t.Logf("live tail on coordinator %d (node %d) via leaf eu, %d events: from POST p50 %v p99 %v; from 202 p50 %v p99 %v",
+				i, i, n, p(fromPost, 0.5), p(fromPost, 0.99), p(from202, 0.5), p(from202, 0.99))
+		}
 	})
 }
