@@ -28,15 +28,27 @@ func connectJS(t *testing.T, urls ...string) (*nats.Conn, jetstream.JetStream) {
 	return nc, js
 }
 
+// retry calls fn, each attempt with its own few seconds, until it returns
+// nil or timeout passes. A request can go unanswered rather than fail: a
+// leaf forwards it on the mapping's interest even while the central node
+// has no subscriber for the mapped subject yet (a bucket just created),
+// and the message is dropped there.
+func retry(t *testing.T, timeout time.Duration, fn func(ctx context.Context) error) {
+	t.Helper()
+	Eventually(t, timeout, func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		return fn(ctx)
+	})
+}
+
 // publishAccepted publishes through js until JetStream acknowledges the
 // message, with a fixed message id so that a retry after a lost ack is
 // stored once; a node going away makes single attempts fail.
 func publishAccepted(t *testing.T, js jetstream.JetStream, subject, id string) *jetstream.PubAck {
 	t.Helper()
 	var ack *jetstream.PubAck
-	Eventually(t, 60*time.Second, func() error {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
+	retry(t, 60*time.Second, func(ctx context.Context) error {
 		var err error
 		ack, err = js.Publish(ctx, subject, []byte(id), jetstream.WithMsgID(id))
 		return err
@@ -49,19 +61,18 @@ func TestNATSCluster(t *testing.T) {
 	leaf := c.Leaf(t, "eu")
 	hubNC, hub := connectJS(t, c.URLs()...)
 	_, edge := connectJS(t, leaf.URL())
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
 
-	stream, err := hub.CreateStream(ctx, jetstream.StreamConfig{Name: "T", Subjects: []string{"t.>"}, Storage: jetstream.FileStorage, Replicas: 3, Duplicates: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
+	var stream jetstream.Stream
+	retry(t, 30*time.Second, func(ctx context.Context) (err error) {
+		stream, err = hub.CreateStream(ctx, jetstream.StreamConfig{Name: "T", Subjects: []string{"t.>"}, Storage: jetstream.FileStorage, Replicas: 3, Duplicates: time.Hour})
+		return err
+	})
 	// current waits until the stream has a leader and two current
 	// followers, and returns the leader's node index.
 	current := func(t *testing.T) int {
 		t.Helper()
 		leader := -1
-		Eventually(t, 60*time.Second, func() error {
+		retry(t, 60*time.Second, func(ctx context.Context) error {
 			info, err := stream.Info(ctx)
 			if err != nil {
 				return err
@@ -88,7 +99,7 @@ func TestNATSCluster(t *testing.T) {
 	// stored checks the stream holds exactly the messages ids, in order.
 	stored := func(t *testing.T, ids []string) {
 		t.Helper()
-		Eventually(t, 30*time.Second, func() error {
+		retry(t, 30*time.Second, func(ctx context.Context) error {
 			info, err := stream.Info(ctx)
 			if err != nil {
 				return err
@@ -99,10 +110,11 @@ func TestNATSCluster(t *testing.T) {
 			return nil
 		})
 		for i, id := range ids {
-			m, err := stream.GetMsg(ctx, uint64(i+1))
-			if err != nil {
-				t.Fatalf("message %d: %v", i+1, err)
-			}
+			var m *jetstream.RawStreamMsg
+			retry(t, 30*time.Second, func(ctx context.Context) (err error) {
+				m, err = stream.GetMsg(ctx, uint64(i+1))
+				return err
+			})
 			if string(m.Data) != id {
 				t.Fatalf("message %d is %q, want %q", i+1, m.Data, id)
 			}
@@ -128,21 +140,29 @@ func TestNATSCluster(t *testing.T) {
 	})
 
 	t.Run("key-value writes through a leaf", func(t *testing.T) {
-		kv, err := edge.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "leafkv", Replicas: 3})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := kv.Put(ctx, "policy", []byte("v1")); err != nil {
-			t.Fatal(err)
-		}
-		central, err := hub.KeyValue(ctx, "leafkv")
-		if err != nil {
-			t.Fatal(err)
-		}
-		e, err := central.Get(ctx, "policy")
-		if err != nil || string(e.Value()) != "v1" {
-			t.Fatalf("policy read centrally: %v %v", e, err)
-		}
+		var kv jetstream.KeyValue
+		retry(t, 30*time.Second, func(ctx context.Context) (err error) {
+			kv, err = edge.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "leafkv", Replicas: 3})
+			return err
+		})
+		retry(t, 30*time.Second, func(ctx context.Context) error {
+			_, err := kv.Put(ctx, "policy", []byte("v1"))
+			return err
+		})
+		retry(t, 30*time.Second, func(ctx context.Context) error {
+			central, err := hub.KeyValue(ctx, "leafkv")
+			if err != nil {
+				return err
+			}
+			e, err := central.Get(ctx, "policy")
+			if err != nil {
+				return fmt.Errorf("policy read centrally: %w", err)
+			}
+			if string(e.Value()) != "v1" {
+				return fmt.Errorf("policy read centrally is %q, want v1", e.Value())
+			}
+			return nil
+		})
 	})
 
 	t.Run("core subscribers on the cluster see leaf publishes", func(t *testing.T) {
@@ -205,22 +225,24 @@ func TestNATSCluster(t *testing.T) {
 func TestNATSSingleNode(t *testing.T) {
 	c := NATSCluster(t, 1)
 	_, edge := connectJS(t, c.Leaf(t, "eu").URL())
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	s, err := edge.CreateStream(ctx, jetstream.StreamConfig{Name: "T", Subjects: []string{"t.>"}, Storage: jetstream.FileStorage})
-	if err != nil {
-		t.Fatal(err)
-	}
+	var s jetstream.Stream
+	retry(t, 30*time.Second, func(ctx context.Context) (err error) {
+		s, err = edge.CreateStream(ctx, jetstream.StreamConfig{Name: "T", Subjects: []string{"t.>"}, Storage: jetstream.FileStorage})
+		return err
+	})
 	publishAccepted(t, edge, "t.eu", "before")
 	c.Restart(0)
 	publishAccepted(t, edge, "t.eu", "after")
-	info, err := s.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if info.State.Msgs != 2 {
-		t.Fatalf("stream T holds %d messages after a restart, want 2", info.State.Msgs)
-	}
+	retry(t, 30*time.Second, func(ctx context.Context) error {
+		info, err := s.Info(ctx)
+		if err != nil {
+			return err
+		}
+		if info.State.Msgs != 2 {
+			return fmt.Errorf("stream T holds %d messages after a restart, want 2", info.State.Msgs)
+		}
+		return nil
+	})
 }
 
 // TestExampleConfigsParse checks the example configurations under
