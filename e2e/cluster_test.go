@@ -153,10 +153,10 @@ func logTails(t *testing.T, dir string) {
 	}
 }
 
-// streamLeaderOffNode0 returns the node leading the REARVIEW stream, after
-// asking the leader to step down for as long as it is node 0 (the one the
-// first coordinator is connected to, which the test keeps up).
-func streamLeaderOffNode0(t *testing.T, cluster *testenv.Cluster) int {
+// streamLeader returns the node leading the REARVIEW stream. With offNode0
+// it first asks the leader to step down for as long as it is node 0 (the
+// one the first coordinator is connected to, which the test keeps up).
+func streamLeader(t *testing.T, cluster *testenv.Cluster, offNode0 bool) int {
 	t.Helper()
 	nc, err := nats.Connect(strings.Join(cluster.URLs(), ","))
 	if err != nil {
@@ -179,7 +179,7 @@ func streamLeaderOffNode0(t *testing.T, cluster *testenv.Cluster) int {
 		if cl == nil || cl.Leader == "" {
 			return fmt.Errorf("stream %s has no leader", sdkproto.StreamName)
 		}
-		if leader = cluster.Node(cl.Leader); leader != 0 {
+		if leader = cluster.Node(cl.Leader); leader != 0 || !offNode0 {
 			return nil
 		}
 		if _, err := nc.RequestWithContext(ctx, "$JS.API.STREAM.LEADER.STEPDOWN."+sdkproto.StreamName, nil); err != nil {
@@ -382,11 +382,12 @@ func TestClusterWithRegionalLeaves(t *testing.T) {
 		flowing(20)
 		// First the stream's leader, gracefully: the publishes in flight
 		// meet a leader election. Then the remaining node, hard.
-		leader := streamLeaderOffNode0(t, cluster)
+		leader := streamLeader(t, cluster, true)
 		other := 3 - leader // of nodes 1 and 2
-		t.Logf("restarting node %d (the stream leader), then killing node %d", leader, other)
+		t.Logf("restarting node %d, the stream leader", leader)
 		cluster.Restart(leader)
 		flowing(20)
+		t.Logf("killing node %d; the stream leader is node %d", other, streamLeader(t, cluster, false))
 		cluster.Kill(other)
 		flowing(20) // two of three nodes hold the quorum
 		cluster.Start(other)
@@ -394,6 +395,7 @@ func TestClusterWithRegionalLeaves(t *testing.T) {
 		stopTraffic()
 
 		want := map[string]string{} // event id -> region
+		perRegion := map[string]int64{}
 		for _, r := range traffic {
 			ids, err := r.result()
 			if err != nil {
@@ -402,6 +404,7 @@ func TestClusterWithRegionalLeaves(t *testing.T) {
 			for _, id := range ids {
 				want[id] = r.kind.region
 			}
+			perRegion[r.kind.region] = int64(len(ids))
 			t.Logf("%s: %d batches accepted, %d attempts failed and were retried, longest wait for a 202 %v",
 				r.kind.region, r.accepted.Load(), r.failed.Load(), time.Duration(r.slowest.Load()).Round(time.Millisecond))
 		}
@@ -414,7 +417,6 @@ func TestClusterWithRegionalLeaves(t *testing.T) {
 			return nil
 		})
 		issueRegion := map[string]string{}
-		perIssue := map[string]int64{}
 		seen := map[string]bool{}
 		for _, e := range events {
 			region, ok := want[e.ID]
@@ -433,27 +435,29 @@ func TestClusterWithRegionalLeaves(t *testing.T) {
 				t.Fatalf("issue %s groups events of %s and %s", e.IssueID, r, region)
 			}
 			issueRegion[e.IssueID] = region
-			perIssue[e.IssueID]++
 		}
 		if len(seen) != len(want) {
 			t.Fatalf("%d distinct events stored, %d accepted", len(seen), len(want))
 		}
-		var issues struct {
-			Issues []struct {
-				ID    string `json:"id"`
-				Type  string `json:"type"`
-				Count int64  `json:"count"`
-			} `json:"issues"`
-		}
-		if st := api(t, "GET", apiURL+"/api/v1/issues?project="+proj.ID, token, nil, &issues); st != http.StatusOK {
-			t.Fatalf("list issues: %d", st)
-		}
-		if len(issues.Issues) != len(traffic) {
-			t.Fatalf("%d issues, want one per region: %+v", len(issues.Issues), issues.Issues)
-		}
-		for _, x := range issues.Issues {
-			if x.Count != perIssue[x.ID] {
-				t.Errorf("issue %s (%s) counts %d events, %d accepted", x.ID, x.Type, x.Count, perIssue[x.ID])
+		// Both coordinators answer from the one database.
+		for i, a := range apiAddrs {
+			var issues struct {
+				Issues []struct {
+					ID    string `json:"id"`
+					Type  string `json:"type"`
+					Count int64  `json:"count"`
+				} `json:"issues"`
+			}
+			if st := api(t, "GET", "http://"+a+"/api/v1/issues?project="+proj.ID, token, nil, &issues); st != http.StatusOK {
+				t.Fatalf("coordinator %d: list issues: %d", i, st)
+			}
+			if len(issues.Issues) != len(traffic) {
+				t.Fatalf("coordinator %d: %d issues, want one per region: %+v", i, len(issues.Issues), issues.Issues)
+			}
+			for _, x := range issues.Issues {
+				if region := issueRegion[x.ID]; x.Count != perRegion[region] {
+					t.Errorf("coordinator %d: issue %s (%s, region %q) counts %d events, %d accepted", i, x.ID, x.Type, region, x.Count, perRegion[region])
+				}
 			}
 		}
 	})
