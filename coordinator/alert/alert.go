@@ -73,6 +73,11 @@ type Options struct {
 	// after each further failure up to 32×; zero means one minute. Retries
 	// run on evaluations, so the wait is in effect rounded up to Interval.
 	RetryBackoff time.Duration
+	// NoEvaluator leaves evaluation and delivery to the caller, who runs
+	// Run where it holds the alerting lease, so that several coordinators
+	// on one database neither fire nor deliver twice. Register then starts
+	// no loop.
+	NoEvaluator bool
 	// Now is the clock; nil means time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -89,7 +94,8 @@ type Alerts struct {
 	done   chan struct{}
 }
 
-// Register adds the error-counting hook to c and starts the evaluator; call
+// Register adds the error-counting hook to c and, unless opts.NoEvaluator,
+// starts the evaluator; call
 // it before c.Run, after the issues package registered its hook (so that an
 // error's issue id is already set when it is counted), and Close it on
 // shutdown.
@@ -99,9 +105,15 @@ func Register(c *coordinator.Coordinator, opts Options) (*Alerts, error) {
 		return nil, err
 	}
 	c.OnEvent(sdkproto.KindError, a.Hook)
+	if opts.NoEvaluator {
+		return a, nil
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	a.stop, a.done = cancel, make(chan struct{})
-	go a.run(ctx)
+	go func() {
+		defer close(a.done)
+		a.Run(ctx)
+	}()
 	return a, nil
 }
 
@@ -134,7 +146,7 @@ func New(db *sql.DB, opts Options) (*Alerts, error) {
 	return &Alerts{db: db, opts: opts, log: opts.Logger.With("component", "alert")}, nil
 }
 
-// Close stops the evaluator.
+// Close stops the evaluator Register started.
 func (a *Alerts) Close() error {
 	if a.stop != nil {
 		a.stop()
@@ -144,8 +156,10 @@ func (a *Alerts) Close() error {
 	return nil
 }
 
-func (a *Alerts) run(ctx context.Context) {
-	defer close(a.done)
+// Run evaluates every Interval (and so sends due notifications) until ctx
+// is done; with a negative Interval it only waits for ctx. Only one Run
+// should evaluate a database at a time (see Options.NoEvaluator).
+func (a *Alerts) Run(ctx context.Context) {
 	if a.opts.Interval < 0 {
 		<-ctx.Done()
 		return
@@ -158,7 +172,7 @@ func (a *Alerts) run(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		if err := a.Evaluate(ctx); err != nil {
+		if err := a.Evaluate(ctx); err != nil && ctx.Err() == nil {
 			a.log.Warn("evaluate", "err", err)
 		}
 	}
