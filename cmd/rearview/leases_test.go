@@ -24,8 +24,8 @@ import (
 type foldLog struct{ samples *atomic.Int64 }
 
 func (h foldLog) Enabled(context.Context, slog.Level) bool { return true }
-func (h foldLog) WithAttrs([]slog.Attr) slog.Handler      { return h }
-func (h foldLog) WithGroup(string) slog.Handler           { return h }
+func (h foldLog) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h foldLog) WithGroup(string) slog.Handler            { return h }
 func (h foldLog) Handle(_ context.Context, r slog.Record) error {
 	if r.Message == "folded vitals" {
 		r.Attrs(func(a slog.Attr) bool {
