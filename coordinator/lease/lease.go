@@ -134,8 +134,11 @@ func New(ctx context.Context, js jetstream.JetStream, opts Options) (*Manager, e
 		Description: "Rearview leases: which coordinator runs each run-once task",
 		History:     1,
 		TTL:         opts.TTL,
-		Storage:     jetstream.FileStorage,
-		Replicas:    opts.Replicas,
+		// Memory storage would forget every lease in a server restart
+		// while the holders still run, and new holders could start beside
+		// them.
+		Storage:  jetstream.FileStorage,
+		Replicas: opts.Replicas,
 	})
 	if errors.Is(err, jetstream.ErrBucketExists) {
 		kv, err = js.KeyValue(ctx, opts.Bucket)
@@ -147,8 +150,6 @@ func New(ctx context.Context, js jetstream.JetStream, opts Options) (*Manager, e
 	if err != nil {
 		return nil, fmt.Errorf("lease bucket %s: %w", opts.Bucket, err)
 	}
-	// Memory storage would forget every lease in a server restart while
-	// the holders still run, and a new holder could start beside them.
 	if st.TTL() <= 0 {
 		return nil, fmt.Errorf("lease bucket %s: has no TTL, so a dead holder's lease would never expire", opts.Bucket)
 	}
