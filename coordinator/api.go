@@ -356,7 +356,7 @@ func (c *Coordinator) listSessions(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad_query", err.Error())
 		return
 	}
-	where, args := sq.where(project)
+	where, args := sq.where(c.dialect, project)
 	if v, err := strconv.ParseInt(r.URL.Query().Get("before"), 10, 64); err == nil {
 		where += " AND last_seen < ?"
 		args = append(args, v)

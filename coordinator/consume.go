@@ -213,12 +213,12 @@ func upsertSession(ctx context.Context, tx *sql.Tx, m *Message) error {
 INSERT INTO sessions (project, id, started_at, last_seen, user_id, first_url, last_url, ua, viewport_w, viewport_h, region, country, flag_error, flag_support, device_class, browser, os)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (project, id) DO UPDATE SET
-	last_seen = max(last_seen, excluded.last_seen),
-	last_url = CASE WHEN excluded.last_seen >= last_seen THEN excluded.last_url ELSE last_url END,
-	user_id = CASE WHEN excluded.user_id != '' THEN excluded.user_id ELSE user_id END,
-	country = CASE WHEN excluded.country != '' THEN excluded.country ELSE country END,
-	flag_error = max(flag_error, excluded.flag_error),
-	flag_support = max(flag_support, excluded.flag_support)`,
+	last_seen = max(sessions.last_seen, excluded.last_seen),
+	last_url = CASE WHEN excluded.last_seen >= sessions.last_seen THEN excluded.last_url ELSE sessions.last_url END,
+	user_id = CASE WHEN excluded.user_id != '' THEN excluded.user_id ELSE sessions.user_id END,
+	country = CASE WHEN excluded.country != '' THEN excluded.country ELSE sessions.country END,
+	flag_error = max(sessions.flag_error, excluded.flag_error),
+	flag_support = max(sessions.flag_support, excluded.flag_support)`,
 		m.Project, b.Session.ID, started, last, b.Session.UserID, b.Page.URL, b.Page.URL, b.Device.UA,
 		b.Device.Viewport.W, b.Device.Viewport.H, m.Region, m.Country, b2i(b.Session.Flags.Error), b2i(b.Session.Flags.Support),
 		dev.Class, dev.Browser, dev.OS)
@@ -254,9 +254,9 @@ func insertEvent(ctx context.Context, tx *sql.Tx, m *Message, ev *sdkproto.Event
 	if err != nil {
 		return false, fmt.Errorf("encode event %s: %w", ev.ID, err)
 	}
-	res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO events (project, id, session_id, kind, ts, received_at, region, country, url, trace_id, payload)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		m.Project, ev.ID, m.Batch.Session.ID, string(ev.Kind), ev.TS, m.ReceivedAt, m.Region, m.Country, url, traceID, string(payload))
+	res, err := tx.ExecContext(ctx, `INSERT INTO events (project, id, session_id, kind, ts, received_at, region, country, url, trace_id, payload, stored_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		m.Project, ev.ID, m.Batch.Session.ID, string(ev.Kind), ev.TS, m.ReceivedAt, m.Region, m.Country, url, traceID, string(payload), time.Now().UnixMilli())
 	if err != nil {
 		return false, fmt.Errorf("insert event %s: %w", ev.ID, err)
 	}
@@ -273,7 +273,7 @@ func (c *Coordinator) storeOutcome(ctx context.Context, tx *sql.Tx, seq uint64, 
 		return &permanentError{fmt.Errorf("decode outcome: %w", err)}
 	}
 	for reason, n := range o.Dropped {
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO outcome_reasons (stream_seq, project, region, ts, reason, count) VALUES (?, ?, ?, ?, ?, ?)`,
+		if _, err := tx.ExecContext(ctx, `INSERT INTO outcome_reasons (stream_seq, project, region, ts, reason, count) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 			seq, o.Project, o.Region, o.TS, reason, n); err != nil {
 			return fmt.Errorf("store outcome: %w", err)
 		}

@@ -86,6 +86,8 @@ type Coordinator struct {
 	hooks map[sdkproto.Kind][]EventHook
 	after []CommitHook
 	kv    jetstream.KeyValue
+	// dialect is the database's engine, for the few statements that differ.
+	dialect store.Dialect
 	// sessions signs the player's cookies; nil without an admin token.
 	sessions *auth.Sessions
 }
@@ -117,7 +119,7 @@ func New(ctx context.Context, cfg Config) (*Coordinator, error) {
 	if cfg.EventRetention == 0 {
 		cfg.EventRetention = 90 * 24 * time.Hour
 	}
-	c := &Coordinator{cfg: cfg, log: cfg.Logger.With("component", "coordinator"), hooks: map[sdkproto.Kind][]EventHook{}}
+	c := &Coordinator{cfg: cfg, log: cfg.Logger.With("component", "coordinator"), hooks: map[sdkproto.Kind][]EventHook{}, dialect: store.DialectOf(cfg.DB)}
 	if cfg.AdminToken != "" {
 		c.sessions = auth.NewSessions(cfg.AdminToken, 0)
 	}

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -23,6 +22,7 @@ import (
 	"github.com/rearview-dev/rearview/coordinator"
 	"github.com/rearview-dev/rearview/coordinator/blob"
 	"github.com/rearview-dev/rearview/coordinator/store"
+	"github.com/rearview-dev/rearview/coordinator/store/storetest"
 	"github.com/rearview-dev/rearview/edge"
 	"github.com/rearview-dev/rearview/internal/testenv"
 	"github.com/rearview-dev/rearview/sdkproto"
@@ -54,7 +54,7 @@ func start(t *testing.T, blobs blob.Store) *system {
 	t.Cleanup(nc.Close)
 	js, _ := jetstream.New(nc)
 	ctx := context.Background()
-	dbPath := filepath.Join(t.TempDir(), "rearview.db")
+	dbPath := storetest.DSN(t)
 	db, err := store.Open(ctx, dbPath)
 	if err != nil {
 		t.Fatal(err)

@@ -55,8 +55,8 @@ func (c *Coordinator) storeReplay(ctx context.Context, tx *sql.Tx, m *Message, e
 	if end == 0 {
 		end = ev.TS
 	}
-	res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO replay_segments (project, session_id, segment, event_id, ts, end_ts, from_buffer, blob_key, bytes, raw_bytes)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, m.Project, m.Batch.Session.ID, r.Segment, ev.ID, ev.TS, end, b2i(r.FromBuffer), key, size, len(r.Events))
+	res, err := tx.ExecContext(ctx, `INSERT INTO replay_segments (project, session_id, segment, event_id, ts, end_ts, from_buffer, blob_key, bytes, raw_bytes)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, m.Project, m.Batch.Session.ID, r.Segment, ev.ID, ev.TS, end, b2i(r.FromBuffer), key, size, len(r.Events))
 	if err != nil {
 		return fmt.Errorf("index segment: %w", err)
 	}
@@ -100,7 +100,7 @@ func addPage(ctx context.Context, tx *sql.Tx, project, session, url string, ts i
 	if url == "" {
 		return nil
 	}
-	res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO session_pages (project, session_id, url, first_ts, route) VALUES (?, ?, ?, ?, ?)`, project, session, url, ts, route.Normalise(url))
+	res, err := tx.ExecContext(ctx, `INSERT INTO session_pages (project, session_id, url, first_ts, route) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, project, session, url, ts, route.Normalise(url))
 	if err != nil {
 		return fmt.Errorf("add page: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/rearview-dev/rearview/coordinator/replayscan"
 	"github.com/rearview-dev/rearview/coordinator/route"
+	"github.com/rearview-dev/rearview/coordinator/store"
 )
 
 // SessionQuery is a parsed session search such as
@@ -145,10 +146,8 @@ func splitTerms(q string) ([]string, error) {
 // ftsPhrase quotes a phrase for FTS5.
 func ftsPhrase(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 
-// where returns the SQL conditions (on table sessions) and their arguments.
-func (q SessionQuery) where(project string) (string, []any) {
-	conds := []string{"project = ?"}
-	args := []any{project}
+// fts5 is the text condition for SQLite: one MATCH over both columns.
+func (q SessionQuery) fts5(project string) (string, []any) {
 	var fts []string
 	for _, t := range q.Text {
 		fts = append(fts, "text:"+ftsPhrase(t))
@@ -156,9 +155,41 @@ func (q SessionQuery) where(project string) (string, []any) {
 	for _, s := range q.Selectors {
 		fts = append(fts, "selectors:"+ftsPhrase(replayscan.SelectorToken(s)))
 	}
-	if len(fts) > 0 {
-		conds = append(conds, `id IN (SELECT session_id FROM session_text WHERE session_text MATCH ? AND project = ?)`)
-		args = append(args, strings.Join(fts, " AND "), project)
+	return `id IN (SELECT session_id FROM session_text WHERE session_text MATCH ? AND project = ?)`, []any{strings.Join(fts, " AND "), project}
+}
+
+// tsquery is the text condition for Postgres: a phrase query per term on
+// the generated tsvector columns (GIN-indexed).
+func (q SessionQuery) tsquery(project string) (string, []any) {
+	conds := []string{"project = ?"}
+	args := []any{project}
+	for _, t := range q.Text {
+		conds = append(conds, "text_tsv @@ phraseto_tsquery('simple', ?)")
+		args = append(args, t)
+	}
+	for _, s := range q.Selectors {
+		conds = append(conds, "selectors_tsv @@ phraseto_tsquery('simple', ?)")
+		args = append(args, replayscan.SelectorToken(s))
+	}
+	return `id IN (SELECT session_id FROM session_text WHERE ` + strings.Join(conds, " AND ") + `)`, args
+}
+
+// where returns the SQL conditions (on table sessions) and their arguments.
+// Text and selector terms must all match one segment's row, in either
+// engine's full-text search.
+func (q SessionQuery) where(d store.Dialect, project string) (string, []any) {
+	conds := []string{"project = ?"}
+	args := []any{project}
+	if len(q.Text)+len(q.Selectors) > 0 {
+		var cond string
+		var fts []any
+		if d == store.Postgres {
+			cond, fts = q.tsquery(project)
+		} else {
+			cond, fts = q.fts5(project)
+		}
+		conds = append(conds, cond)
+		args = append(args, fts...)
 	}
 	if q.URL != "" {
 		conds = append(conds, `id IN (SELECT session_id FROM session_pages WHERE project = ? AND instr(url, ?) > 0)`)

@@ -21,6 +21,7 @@ import (
 	"github.com/rearview-dev/rearview/coordinator/blob"
 	"github.com/rearview-dev/rearview/coordinator/sourcemap"
 	"github.com/rearview-dev/rearview/coordinator/store"
+	"github.com/rearview-dev/rearview/coordinator/store/storetest"
 	"github.com/rearview-dev/rearview/coordinator/symbolicate"
 	"github.com/rearview-dev/rearview/sdkproto"
 )
@@ -152,11 +153,7 @@ func TestSourcemapsInjectDeterministic(t *testing.T) {
 func coordinatorAPI(t *testing.T) (*sourcemap.Store, string, string) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "db.sqlite"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := storetest.Open(t)
 	blobs, err := blob.NewDir(t.TempDir())
 	if err != nil {
 		t.Fatal(err)

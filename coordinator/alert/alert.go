@@ -22,7 +22,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -201,7 +200,7 @@ func (a *Alerts) Hook(ctx context.Context, tx *sql.Tx, m *coordinator.Message, e
 	}
 	bucket := ts - ts%minute
 	const upsert = `INSERT INTO alert_counts (project, scope, key, minute, count) VALUES (?, ?, ?, ?, 1)
-ON CONFLICT (project, scope, key, minute) DO UPDATE SET count = count + 1`
+ON CONFLICT (project, scope, key, minute) DO UPDATE SET count = alert_counts.count + 1`
 	if _, err := tx.ExecContext(ctx, upsert, m.Project, ScopePage, route.Normalise(u), bucket); err != nil {
 		return fmt.Errorf("count error: %w", err)
 	}
@@ -393,18 +392,15 @@ func (a *Alerts) fire(ctx context.Context, f Firing, now int64) error {
 		return fmt.Errorf("record alert %s %s: %w", f.Rule.ID, f.Key, err)
 	}
 	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `INSERT INTO alert_history (rule_id, project, kind, key, fired_at, value, baseline, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		f.Rule.ID, f.Rule.Project, string(f.Rule.Kind), f.Key, now, f.Value, f.Baseline, f.Message)
-	if err != nil {
+	// RETURNING rather than LastInsertId, which Postgres's driver lacks.
+	var id int64
+	if err := tx.QueryRowContext(ctx, `INSERT INTO alert_history (rule_id, project, kind, key, fired_at, value, baseline, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		f.Rule.ID, f.Rule.Project, string(f.Rule.Kind), f.Key, now, f.Value, f.Baseline, f.Message).Scan(&id); err != nil {
 		return fmt.Errorf("record alert %s %s: %w", f.Rule.ID, f.Key, err)
 	}
 	// Without any webhook there is nothing to deliver: the history row is
 	// the whole notification.
 	if a.webhookOf(f.Rule) != "" {
-		id, err := res.LastInsertId()
-		if err != nil {
-			return fmt.Errorf("record alert %s %s: %w", f.Rule.ID, f.Key, err)
-		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO alert_deliveries (history_id, attempts, next_at) VALUES (?, 0, ?)`, id, now); err != nil {
 			return fmt.Errorf("record alert %s %s: delivery: %w", f.Rule.ID, f.Key, err)
 		}
@@ -423,34 +419,11 @@ func (a *Alerts) webhookOf(r Rule) string {
 	return a.opts.Webhook
 }
 
-// SQLIssues reads the issues table the issues package writes (migration
-// 004_issues.sql: id, project, title, first_seen, …). Regressions need a
-// regressed_at column; without it none are reported.
+// SQLIssues reads the issues table the issues package writes (id, project,
+// title, first_seen, regressed_at, …), which the store's migrations create
+// in every database.
 type SQLIssues struct {
 	DB *sql.DB
-
-	once        sync.Once
-	hasTable    bool
-	hasRegessed bool
-}
-
-func (s *SQLIssues) probe(ctx context.Context) {
-	s.once.Do(func() {
-		rows, err := s.DB.QueryContext(ctx, `SELECT name FROM pragma_table_info('issues')`)
-		if err != nil {
-			return
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var name string
-			if rows.Scan(&name) == nil {
-				s.hasTable = true
-				if strings.EqualFold(name, "regressed_at") {
-					s.hasRegessed = true
-				}
-			}
-		}
-	})
 }
 
 func (s *SQLIssues) query(ctx context.Context, col, project string, since, until int64) ([]Issue, error) {
@@ -472,16 +445,10 @@ func (s *SQLIssues) query(ctx context.Context, col, project string, since, until
 
 // NewIssues returns issues first seen in (since, until].
 func (s *SQLIssues) NewIssues(ctx context.Context, project string, since, until int64) ([]Issue, error) {
-	if s.probe(ctx); !s.hasTable {
-		return nil, nil
-	}
 	return s.query(ctx, "first_seen", project, since, until)
 }
 
 // Regressions returns issues that regressed in (since, until].
 func (s *SQLIssues) Regressions(ctx context.Context, project string, since, until int64) ([]Issue, error) {
-	if s.probe(ctx); !s.hasRegessed {
-		return nil, nil
-	}
 	return s.query(ctx, "regressed_at", project, since, until)
 }

@@ -23,7 +23,7 @@ import (
 	"github.com/rearview-dev/rearview/coordinator/alert"
 	"github.com/rearview-dev/rearview/coordinator/blob"
 	"github.com/rearview-dev/rearview/coordinator/issues"
-	"github.com/rearview-dev/rearview/coordinator/store"
+	"github.com/rearview-dev/rearview/coordinator/store/storetest"
 	"github.com/rearview-dev/rearview/coordinator/vitals"
 	"github.com/rearview-dev/rearview/internal/testenv"
 	"github.com/rearview-dev/rearview/sdkproto"
@@ -134,11 +134,7 @@ func newRigWith(t *testing.T, o rigOptions) *rig {
 	t.Cleanup(nc.Close)
 	js, _ := jetstream.New(nc)
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "rearview.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := storetest.Open(t)
 	blobs, _ := blob.NewDir(t.TempDir())
 	c, err := coordinator.New(ctx, coordinator.Config{JetStream: js, DB: db, Blobs: blobs, AdminToken: admin, FetchBatch: 64})
 	if err != nil {
@@ -439,11 +435,7 @@ func (f fakeVitals) Breakdown(_ context.Context, q vitals.Query, by vitals.Dimen
 }
 
 func TestVitalRule(t *testing.T) {
-	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "rv.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := storetest.Open(t)
 	hook := newWebhook(t)
 	fv := fakeVitals{rows: []vitals.Row{
 		{Key: "/checkout", Count: 200, P75: 4200},

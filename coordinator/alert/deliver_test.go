@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/rearview-dev/rearview/coordinator/alert"
-	"github.com/rearview-dev/rearview/coordinator/store"
+	"github.com/rearview-dev/rearview/coordinator/store/storetest"
 )
 
 // flakyWebhook answers the n-th request (from 1) with status(n) and keeps
@@ -79,11 +79,7 @@ func (c *testClock) set(t time.Time) {
 
 func openDB(t *testing.T) *sql.DB {
 	t.Helper()
-	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "rv.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := storetest.Open(t)
 	return db
 }
 

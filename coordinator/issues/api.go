@@ -364,8 +364,8 @@ func (s *Service) SetStatus(ctx context.Context, project, id string, c StatusCha
 			if err != nil {
 				return fmt.Errorf("newest release of %s: %w", project, err)
 			}
-		} else if _, err := s.db.ExecContext(ctx, `INSERT OR IGNORE INTO project_releases (project, release, first_seen, seq)
-SELECT ?, ?, ?, coalesce(max(seq), 0) + 1 FROM project_releases WHERE project = ?`, project, rel, now, project); err != nil {
+		} else if _, err := s.db.ExecContext(ctx, `INSERT INTO project_releases (project, release, first_seen, seq)
+SELECT ?, ?, CAST(? AS BIGINT), coalesce(max(seq), 0) + 1 FROM project_releases WHERE project = ? ON CONFLICT DO NOTHING`, project, rel, now, project); err != nil {
 			return fmt.Errorf("record release %s: %w", rel, err)
 		}
 		_, err = s.db.ExecContext(ctx, `UPDATE issues SET status = 'resolved', substatus = '', resolved_in = ?, resolved_at = ? WHERE project = ? AND id = ?`, rel, now, project, id)

@@ -76,7 +76,7 @@ func (s *Service) SetRules(ctx context.Context, project, text string) (Rules, er
 	}
 	now := s.now().UnixMilli()
 	if _, err := s.db.ExecContext(ctx, `INSERT INTO grouping_rules (project, rules, updated_at, version) VALUES (?, ?, ?, 1)
-ON CONFLICT (project) DO UPDATE SET rules = excluded.rules, updated_at = excluded.updated_at, version = version + 1`, project, text, now); err != nil {
+ON CONFLICT (project) DO UPDATE SET rules = excluded.rules, updated_at = excluded.updated_at, version = grouping_rules.version + 1`, project, text, now); err != nil {
 		return Rules{}, fmt.Errorf("store grouping rules of %s: %w", project, err)
 	}
 	out, err := s.GetRules(ctx, project)

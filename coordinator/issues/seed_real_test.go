@@ -13,7 +13,7 @@ import (
 	"github.com/rearview-dev/rearview/coordinator/blob"
 	"github.com/rearview-dev/rearview/coordinator/issues"
 	"github.com/rearview-dev/rearview/coordinator/sourcemap"
-	"github.com/rearview-dev/rearview/coordinator/store"
+	"github.com/rearview-dev/rearview/coordinator/store/storetest"
 	"github.com/rearview-dev/rearview/coordinator/symbolicate"
 	"github.com/rearview-dev/rearview/coordinator/symbolicate/symtest"
 	"github.com/rearview-dev/rearview/sdkproto"
@@ -31,11 +31,7 @@ func TestSeedScenarioRealStacks(t *testing.T) {
 	stacks := symtest.Throw(t, app)
 
 	dir := t.TempDir()
-	db, err := store.Open(ctx, filepath.Join(dir, "maps.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := storetest.Open(t)
 	blobs, err := blob.NewDir(filepath.Join(dir, "blobs"))
 	if err != nil {
 		t.Fatal(err)

@@ -30,16 +30,17 @@ const (
 var queries = [numStmts]string{
 	stRulesVersion: `SELECT version FROM grouping_rules WHERE project = ?`,
 	stFindHash:     `SELECT issue_id FROM issue_hashes WHERE project = ? AND hash = ?`,
-	stCreateIssue: `INSERT OR IGNORE INTO issues (project, id, title, culprit, type, value, first_seen, last_seen, last_release, rule)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-	stAddHash: `INSERT OR IGNORE INTO issue_hashes (project, hash, issue_id, variant) VALUES (?, ?, ?, ?)`,
-	stProjectRelease: `INSERT OR IGNORE INTO project_releases (project, release, first_seen, seq)
-SELECT ?1, ?2, ?3, coalesce(max(seq), 0) + 1 FROM project_releases WHERE project = ?1`,
+	stCreateIssue: `INSERT INTO issues (project, id, title, culprit, type, value, first_seen, last_seen, last_release, rule)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+	stAddHash: `INSERT INTO issue_hashes (project, hash, issue_id, variant) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+	stProjectRelease: `INSERT INTO project_releases (project, release, first_seen, seq)
+SELECT ?1, ?2, CAST(?3 AS BIGINT), coalesce(max(seq), 0) + 1 FROM project_releases WHERE project = ?1 ON CONFLICT DO NOTHING`,
 	stIssueRelease: `INSERT INTO issue_releases (project, issue_id, release, first_seen, last_seen, count) VALUES (?1, ?2, ?3, ?4, ?4, 1)
-ON CONFLICT (project, issue_id, release) DO UPDATE SET count = count + 1, first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)`,
-	stIssueUser: `INSERT OR IGNORE INTO issue_users (project, issue_id, user_key) VALUES (?, ?, ?)`,
+ON CONFLICT (project, issue_id, release) DO UPDATE SET count = issue_releases.count + 1,
+	first_seen = min(issue_releases.first_seen, excluded.first_seen), last_seen = max(issue_releases.last_seen, excluded.last_seen)`,
+	stIssueUser: `INSERT INTO issue_users (project, issue_id, user_key) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
 	stHourly: `INSERT INTO issue_hourly (project, issue_id, hour, count) VALUES (?, ?, ?, 1)
-ON CONFLICT (project, issue_id, hour) DO UPDATE SET count = count + 1`,
+ON CONFLICT (project, issue_id, hour) DO UPDATE SET count = issue_hourly.count + 1`,
 	stUpdateIssue: `UPDATE issues SET count = count + 1, users = users + ?3,
 	last_release = CASE WHEN ?4 != '' AND ?5 >= last_seen THEN ?4 ELSE last_release END,
 	first_seen = min(first_seen, ?5), last_seen = max(last_seen, ?5)

@@ -20,6 +20,7 @@ import (
 	"github.com/rearview-dev/rearview/coordinator/blob"
 	"github.com/rearview-dev/rearview/coordinator/sourcemap"
 	"github.com/rearview-dev/rearview/coordinator/store"
+	"github.com/rearview-dev/rearview/coordinator/store/storetest"
 	"github.com/rearview-dev/rearview/internal/testenv"
 )
 
@@ -41,11 +42,8 @@ func newEnv(t *testing.T, blobs blob.Store) *env {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	db, err := store.Open(ctx, filepath.Join(dir, "db.sqlite"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := storetest.Open(t)
+	var err error
 	if blobs == nil {
 		if blobs, err = blob.NewDir(filepath.Join(dir, "blobs")); err != nil {
 			t.Fatal(err)

@@ -84,7 +84,7 @@ func CreateProject(ctx context.Context, db *sql.DB, name, ingestKey string) (Pro
 			id = fmt.Sprintf("%s-%d", base, i+1)
 		}
 		p := Project{ID: id, Name: name, IngestKey: ingestKey, CreatedAt: time.Now().UnixMilli()}
-		res, err := db.ExecContext(ctx, `INSERT OR IGNORE INTO projects (id, name, ingest_key, token_hash, created_at) VALUES (?, ?, ?, ?, ?)`,
+		res, err := db.ExecContext(ctx, `INSERT INTO projects (id, name, ingest_key, token_hash, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 			p.ID, p.Name, p.IngestKey, HashToken(token), p.CreatedAt)
 		if err != nil {
 			return Project{}, "", fmt.Errorf("create project %s: %w", name, err)

@@ -12,7 +12,7 @@ import (
 
 	"github.com/rearview-dev/rearview/coordinator/blob"
 	"github.com/rearview-dev/rearview/coordinator/sourcemap"
-	"github.com/rearview-dev/rearview/coordinator/store"
+	"github.com/rearview-dev/rearview/coordinator/store/storetest"
 	"github.com/rearview-dev/rearview/coordinator/symbolicate"
 	"github.com/rearview-dev/rearview/sdkproto"
 )
@@ -31,11 +31,7 @@ func newStore(t testing.TB) *sourcemap.Store {
 func newStoreBlobs(t testing.TB) (*sourcemap.Store, blob.Store) {
 	t.Helper()
 	dir := t.TempDir()
-	db, err := store.Open(context.Background(), filepath.Join(dir, "db.sqlite"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := storetest.Open(t)
 	blobs, err := blob.NewDir(filepath.Join(dir, "blobs"))
 	if err != nil {
 		t.Fatal(err)

@@ -6,13 +6,12 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"path/filepath"
 	"runtime"
 	"testing"
 	"time"
 
 	"github.com/rearview-dev/rearview/coordinator"
-	"github.com/rearview-dev/rearview/coordinator/store"
+	"github.com/rearview-dev/rearview/coordinator/store/storetest"
 	"github.com/rearview-dev/rearview/coordinator/vitals"
 	"github.com/rearview-dev/rearview/sdkproto"
 )
@@ -74,11 +73,7 @@ func BenchmarkSliceMemory(b *testing.B) {
 }
 
 func benchDB(b *testing.B) *vitals.Vitals {
-	db, err := store.Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
+	db := storetest.Open(b)
 	v, err := vitals.New(db, vitals.Options{FoldBatch: 1 << 20, Now: func() time.Time { return time.UnixMilli(1_764_028_800_000) }})
 	if err != nil {
 		b.Fatal(err)

@@ -347,7 +347,8 @@ func writeCells(ctx context.Context, tx *sql.Tx, cells map[cellKey]*cell) error 
 		return fmt.Errorf("fold vitals: %w", err)
 	}
 	defer sel.Close()
-	put, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO vital_sketches (project, metric, res, bucket, route, device, country, browser, release, good, ni, poor, sketch) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	put, err := tx.PrepareContext(ctx, `INSERT INTO vital_sketches (project, metric, res, bucket, route, device, country, browser, release, good, ni, poor, sketch) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (project, metric, res, bucket, route, device, country, browser, release) DO UPDATE SET good = excluded.good, ni = excluded.ni, poor = excluded.poor, sketch = excluded.sketch`)
 	if err != nil {
 		return fmt.Errorf("fold vitals: %w", err)
 	}
