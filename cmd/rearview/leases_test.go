@@ -16,6 +16,7 @@ import (
 	"github.com/rearview-dev/rearview/coordinator/blob"
 	"github.com/rearview-dev/rearview/coordinator/lease"
 	"github.com/rearview-dev/rearview/coordinator/store"
+	"github.com/rearview-dev/rearview/coordinator/store/storetest"
 	"github.com/rearview-dev/rearview/coordinator/vitals"
 	"github.com/rearview-dev/rearview/internal/testenv"
 )
@@ -49,7 +50,7 @@ type leaseNode struct {
 	folded atomic.Int64
 }
 
-func startLeaseNode(t *testing.T, name, natsURL, dbPath string, blobs blob.Store) *leaseNode {
+func startLeaseNode(t *testing.T, name, natsURL, dsn string, blobs blob.Store) *leaseNode {
 	t.Helper()
 	ctx := context.Background()
 	n := &leaseNode{name: name, rum: &rum{}}
@@ -59,7 +60,7 @@ func startLeaseNode(t *testing.T, name, natsURL, dbPath string, blobs blob.Store
 		t.Fatal(err)
 	}
 	t.Cleanup(nc.Close)
-	db, err := store.Open(ctx, dbPath)
+	db, err := store.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +179,8 @@ func folded(t *testing.T, n *leaseNode) int {
 }
 
 // TestRunOnceWorkRunsOnOneCoordinator runs two coordinators on one NATS
-// server and one database: every run-once loop runs on one of them, the
+// server and one database (SQLite, or Postgres with
+// REARVIEW_TEST_DATABASE=postgres): every run-once loop runs on one of them, the
 // vitals folder of the other folds nothing, and when the holder stops the
 // other takes all the work over.
 func TestRunOnceWorkRunsOnOneCoordinator(t *testing.T) {
@@ -188,9 +190,9 @@ func TestRunOnceWorkRunsOnOneCoordinator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dbPath := filepath.Join(dir, "rearview.db")
-	a := startLeaseNode(t, "a", ns.ClientURL(), dbPath, blobs)
-	b := startLeaseNode(t, "b", ns.ClientURL(), dbPath, blobs)
+	dsn := storetest.DSN(t)
+	a := startLeaseNode(t, "a", ns.ClientURL(), dsn, blobs)
+	b := startLeaseNode(t, "b", ns.ClientURL(), dsn, blobs)
 
 	held := holders(t, a, b)
 	for _, n := range []*leaseNode{a, b} {
