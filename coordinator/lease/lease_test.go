@@ -391,3 +391,62 @@ func TestNewOptions(t *testing.T) {
 		}
 	})
 }
+
+func TestOverwrittenKeyStopsWorkAtNextRenewal(t *testing.T) {
+	ns := testenv.NATS(t)
+	rec := &recorder{}
+	// A TTL far beyond the wait below: only the failed renewal, not the
+	// renewal deadline, can stop the work in time.
+	opts := lease.Options{Holder: "a", TTL: time.Minute, RenewInterval: time.Second}
+	start(t, ns, opts, "job", rec)
+	oneRunning(t, rec, 5*time.Second)
+	// Someone else writes the key, as a holder would that acquired it
+	// while this one was paused past its deadline.
+	_, js := conn(t, ns)
+	kv, err := js.KeyValue(context.Background(), lease.DefaultBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv.Put(context.Background(), "job", []byte("intruder")); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 10*time.Second, func() error {
+		if got := rec.running(); len(got) != 0 {
+			return fmt.Errorf("running %v after the key was taken", got)
+		}
+		return nil
+	})
+	if runs := rec.snapshot(); len(runs) != 1 || !errors.Is(runs[0].cause, lease.ErrLost) {
+		t.Fatalf("runs %+v, want one ended by ErrLost", runs)
+	}
+	// The intruder's key is not ours to take back.
+	if e, err := kv.Get(context.Background(), "job"); err != nil || string(e.Value()) != "intruder" {
+		t.Fatalf("key after the loss: %v, %v", e, err)
+	}
+}
+
+func TestWorkThatReturnsRunsAgain(t *testing.T) {
+	ns := testenv.NATS(t)
+	_, js := conn(t, ns)
+	m, err := lease.New(context.Background(), js, lease.Options{TTL: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var mu sync.Mutex
+	runs := 0
+	go m.Run(ctx, "job", func(ctx context.Context) {
+		mu.Lock()
+		runs++
+		mu.Unlock()
+	})
+	testenv.Eventually(t, 10*time.Second, func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		if runs < 3 {
+			return fmt.Errorf("%d runs", runs)
+		}
+		return nil
+	})
+}
