@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/rearview-dev/rearview/coordinator"
+	"github.com/rearview-dev/rearview/coordinator/lease"
 	"github.com/rearview-dev/rearview/coordinator/route"
 	"github.com/rearview-dev/rearview/coordinator/vitals"
 	"github.com/rearview-dev/rearview/sdkproto"
@@ -392,6 +393,11 @@ func (a *Alerts) fire(ctx context.Context, f Firing, now int64) error {
 		return fmt.Errorf("record alert %s %s: %w", f.Rule.ID, f.Key, err)
 	}
 	defer tx.Rollback()
+	// A holder that lost its lease must not record what a later holder
+	// evaluates too.
+	if err := lease.Fence(ctx, tx); err != nil {
+		return fmt.Errorf("record alert %s %s: %w", f.Rule.ID, f.Key, err)
+	}
 	// RETURNING rather than LastInsertId, which Postgres's driver lacks.
 	var id int64
 	if err := tx.QueryRowContext(ctx, `INSERT INTO alert_history (rule_id, project, kind, key, fired_at, value, baseline, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,

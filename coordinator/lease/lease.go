@@ -96,6 +96,7 @@ type Manager struct {
 	ttl    time.Duration
 	renew  time.Duration
 	poll   time.Duration
+	epoch  int64 // the bucket's creation time, for Fence
 	log    *slog.Logger
 
 	mu      sync.Mutex
@@ -166,7 +167,12 @@ func New(ctx context.Context, js jetstream.JetStream, opts Options) (*Manager, e
 	if opts.PollInterval <= 0 {
 		opts.PollInterval = opts.TTL / 10
 	}
+	var epoch int64
+	if s, ok := st.(*jetstream.KeyValueBucketStatus); ok && s.StreamInfo() != nil {
+		epoch = s.StreamInfo().Created.UnixNano()
+	}
 	return &Manager{
+		epoch:   epoch,
 		kv:      kv,
 		holder:  opts.Holder,
 		ttl:     opts.TTL,
@@ -350,7 +356,7 @@ func (m *Manager) hold(ctx context.Context, name string, rev uint64, sent time.T
 	defer m.setHeld(name, false)
 	m.log.Info("lease acquired", "lease", name, "ttl", m.ttl)
 
-	workCtx, cancel := context.WithCancelCause(ctx)
+	workCtx, cancel := context.WithCancelCause(context.WithValue(ctx, holdingKey{}, holding{name: name, epoch: m.epoch, token: rev}))
 	defer cancel(nil)
 	done := make(chan struct{})
 	go func() {

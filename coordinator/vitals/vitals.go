@@ -26,6 +26,7 @@ import (
 
 	"github.com/rearview-dev/rearview/coordinator"
 	"github.com/rearview-dev/rearview/coordinator/device"
+	"github.com/rearview-dev/rearview/coordinator/lease"
 	"github.com/rearview-dev/rearview/coordinator/route"
 	"github.com/rearview-dev/rearview/sdkproto"
 )
@@ -280,6 +281,8 @@ func (v *Vitals) Record(ctx context.Context, tx *sql.Tx, s Sample) error {
 
 // Fold moves up to FoldBatch outbox samples into the stored sketches, at
 // every resolution, in one transaction, and returns how many it moved.
+// Under a lease (ctx from lease.Run) it folds nothing once a later holder
+// has folded (lease.ErrSuperseded).
 func (v *Vitals) Fold(ctx context.Context) (int, error) {
 	v.foldMu.Lock()
 	defer v.foldMu.Unlock()
@@ -288,6 +291,11 @@ func (v *Vitals) Fold(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("fold vitals: %w", err)
 	}
 	defer tx.Rollback()
+	// First, so that two holders' folds are serialised by its row lock
+	// rather than both reading the same outbox rows.
+	if err := lease.Fence(ctx, tx); err != nil {
+		return 0, fmt.Errorf("fold vitals: %w", err)
+	}
 	rows, err := tx.QueryContext(ctx, `SELECT seq, project, metric, ts, route, device, country, browser, release, value FROM vital_samples ORDER BY seq LIMIT ?`, v.opts.FoldBatch)
 	if err != nil {
 		return 0, fmt.Errorf("fold vitals: read outbox: %w", err)
