@@ -16,7 +16,11 @@
 // stored that renewal after it was sent, so the key outlives the cancel by
 // at least RenewInterval. Two holders therefore never run the work at once
 // as long as clocks run at the same rate and work stops within
-// RenewInterval of its context being cancelled.
+// RenewInterval of its context being cancelled. A process paused past its
+// deadline (SIGSTOP, a frozen VM) notices only when it runs again, and may
+// run on for a moment beside the new holder; work that writes to the
+// database calls Fence first in each transaction, which refuses the
+// transactions of a holding once a later one has written.
 //
 // Takeover bounds, for the defaults (TTL 10 s, RenewInterval TTL/3,
 // PollInterval TTL/10):
