@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"slices"
+	"syscall"
 	"testing"
 	"time"
 
@@ -39,9 +40,10 @@ func readyLeases(base string) ([]string, error) {
 
 // TestLeasesMoveWhenCoordinatorKilled runs two coordinator processes on one
 // nats-server and one data dir, SIGKILLs the one running the run-once work
-// and checks the other takes every lease within TTL + poll interval, then
-// stops that one gracefully and checks a restarted coordinator takes them
-// back.
+// and checks the other takes every lease within TTL + poll interval; stops
+// that one gracefully and checks a third takes them; then pauses the third
+// (SIGSTOP) and checks a fourth takes them and keeps them after the third
+// resumes.
 func TestLeasesMoveWhenCoordinatorKilled(t *testing.T) {
 	bin := rearviewBin(t)
 	logDir := t.TempDir()
@@ -102,5 +104,22 @@ func TestLeasesMoveWhenCoordinatorKilled(t *testing.T) {
 	}
 	if got := holder(10*time.Second, "c3"); got != "c3" {
 		t.Fatalf("%s holds the leases after %s stopped", got, second)
+	}
+
+	// A paused holder (SIGSTOP) loses its leases like a dead one, and
+	// once it runs again it gives up what it held rather than run beside
+	// the new holder.
+	procs["c4"], urls["c4"] = coordinator("c4")
+	if err := procs["c3"].cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	if got := holder(ttl+ttl/10+5*time.Second, "c4"); got != "c4" {
+		t.Fatalf("%s holds the leases while c3 is paused", got)
+	}
+	if err := procs["c3"].cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	if got := holder(10*time.Second, "c3", "c4"); got != "c4" {
+		t.Fatalf("%s holds the leases after c3 resumed", got)
 	}
 }
