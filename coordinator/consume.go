@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/rearview-dev/rearview/coordinator/device"
+	"github.com/rearview-dev/rearview/coordinator/store"
 	"github.com/rearview-dev/rearview/sdkproto"
 )
 
@@ -42,6 +43,7 @@ func (c *Coordinator) Run(ctx context.Context) error {
 	// Processing must not be cut short by shutdown: the messages in hand
 	// are finished and acknowledged first.
 	work := context.WithoutCancel(ctx)
+	var backoff time.Duration
 	for ctx.Err() == nil {
 		batch, err := cons.Fetch(c.cfg.FetchBatch, jetstream.FetchMaxWait(500*time.Millisecond))
 		if err != nil {
@@ -62,22 +64,52 @@ func (c *Coordinator) Run(ctx context.Context) error {
 		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && !errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 			c.log.Warn("fetch batch", "err", err)
 		}
-		if len(msgs) > 0 {
-			c.process(work, msgs)
+		if len(msgs) == 0 {
+			continue
 		}
+		if err := c.process(work, msgs); err != nil {
+			// The database is away (or refuses): nothing is acknowledged,
+			// the messages wait in JetStream, and one line per pause says so.
+			backoff = min(max(2*backoff, time.Second), 10*time.Second)
+			c.log.Error("store batch failed; not acknowledging, JetStream keeps the messages", "messages", len(msgs), "retry_in", backoff, "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(backoff):
+			}
+			continue
+		}
+		backoff = 0
 	}
 	c.log.Info("consumer drained and stopped")
 	return nil
 }
 
 // process handles fetched messages in one transaction and acknowledges them
-// after it commits. A transient failure naks them all for redelivery.
-func (c *Coordinator) process(ctx context.Context, msgs []jetstream.Msg) {
+// after it commits. A transaction that lost a deadlock or a serialization
+// conflict to another coordinator is run again at once; any other failure
+// naks them all for redelivery and is returned.
+func (c *Coordinator) process(ctx context.Context, msgs []jetstream.Msg) error {
+	for attempt := 1; ; attempt++ {
+		err := c.processOnce(ctx, msgs)
+		if err == nil {
+			return nil
+		}
+		if store.Retryable(err) && attempt < maxAttempts {
+			c.log.Debug("transaction conflict, retrying", "attempt", attempt, "err", err)
+			continue
+		}
+		nakAll(msgs)
+		return err
+	}
+}
+
+// maxAttempts bounds the immediate retries of a conflicting transaction.
+const maxAttempts = 8
+
+func (c *Coordinator) processOnce(ctx context.Context, msgs []jetstream.Msg) error {
 	tx, err := c.cfg.DB.BeginTx(ctx, nil)
 	if err != nil {
-		c.log.Error("begin", "err", err)
-		nakAll(msgs)
-		return
+		return fmt.Errorf("begin: %w", err)
 	}
 	type done struct {
 		m     *Message
@@ -95,9 +127,7 @@ func (c *Coordinator) process(ctx context.Context, msgs []jetstream.Msg) {
 			poison = append(poison, jm)
 		case err != nil:
 			tx.Rollback()
-			c.log.Error("process", "subject", jm.Subject(), "err", err)
-			nakAll(msgs)
-			return
+			return fmt.Errorf("process %s: %w", jm.Subject(), err)
 		default:
 			good = append(good, jm)
 			if m != nil {
@@ -106,9 +136,7 @@ func (c *Coordinator) process(ctx context.Context, msgs []jetstream.Msg) {
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		c.log.Error("commit", "err", err)
-		nakAll(msgs)
-		return
+		return fmt.Errorf("commit: %w", err)
 	}
 	for _, jm := range good {
 		if err := jm.Ack(); err != nil {
@@ -123,6 +151,7 @@ func (c *Coordinator) process(ctx context.Context, msgs []jetstream.Msg) {
 			h(d.m, d.fresh)
 		}
 	}
+	return nil
 }
 
 func nakAll(msgs []jetstream.Msg) {

@@ -11,15 +11,16 @@ import (
 
 // CoordinatorCmd runs the coordinator as its own process.
 type CoordinatorCmd struct {
-	NATSURL    string `name:"nats-url" help:"NATS server URL." default:"nats://127.0.0.1:4222" env:"REARVIEW_NATS_URL"`
-	Listen     string `help:"API and player address." default:"127.0.0.1:7080" env:"REARVIEW_API_LISTEN"`
-	DataDir    string `help:"Where SQLite (and filesystem blobs) live." default:".rearview" env:"REARVIEW_DATA_DIR" type:"path"`
-	AdminToken string `help:"Admin API token; default: generated once and kept in the data dir." env:"REARVIEW_ADMIN_TOKEN"`
-	S3Flags    `embed:""`
-	ServeFlags `embed:""`
-	MapFlags   `embed:""`
-	RUMFlags   `embed:""`
-	LeaseFlags `embed:""`
+	NATSURL       string `name:"nats-url" help:"NATS server URL." default:"nats://127.0.0.1:4222" env:"REARVIEW_NATS_URL"`
+	Listen        string `help:"API and player address." default:"127.0.0.1:7080" env:"REARVIEW_API_LISTEN"`
+	DataDir       string `help:"Where SQLite (and filesystem blobs) live." default:".rearview" env:"REARVIEW_DATA_DIR" type:"path"`
+	AdminToken    string `help:"Admin API token; default: generated once and kept in the data dir (give every coordinator of one deployment the same)." env:"REARVIEW_ADMIN_TOKEN"`
+	DatabaseFlags `embed:""`
+	S3Flags       `embed:""`
+	ServeFlags    `embed:""`
+	MapFlags      `embed:""`
+	RUMFlags      `embed:""`
+	LeaseFlags    `embed:""`
 }
 
 // Run consumes and serves until SIGINT/SIGTERM, then drains.
@@ -32,7 +33,7 @@ func (c *CoordinatorCmd) Run(g *Globals) error {
 		return err
 	}
 	defer nc.Close()
-	db, blobs, err := coordinatorParts(ctx, c.DataDir, &c.S3Flags)
+	db, blobs, err := coordinatorParts(ctx, c.DataDir, c.DatabaseFlags, &c.S3Flags)
 	if err != nil {
 		return err
 	}

@@ -34,6 +34,7 @@ type UpCmd struct {
 	AdminToken    string `help:"Admin API token; default: generated once and kept in the data dir." env:"REARVIEW_ADMIN_TOKEN"`
 	CountryHeader string `help:"Trusted header carrying the client's country (e.g. CF-IPCountry)." env:"REARVIEW_COUNTRY_HEADER"`
 	DemoKey       string `help:"Ingest key of the demo project created on first start." default:"rvk_demo" env:"REARVIEW_DEMO_KEY"`
+	DatabaseFlags `embed:""`
 	S3Flags       `embed:""`
 	PolicyFlags   `embed:""`
 	ServeFlags    `embed:""`
@@ -90,7 +91,7 @@ func (c *UpCmd) Run(g *Globals) error {
 	}
 	defer nc.Close()
 
-	db, blobs, err := coordinatorParts(ctx, c.DataDir, &c.S3Flags)
+	db, blobs, err := coordinatorParts(ctx, c.DataDir, c.DatabaseFlags, &c.S3Flags)
 	if err != nil {
 		return err
 	}

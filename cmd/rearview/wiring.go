@@ -43,6 +43,19 @@ func (f *S3Flags) open(ctx context.Context, dataDir string) (blob.Store, error) 
 	return blob.NewS3(ctx, blob.S3Config{Endpoint: f.S3Endpoint, Bucket: f.S3Bucket, AccessKey: f.S3AccessKey, SecretKey: f.S3SecretKey, Region: f.S3Region, Secure: f.S3Secure})
 }
 
+// DatabaseFlags select the metadata database.
+type DatabaseFlags struct {
+	DatabaseURL string `name:"database-url" help:"Postgres URL (postgres://user:pass@host:5432/db) for the metadata, shared by every coordinator; empty keeps SQLite in the data dir." env:"REARVIEW_DATABASE_URL"`
+}
+
+// dsn is what store.Open takes: the URL, or the SQLite file in dataDir.
+func (f DatabaseFlags) dsn(dataDir string) string {
+	if f.DatabaseURL != "" {
+		return f.DatabaseURL
+	}
+	return filepath.Join(dataDir, "rearview.db")
+}
+
 // adminToken returns the configured admin token, or the one kept in the
 // data dir, generating it on first start.
 func adminToken(dataDir, configured string) (string, error) {
@@ -123,11 +136,11 @@ func (s *httpServer) shutdown(timeout time.Duration) {
 }
 
 // coordinatorParts opens what a coordinator needs.
-func coordinatorParts(ctx context.Context, dataDir string, s3 *S3Flags) (*sql.DB, blob.Store, error) {
+func coordinatorParts(ctx context.Context, dataDir string, dbf DatabaseFlags, s3 *S3Flags) (*sql.DB, blob.Store, error) {
 	if err := os.MkdirAll(dataDir, 0o750); err != nil {
 		return nil, nil, fmt.Errorf("data dir: %w", err)
 	}
-	db, err := store.Open(ctx, filepath.Join(dataDir, "rearview.db"))
+	db, err := store.Open(ctx, dbf.dsn(dataDir))
 	if err != nil {
 		return nil, nil, err
 	}

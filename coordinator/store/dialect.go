@@ -1,8 +1,13 @@
 package store
 
 import (
+	"context"
 	"database/sql"
+	"errors"
+	"fmt"
 	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Dialect names the SQL engine behind a database opened with Open. The
@@ -39,4 +44,31 @@ func DialectOf(db *sql.DB) Dialect {
 // SQLite file.
 func IsPostgresURL(dsn string) bool {
 	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// Lock keys for LockTx, one per kind of work that must not run twice at
+// once across coordinators.
+const (
+	LockVitalsFold int64 = 0x52565f666f6c64 // "RV_fold"
+)
+
+// LockTx serialises transactions that hold the same key, across every
+// coordinator on the database, until tx ends: a Postgres advisory
+// transaction lock. SQLite needs none: its transactions here begin
+// IMMEDIATE, so writers already run one at a time.
+func (d Dialect) LockTx(ctx context.Context, tx *sql.Tx, key int64) error {
+	if d != Postgres {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?)`, key); err != nil {
+		return fmt.Errorf("lock %x: %w", key, err)
+	}
+	return nil
+}
+
+// Retryable reports whether err is a transaction that lost a deadlock or a
+// serialization conflict to a concurrent one, and may simply run again.
+func Retryable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
 }

@@ -26,8 +26,8 @@ import (
 
 	"github.com/rearview-dev/rearview/coordinator"
 	"github.com/rearview-dev/rearview/coordinator/device"
-	"github.com/rearview-dev/rearview/coordinator/lease"
 	"github.com/rearview-dev/rearview/coordinator/route"
+	"github.com/rearview-dev/rearview/coordinator/store"
 	"github.com/rearview-dev/rearview/sdkproto"
 )
 
@@ -52,9 +52,10 @@ type Options struct {
 	// 400 d of days.
 	MinuteRetention, HourRetention, DayRetention time.Duration
 	// NoFolder leaves folding to the caller, who runs Run where it holds
-	// the fold lease: with several coordinators on one server database,
-	// two folders reading the same outbox rows would count them twice.
-	// Register then starts no folder and Close folds nothing.
+	// the fold lease: folds on several coordinators are safe (they take
+	// turns on a lock) but one folder is enough, and the others would only
+	// wait on the lock. Register then starts no folder and Close folds
+	// nothing.
 	NoFolder bool
 	// Now is the clock; nil means time.Now.
 	Now    func() time.Time
@@ -144,9 +145,9 @@ func (v *Vitals) Close() error {
 }
 
 // Run folds the outbox every FoldInterval and prunes old buckets until ctx
-// is done. Only one Run may fold a database at a time (see
-// Options.NoFolder). It folds nothing after ctx is done: what is pending
-// stays in the outbox, where queries see it, for the next folder.
+// is done; one Run per database is enough (see Options.NoFolder). It folds
+// nothing after ctx is done: what is pending stays in the outbox, where
+// queries see it, for the next folder.
 func (v *Vitals) Run(ctx context.Context) {
 	t := time.NewTicker(v.opts.FoldInterval)
 	defer t.Stop()
@@ -281,8 +282,6 @@ func (v *Vitals) Record(ctx context.Context, tx *sql.Tx, s Sample) error {
 
 // Fold moves up to FoldBatch outbox samples into the stored sketches, at
 // every resolution, in one transaction, and returns how many it moved.
-// Under a lease (ctx from lease.Run) it folds nothing once a later holder
-// has folded (lease.ErrSuperseded).
 func (v *Vitals) Fold(ctx context.Context) (int, error) {
 	v.foldMu.Lock()
 	defer v.foldMu.Unlock()
@@ -291,9 +290,9 @@ func (v *Vitals) Fold(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("fold vitals: %w", err)
 	}
 	defer tx.Rollback()
-	// First, so that two holders' folds are serialised by its row lock
-	// rather than both reading the same outbox rows.
-	if err := lease.Fence(ctx, tx); err != nil {
+	// Folders on other coordinators wait here, then read an outbox this one
+	// has emptied: a sample is never folded twice.
+	if err := store.DialectOf(v.db).LockTx(ctx, tx, store.LockVitalsFold); err != nil {
 		return 0, fmt.Errorf("fold vitals: %w", err)
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT seq, project, metric, ts, route, device, country, browser, release, value FROM vital_samples ORDER BY seq LIMIT ?`, v.opts.FoldBatch)

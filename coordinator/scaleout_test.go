@@ -1,0 +1,221 @@
+package coordinator_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/rearview-dev/rearview/coordinator"
+	"github.com/rearview-dev/rearview/coordinator/blob"
+	"github.com/rearview-dev/rearview/coordinator/issues"
+	"github.com/rearview-dev/rearview/coordinator/store"
+	"github.com/rearview-dev/rearview/coordinator/store/storetest"
+	"github.com/rearview-dev/rearview/coordinator/vitals"
+	"github.com/rearview-dev/rearview/internal/testenv"
+	"github.com/rearview-dev/rearview/sdkproto"
+)
+
+// node is one coordinator as a separate process would run it: its own
+// database pool, hooks and consumer, on the shared database and stream.
+type node struct {
+	db    interface{ Close() error }
+	coord *coordinator.Coordinator
+	vit   *vitals.Vitals
+	stop  func()
+}
+
+func startNode(t *testing.T, js jetstream.JetStream, dsn string, blobs blob.Store, consumer string) *node {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := coordinator.New(ctx, coordinator.Config{JetStream: js, DB: db, Blobs: blobs, AdminToken: admin, FetchBatch: 32, Consumer: consumer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	issues.Register(c, nil, issues.Options{})
+	v, err := vitals.Register(c, vitals.Options{FoldInterval: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { c.Run(rctx); close(done) }()
+	n := &node{db: db, coord: c, vit: v}
+	var once sync.Once
+	n.stop = func() {
+		once.Do(func() {
+			cancel()
+			<-done
+			v.Close()
+			db.Close()
+		})
+	}
+	t.Cleanup(n.stop)
+	return n
+}
+
+// scaleBatch is a batch of one session: errors of issue kind k (its own
+// stack, so its own issue) and one LCP sample, with ids unique to i.
+func scaleBatch(i, kinds, errors int, now int64) sdkproto.Batch {
+	k := i % kinds
+	sess := fmt.Sprintf("s-%04d", i)
+	b := sdkproto.Batch{
+		V:       1,
+		SDK:     sdkproto.SDK{Name: "@rearview/browser", Version: "0.1.0"},
+		Session: sdkproto.Session{ID: sess, StartedAt: now - 10_000, UserID: fmt.Sprintf("u-%d", i%7)},
+		Page:    sdkproto.Page{URL: "https://shop.example.com/checkout"},
+		Device:  sdkproto.Device{UA: "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36"},
+		SentAt:  now,
+	}
+	for e := range errors {
+		b.Events = append(b.Events, sdkproto.Event{
+			ID: fmt.Sprintf("%s-e%d", sess, e), TS: now - 500 + int64(e), Kind: sdkproto.KindError,
+			Error: &sdkproto.Error{Type: "TypeError", Value: fmt.Sprintf("kind %d failed", k), Release: "r1", Mechanism: "onerror",
+				Stack: []sdkproto.Frame{{URL: "https://shop.example.com/static/js/main.js", Function: fmt.Sprintf("kind%d", k), Line: 1, Column: 100 + k}}},
+		})
+	}
+	b.Events = append(b.Events, sdkproto.Event{ID: sess + "-v", TS: now - 100, Kind: sdkproto.KindVital,
+		Vital: &sdkproto.Vital{Name: "LCP", Value: float64(1000 + i), URL: "https://shop.example.com/checkout"}})
+	return b
+}
+
+// Every message is processed twice, by two coordinators at once (each has
+// its own durable consumer, so each receives the whole stream), while two
+// more share a third consumer: the counts come out as if each event had been
+// processed once. The event row's insert decides, inside the transaction
+// that bumps the counts, whether an event is new; on a server database the
+// second coordinator's insert waits for the first's commit and finds the
+// row, so its hooks never run.
+func TestCoordinatorsCountExactlyOnce(t *testing.T) {
+	const (
+		batches = 120
+		kinds   = 4
+		perErr  = 3
+	)
+	ns := testenv.NATS(t)
+	nc, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, _ := jetstream.New(nc)
+	ctx := context.Background()
+	dsn := storetest.DSN(t)
+	blobs, _ := blob.NewDir(t.TempDir())
+	nodes := []*node{
+		startNode(t, js, dsn, blobs, "twice-a"),
+		startNode(t, js, dsn, blobs, "twice-b"),
+		startNode(t, js, dsn, blobs, "shared"),
+		startNode(t, js, dsn, blobs, "shared"),
+	}
+	p, _, err := nodes[0].coord.CreateProject(ctx, "Shop", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Now-ish times: the vitals folder prunes minute buckets older than 48 h.
+	now := time.Now().UnixMilli()
+	for i := range batches {
+		b := scaleBatch(i, kinds, perErr, now)
+		byKind := map[sdkproto.Kind][]sdkproto.Event{}
+		for _, ev := range b.Events {
+			byKind[ev.Kind] = append(byKind[ev.Kind], ev)
+		}
+		for kind, evs := range byKind {
+			part := b
+			part.Events = evs
+			data, err := json.Marshal(part)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := nats.NewMsg(sdkproto.Subject("eu", p.ID, kind))
+			m.Data = data
+			m.Header.Set(sdkproto.HeaderMsgID, fmt.Sprintf("b%d.%s", i, kind))
+			m.Header.Set(sdkproto.HeaderReceivedAt, strconv.FormatInt(now, 10))
+			if _, err := js.PublishMsg(ctx, m); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// Drained: every consumer has acknowledged the whole stream.
+	testenv.Eventually(t, 60*time.Second, func() error {
+		for _, name := range []string{"twice-a", "twice-b", "shared"} {
+			c, err := js.Consumer(ctx, sdkproto.StreamName, name)
+			if err != nil {
+				return err
+			}
+			info, err := c.Info(ctx)
+			if err != nil {
+				return err
+			}
+			if info.NumPending > 0 || info.NumAckPending > 0 {
+				return fmt.Errorf("consumer %s: %d pending, %d unacknowledged", name, info.NumPending, info.NumAckPending)
+			}
+		}
+		return nil
+	})
+	for _, n := range nodes {
+		n.stop()
+	}
+	check, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer check.Close()
+	one := func(q string, args ...any) int {
+		t.Helper()
+		var n int
+		if err := check.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		return n
+	}
+	errs := batches * perErr
+	for _, tc := range []struct {
+		name      string
+		got, want int
+	}{
+		{"error events", one(`SELECT count(*) FROM events WHERE project = ? AND kind = 'error'`, p.ID), errs},
+		{"issues", one(`SELECT count(*) FROM issues WHERE project = ?`, p.ID), kinds},
+		{"issue event counts", one(`SELECT coalesce(sum(count), 0) FROM issues WHERE project = ?`, p.ID), errs},
+		{"issue hourly counts", one(`SELECT coalesce(sum(count), 0) FROM issue_hourly WHERE project = ?`, p.ID), errs},
+		{"issue release counts", one(`SELECT coalesce(sum(count), 0) FROM issue_releases WHERE project = ?`, p.ID), errs},
+		{"users affected", one(`SELECT coalesce(sum(users), 0) FROM issues WHERE project = ?`, p.ID), one(`SELECT count(*) FROM issue_users WHERE project = ?`, p.ID)},
+		{"session event counts", one(`SELECT coalesce(sum(events), 0) FROM sessions WHERE project = ?`, p.ID), batches * (perErr + 1)},
+		{"session error counts", one(`SELECT coalesce(sum(errors), 0) FROM sessions WHERE project = ?`, p.ID), errs},
+		// Folded into minute sketches or still in the outbox.
+		{"vital samples", one(`SELECT (SELECT count(*) FROM vital_samples WHERE project = ?1 AND metric = 'LCP') +
+	(SELECT coalesce(sum(good + ni + poor), 0) FROM vital_sketches WHERE project = ?1 AND metric = 'LCP' AND res = 60000)`, p.ID), batches},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.got != tc.want {
+				t.Errorf("%s = %d, want %d", tc.name, tc.got, tc.want)
+			}
+		})
+	}
+	// Each issue has its share: batches split evenly over the kinds.
+	rows, err := check.QueryContext(ctx, `SELECT id, count, users FROM issues WHERE project = ?`, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var count, users int
+		if err := rows.Scan(&id, &count, &users); err != nil {
+			t.Fatal(err)
+		}
+		if count != errs/kinds || users != 7 {
+			t.Errorf("issue %s: count %d users %d, want %d and 7", id, count, users, errs/kinds)
+		}
+	}
+}
