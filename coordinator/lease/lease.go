@@ -244,8 +244,8 @@ func (m *Manager) setHeld(name string, held bool) {
 // runs again when the lease is next acquired, no sooner than PollInterval.
 //
 // Run returns nil once ctx is done and work has returned, or an error at
-// once if name is not letters, digits, '-' and '_' or a Run for name is already in progress
-// on this Manager.
+// once if name is not letters, digits, '-' and '_', or a Run for name is
+// already in progress on this Manager.
 func (m *Manager) Run(ctx context.Context, name string, work func(ctx context.Context)) error {
 	if !validName(name) {
 		return fmt.Errorf("run lease %q: name must be non-empty letters, digits, '-' or '_'", name)
@@ -266,6 +266,8 @@ func (m *Manager) Run(ctx context.Context, name string, work func(ctx context.Co
 	freed := m.watchReleases(ctx, name)
 	poll := time.NewTimer(0)
 	defer poll.Stop()
+	// A create cut short by ctx may still have written the key.
+	defer m.dropOwn(context.WithoutCancel(ctx), name)
 	var lastErr string
 	for {
 		select {
@@ -443,6 +445,21 @@ func (m *Manager) release(ctx context.Context, name string, rev uint64) {
 		return
 	}
 	m.log.Info("lease released", "lease", name)
+}
+
+// dropOwn deletes the key if it holds this holder's id although no hold is
+// under way (a write whose reply never came), so that others need not wait
+// for it to expire.
+func (m *Manager) dropOwn(ctx context.Context, name string) {
+	rctx, cancel := context.WithTimeout(ctx, m.renew)
+	defer cancel()
+	e, err := m.kv.Get(rctx, name)
+	if err != nil || string(e.Value()) != m.holder {
+		return
+	}
+	if err := m.kv.Delete(rctx, name, jetstream.LastRevision(e.Revision())); err == nil {
+		m.log.Info("lease released", "lease", name)
+	}
 }
 
 // validName accepts a KV key that is one subject token, so that a watch on
