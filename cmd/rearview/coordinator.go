@@ -15,6 +15,7 @@ type CoordinatorCmd struct {
 	Listen        string `help:"API and player address." default:"127.0.0.1:7080" env:"REARVIEW_API_LISTEN"`
 	DataDir       string `help:"Where SQLite (and filesystem blobs) live." default:".rearview" env:"REARVIEW_DATA_DIR" type:"path"`
 	AdminToken    string `help:"Admin API token; default: generated once and kept in the data dir (give every coordinator of one deployment the same)." env:"REARVIEW_ADMIN_TOKEN"`
+	Replicas      int    `name:"stream-replicas" help:"Copies a NATS cluster keeps of the stream and buckets (3 survives losing a node; at most the cluster size)." default:"1" env:"REARVIEW_STREAM_REPLICAS"`
 	DatabaseFlags `embed:""`
 	S3Flags       `embed:""`
 	ServeFlags    `embed:""`
@@ -42,12 +43,12 @@ func (c *CoordinatorCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	ro, err := newRunOnce(ctx, js, c.LeaseFlags.options(), log)
+	ro, err := newRunOnce(ctx, js, c.LeaseFlags.options(c.Replicas), log)
 	if err != nil {
 		return err
 	}
 	defer ro.close()
-	coord, err := newCoordinator(ctx, js, db, blobs, admin, log, c.ServeFlags, ro)
+	coord, err := newCoordinator(ctx, js, db, blobs, admin, log, c.ServeFlags, ro, c.Replicas)
 	if err != nil {
 		return err
 	}

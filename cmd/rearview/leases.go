@@ -17,12 +17,13 @@ import (
 // LeaseFlags configure the leases that keep run-once work (retention,
 // vitals folding, alerts) on one coordinator at a time.
 type LeaseFlags struct {
-	LeaseTTL      time.Duration `name:"lease-ttl" help:"How long run-once work (retention, vitals folding, alerts) waits before moving from a coordinator that died; the lease bucket keeps the TTL it was created with." default:"10s" env:"REARVIEW_LEASE_TTL"`
-	LeaseReplicas int           `name:"lease-replicas" help:"Replicas of the lease bucket when it is created (3 on a 3-node NATS cluster)." default:"1" env:"REARVIEW_LEASE_REPLICAS"`
+	LeaseTTL time.Duration `name:"lease-ttl" help:"How long run-once work (retention, vitals folding, alerts) waits before moving from a coordinator that died; the lease bucket keeps the TTL it was created with." default:"10s" env:"REARVIEW_LEASE_TTL"`
 }
 
-func (f LeaseFlags) options() lease.Options {
-	return lease.Options{TTL: f.LeaseTTL, Replicas: f.LeaseReplicas}
+// options are the lease options; the bucket has as many replicas as the
+// stream (--stream-replicas).
+func (f LeaseFlags) options(replicas int) lease.Options {
+	return lease.Options{TTL: f.LeaseTTL, Replicas: replicas}
 }
 
 // Lease names: one per loop, so that each moves on its own and several

@@ -70,7 +70,7 @@ func startLeaseNode(t *testing.T, name, natsURL, dsn string, blobs blob.Store) *
 		t.Fatal(err)
 	}
 	t.Cleanup(n.ro.close)
-	coord, err := newCoordinator(ctx, js, db, blobs, "rva_lease_test", log, ServeFlags{}, n.ro)
+	coord, err := newCoordinator(ctx, js, db, blobs, "rva_lease_test", log, ServeFlags{}, n.ro, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

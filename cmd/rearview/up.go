@@ -107,7 +107,7 @@ func (c *UpCmd) Run(g *Globals) error {
 		return err
 	}
 	defer ro.close()
-	coord, err := newCoordinator(ctx, js, db, blobs, admin, log, c.ServeFlags, ro)
+	coord, err := newCoordinator(ctx, js, db, blobs, admin, log, c.ServeFlags, ro, 1)
 	if err != nil {
 		return err
 	}
