@@ -55,7 +55,10 @@ type Config struct {
 	// are kept when a project sets nothing; zero means 30 and 90 days.
 	ReplayRetention time.Duration
 	EventRetention  time.Duration
-	Logger          *slog.Logger
+	// Leases reports the run-once leases (retention, vitals folding, …)
+	// this process holds, for /readyz; nil reports none.
+	Leases func() []string
+	Logger *slog.Logger
 }
 
 // Message is one stream message being processed: its edge metadata and the

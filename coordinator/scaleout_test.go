@@ -31,7 +31,7 @@ type node struct {
 	stop  func()
 }
 
-func startNode(t *testing.T, js jetstream.JetStream, dsn string, blobs blob.Store, consumer string) *node {
+func startNode(t testing.TB, js jetstream.JetStream, dsn string, blobs blob.Store, consumer string) *node {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, dsn)
@@ -67,6 +67,10 @@ func startNode(t *testing.T, js jetstream.JetStream, dsn string, blobs blob.Stor
 // scaleBatch is a batch of one session: errors of issue kind k (its own
 // stack, so its own issue) and one LCP sample, with ids unique to i.
 func scaleBatch(i, kinds, errors int, now int64) sdkproto.Batch {
+	return scaleBatchOf(i, kinds, errors, now, true)
+}
+
+func scaleBatchOf(i, kinds, errors int, now int64, vital bool) sdkproto.Batch {
 	k := i % kinds
 	sess := fmt.Sprintf("s-%04d", i)
 	b := sdkproto.Batch{
@@ -84,9 +88,53 @@ func scaleBatch(i, kinds, errors int, now int64) sdkproto.Batch {
 				Stack: []sdkproto.Frame{{URL: "https://shop.example.com/static/js/main.js", Function: fmt.Sprintf("kind%d", k), Line: 1, Column: 100 + k}}},
 		})
 	}
-	b.Events = append(b.Events, sdkproto.Event{ID: sess + "-v", TS: now - 100, Kind: sdkproto.KindVital,
-		Vital: &sdkproto.Vital{Name: "LCP", Value: float64(1000 + i), URL: "https://shop.example.com/checkout"}})
+	if vital {
+		b.Events = append(b.Events, sdkproto.Event{ID: sess + "-v", TS: now - 100, Kind: sdkproto.KindVital,
+			Vital: &sdkproto.Vital{Name: "LCP", Value: float64(1000 + i), URL: "https://shop.example.com/checkout"}})
+	}
 	return b
+}
+
+// publishBatch publishes b split by kind, as an edge does.
+func publishBatch(t testing.TB, js jetstream.JetStream, project string, i int, b sdkproto.Batch, now int64) {
+	t.Helper()
+	byKind := map[sdkproto.Kind][]sdkproto.Event{}
+	for _, ev := range b.Events {
+		byKind[ev.Kind] = append(byKind[ev.Kind], ev)
+	}
+	for kind, evs := range byKind {
+		part := b
+		part.Events = evs
+		data, err := json.Marshal(part)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := nats.NewMsg(sdkproto.Subject("eu", project, kind))
+		m.Data = data
+		m.Header.Set(sdkproto.HeaderMsgID, fmt.Sprintf("b%d.%s", i, kind))
+		m.Header.Set(sdkproto.HeaderReceivedAt, strconv.FormatInt(now, 10))
+		if _, err := js.PublishMsgAsync(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// drained waits until the named consumers have acknowledged the stream.
+func drained(ctx context.Context, js jetstream.JetStream, names ...string) error {
+	for _, name := range names {
+		c, err := js.Consumer(ctx, sdkproto.StreamName, name)
+		if err != nil {
+			return err
+		}
+		info, err := c.Info(ctx)
+		if err != nil {
+			return err
+		}
+		if info.NumPending > 0 || info.NumAckPending > 0 {
+			return fmt.Errorf("consumer %s: %d pending, %d unacknowledged", name, info.NumPending, info.NumAckPending)
+		}
+	}
+	return nil
 }
 
 // Every message is processed twice, by two coordinators at once (each has
@@ -125,44 +173,11 @@ func TestCoordinatorsCountExactlyOnce(t *testing.T) {
 	// Now-ish times: the vitals folder prunes minute buckets older than 48 h.
 	now := time.Now().UnixMilli()
 	for i := range batches {
-		b := scaleBatch(i, kinds, perErr, now)
-		byKind := map[sdkproto.Kind][]sdkproto.Event{}
-		for _, ev := range b.Events {
-			byKind[ev.Kind] = append(byKind[ev.Kind], ev)
-		}
-		for kind, evs := range byKind {
-			part := b
-			part.Events = evs
-			data, err := json.Marshal(part)
-			if err != nil {
-				t.Fatal(err)
-			}
-			m := nats.NewMsg(sdkproto.Subject("eu", p.ID, kind))
-			m.Data = data
-			m.Header.Set(sdkproto.HeaderMsgID, fmt.Sprintf("b%d.%s", i, kind))
-			m.Header.Set(sdkproto.HeaderReceivedAt, strconv.FormatInt(now, 10))
-			if _, err := js.PublishMsg(ctx, m); err != nil {
-				t.Fatal(err)
-			}
-		}
+		publishBatch(t, js, p.ID, i, scaleBatch(i, kinds, perErr, now), now)
 	}
 	// Drained: every consumer has acknowledged the whole stream.
-	testenv.Eventually(t, 60*time.Second, func() error {
-		for _, name := range []string{"twice-a", "twice-b", "shared"} {
-			c, err := js.Consumer(ctx, sdkproto.StreamName, name)
-			if err != nil {
-				return err
-			}
-			info, err := c.Info(ctx)
-			if err != nil {
-				return err
-			}
-			if info.NumPending > 0 || info.NumAckPending > 0 {
-				return fmt.Errorf("consumer %s: %d pending, %d unacknowledged", name, info.NumPending, info.NumAckPending)
-			}
-		}
-		return nil
-	})
+	<-js.PublishAsyncComplete()
+	testenv.Eventually(t, 60*time.Second, func() error { return drained(ctx, js, "twice-a", "twice-b", "shared") })
 	for _, n := range nodes {
 		n.stop()
 	}
@@ -217,5 +232,49 @@ func TestCoordinatorsCountExactlyOnce(t *testing.T) {
 		if count != errs/kinds || users != 7 {
 			t.Errorf("issue %s: count %d users %d, want %d and 7", id, count, users, errs/kinds)
 		}
+	}
+}
+
+// BenchmarkConsume measures stored error events per second from the stream
+// into the database (NATS -> coordinator -> SQLite, or Postgres with
+// REARVIEW_TEST_DATABASE=postgres), with one and two coordinators sharing
+// one consumer: batches of 20 errors over 50 issues, grouped and counted.
+func BenchmarkConsume(b *testing.B) {
+	for _, coordinators := range []int{1, 2} {
+		b.Run(fmt.Sprintf("coordinators=%d", coordinators), func(b *testing.B) {
+			const perBatch = 20
+			ns := testenv.NATS(b)
+			nc, err := nats.Connect(ns.ClientURL())
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(nc.Close)
+			js, _ := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096))
+			ctx := context.Background()
+			dsn := storetest.DSN(b)
+			blobs, _ := blob.NewDir(b.TempDir())
+			first := startNode(b, js, dsn, blobs, "bench-setup")
+			p, _, err := first.coord.CreateProject(ctx, "Shop", "")
+			if err != nil {
+				b.Fatal(err)
+			}
+			first.stop()
+			now := time.Now().UnixMilli()
+			batches := max(b.N/perBatch, 1)
+			for i := range batches {
+				publishBatch(b, js, p.ID, i, scaleBatchOf(i, 50, perBatch, now, false), now)
+			}
+			<-js.PublishAsyncComplete()
+			b.ResetTimer()
+			start := time.Now()
+			for range coordinators {
+				startNode(b, js, dsn, blobs, "bench")
+			}
+			for drained(ctx, js, "bench") != nil {
+				time.Sleep(20 * time.Millisecond)
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(batches*perBatch)/time.Since(start).Seconds(), "events/s")
+		})
 	}
 }

@@ -21,6 +21,7 @@ type CoordinatorCmd struct {
 	ServeFlags    `embed:""`
 	MapFlags      `embed:""`
 	RUMFlags      `embed:""`
+	LeaseFlags    `embed:""`
 }
 
 // Run consumes and serves until SIGINT/SIGTERM, then drains.
@@ -42,21 +43,26 @@ func (c *CoordinatorCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	coord, err := newCoordinator(ctx, js, db, blobs, admin, log, c.ServeFlags, c.Replicas)
+	ro, err := newRunOnce(ctx, js, c.LeaseFlags.options(c.Replicas), log)
 	if err != nil {
 		return err
 	}
-	maps, err := c.openSourcemaps(ctx, db, blobs, admin, log)
+	defer ro.close()
+	coord, err := newCoordinator(ctx, js, db, blobs, admin, log, c.ServeFlags, ro, c.Replicas)
 	if err != nil {
 		return err
 	}
-	liveMount, err := startServing(ctx, nc, coord, c.ServeFlags, log)
+	maps, err := c.openSourcemaps(db, blobs, admin, ro, log)
+	if err != nil {
+		return err
+	}
+	liveMount, err := startServing(ctx, nc, coord, c.ServeFlags, ro, log)
 	if err != nil {
 		return err
 	}
 	var rum rum
 	defer rum.close()
-	srv, err := listen("api", c.Listen, withPlayer(coord.Handler(withIssues(coord, newSymbolicator(maps, log), log), maps.Mount, liveMount, rum.register(ctx, coord, c.RUMFlags, log))))
+	srv, err := listen("api", c.Listen, withPlayer(coord.Handler(withIssues(coord, newSymbolicator(maps, log), log), maps.Mount, liveMount, rum.register(ctx, coord, c.RUMFlags, ro, log))))
 	if err == nil {
 		err = rum.err
 	}
@@ -73,6 +79,8 @@ func (c *CoordinatorCmd) Run(g *Globals) error {
 	if err := <-consumed; err != nil {
 		log.Error("consumer", "err", err)
 	}
+	// Released leases move their work to another coordinator at once.
+	ro.close()
 	srv.shutdown(5 * time.Second)
 	return nc.Drain()
 }

@@ -13,7 +13,6 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -23,6 +22,7 @@ import (
 
 	"github.com/rearview-dev/rearview/coordinator"
 	"github.com/rearview-dev/rearview/coordinator/fingerprint"
+	"github.com/rearview-dev/rearview/coordinator/store"
 	"github.com/rearview-dev/rearview/coordinator/symbolicate"
 	"github.com/rearview-dev/rearview/sdkproto"
 )
@@ -47,6 +47,8 @@ type Service struct {
 	sym Symbolicator
 	log *slog.Logger
 	now func() time.Time
+	// dialect picks the one-statement counting on Postgres.
+	dialect store.Dialect
 
 	mu    sync.Mutex
 	rules map[string]cachedRules // by project
@@ -77,7 +79,7 @@ func New(db *sql.DB, sym Symbolicator, opts Options) *Service {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Service{db: db, sym: sym, log: opts.Logger.With("component", "issues"), now: opts.Now, rules: map[string]cachedRules{}}
+	return &Service{db: db, sym: sym, log: opts.Logger.With("component", "issues"), now: opts.Now, dialect: store.DialectOf(db), rules: map[string]cachedRules{}}
 }
 
 // Hook is the coordinator.EventHook for error events.
@@ -218,7 +220,7 @@ func hashID(parts ...string) string {
 func (s *Service) record(ctx context.Context, tx *sql.Tx, m *coordinator.Message, ev *sdkproto.Event, res *fingerprint.Result) (string, error) {
 	project, e := m.Project, ev.Error
 	at := m.ReceivedAt
-	id, err := s.findIssue(ctx, tx, project, res.Hashes)
+	id, missing, err := s.findIssue(ctx, tx, project, res.Hashes)
 	if err != nil {
 		return "", err
 	}
@@ -228,35 +230,26 @@ func (s *Service) record(ctx context.Context, tx *sql.Tx, m *coordinator.Message
 			return "", fmt.Errorf("create issue: %w", err)
 		}
 	}
-	for _, h := range res.Hashes {
-		if _, err := s.exec(ctx, tx, stAddHash, project, h.Value, id, string(h.Variant)); err != nil {
+	if len(missing) > 0 {
+		args := make([]any, 0, 4*len(missing))
+		for _, h := range missing {
+			args = append(args, project, h.Value, id, string(h.Variant))
+		}
+		st, err := s.stmtQ(ctx, tx, addHashesQuery(len(missing)))
+		if err != nil {
+			return "", err
+		}
+		if _, err := st.ExecContext(ctx, args...); err != nil {
 			return "", fmt.Errorf("issue hash: %w", err)
-		}
-	}
-	if e.Release != "" {
-		if _, err := s.exec(ctx, tx, stProjectRelease, project, e.Release, at); err != nil {
-			return "", fmt.Errorf("project release: %w", err)
-		}
-		if _, err := s.exec(ctx, tx, stIssueRelease, project, id, e.Release, at); err != nil {
-			return "", fmt.Errorf("issue release: %w", err)
 		}
 	}
 	user := "s:" + m.Batch.Session.ID
 	if m.Batch.Session.UserID != "" {
 		user = "u:" + m.Batch.Session.UserID
 	}
-	r, err := s.exec(ctx, tx, stIssueUser, project, id, hashID(project, user))
+	status, resolvedIn, resolvedAt, err := s.count(ctx, tx, project, id, e.Release, hashID(project, user), at)
 	if err != nil {
-		return "", fmt.Errorf("issue user: %w", err)
-	}
-	newUser, _ := r.RowsAffected()
-	if _, err := s.exec(ctx, tx, stHourly, project, id, at-at%3_600_000); err != nil {
-		return "", fmt.Errorf("issue trend: %w", err)
-	}
-	var status, resolvedIn string
-	var resolvedAt sql.NullInt64
-	if err := s.queryRow(ctx, tx, stUpdateIssue, project, id, newUser, e.Release, at).Scan(&status, &resolvedIn, &resolvedAt); err != nil {
-		return "", fmt.Errorf("update issue %s: %w", id, err)
+		return "", err
 	}
 	if status == StatusResolved && at >= resolvedAt.Int64 {
 		newer, err := s.isNewer(ctx, tx, project, e.Release, resolvedIn)
@@ -273,19 +266,85 @@ func (s *Service) record(ctx context.Context, tx *sql.Tx, m *coordinator.Message
 	return id, nil
 }
 
-// findIssue returns the issue owning the first of hashes that has one.
-func (s *Service) findIssue(ctx context.Context, tx *sql.Tx, project string, hashes []fingerprint.Hash) (string, error) {
-	for _, h := range hashes {
-		var id string
-		err := s.queryRow(ctx, tx, stFindHash, project, h.Value).Scan(&id)
-		if err == nil {
-			return id, nil
+// count records a new event of issue id: its release, its user, its hour
+// and the issue's own counters, and returns the issue's resolution state.
+// On Postgres it is one statement (data-modifying CTEs), one round trip
+// instead of five; SQLite runs the statements one by one, which costs it
+// no round trips.
+func (s *Service) count(ctx context.Context, tx *sql.Tx, project, id, release, userKey string, at int64) (status, resolvedIn string, resolvedAt sql.NullInt64, err error) {
+	if s.dialect == store.Postgres {
+		q := stCountPG
+		args := []any{project, id, userKey, at - at%3_600_000, release, at}
+		if release != "" {
+			q = stCountReleasePG
 		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return "", fmt.Errorf("find issue: %w", err)
+		if err := s.queryRow(ctx, tx, q, args...).Scan(&status, &resolvedIn, &resolvedAt); err != nil {
+			return "", "", resolvedAt, fmt.Errorf("update issue %s: %w", id, err)
+		}
+		return status, resolvedIn, resolvedAt, nil
+	}
+	if release != "" {
+		if _, err := s.exec(ctx, tx, stProjectRelease, project, release, at); err != nil {
+			return "", "", resolvedAt, fmt.Errorf("project release: %w", err)
+		}
+		if _, err := s.exec(ctx, tx, stIssueRelease, project, id, release, at); err != nil {
+			return "", "", resolvedAt, fmt.Errorf("issue release: %w", err)
 		}
 	}
-	return "", nil
+	r, err := s.exec(ctx, tx, stIssueUser, project, id, userKey)
+	if err != nil {
+		return "", "", resolvedAt, fmt.Errorf("issue user: %w", err)
+	}
+	newUser, _ := r.RowsAffected()
+	if _, err := s.exec(ctx, tx, stHourly, project, id, at-at%3_600_000); err != nil {
+		return "", "", resolvedAt, fmt.Errorf("issue trend: %w", err)
+	}
+	if err := s.queryRow(ctx, tx, stUpdateIssue, project, id, newUser, release, at).Scan(&status, &resolvedIn, &resolvedAt); err != nil {
+		return "", "", resolvedAt, fmt.Errorf("update issue %s: %w", id, err)
+	}
+	return status, resolvedIn, resolvedAt, nil
+}
+
+// findIssue returns the issue owning the first of hashes that has one, and
+// the hashes no issue owns yet, in one query.
+func (s *Service) findIssue(ctx context.Context, tx *sql.Tx, project string, hashes []fingerprint.Hash) (string, []fingerprint.Hash, error) {
+	st, err := s.stmtQ(ctx, tx, findHashesQuery(len(hashes)))
+	if err != nil {
+		return "", nil, err
+	}
+	args := make([]any, 0, 1+len(hashes))
+	args = append(args, project)
+	for _, h := range hashes {
+		args = append(args, h.Value)
+	}
+	rows, err := st.QueryContext(ctx, args...)
+	if err != nil {
+		return "", nil, fmt.Errorf("find issue: %w", err)
+	}
+	defer rows.Close()
+	owner := make(map[string]string, len(hashes))
+	for rows.Next() {
+		var h, id string
+		if err := rows.Scan(&h, &id); err != nil {
+			return "", nil, fmt.Errorf("find issue: %w", err)
+		}
+		owner[h] = id
+	}
+	if err := rows.Err(); err != nil {
+		return "", nil, fmt.Errorf("find issue: %w", err)
+	}
+	var id string
+	var missing []fingerprint.Hash
+	for _, h := range hashes {
+		switch o, ok := owner[h.Value]; {
+		case !ok:
+			missing = append(missing, h)
+			owner[h.Value] = "" // a value two variants share is added once
+		case id == "":
+			id = o
+		}
+	}
+	return id, missing, nil
 }
 
 // isNewer reports whether an event of release reopens an issue resolved in

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"sync"
 )
 
@@ -13,9 +14,7 @@ type stmtID int
 
 const (
 	stRulesVersion stmtID = iota
-	stFindHash
 	stCreateIssue
-	stAddHash
 	stProjectRelease
 	stIssueRelease
 	stIssueUser
@@ -24,15 +23,15 @@ const (
 	stRegress
 	stCompareReleases
 	stUpdateEvent
+	stCountPG
+	stCountReleasePG
 	numStmts
 )
 
 var queries = [numStmts]string{
 	stRulesVersion: `SELECT version FROM grouping_rules WHERE project = ?`,
-	stFindHash:     `SELECT issue_id FROM issue_hashes WHERE project = ? AND hash = ?`,
 	stCreateIssue: `INSERT INTO issues (project, id, title, culprit, type, value, first_seen, last_seen, last_release, rule)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-	stAddHash: `INSERT INTO issue_hashes (project, hash, issue_id, variant) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 	stProjectRelease: `INSERT INTO project_releases (project, release, first_seen, seq)
 SELECT ?1, ?2, CAST(?3 AS BIGINT), coalesce(max(seq), 0) + 1 FROM project_releases WHERE project = ?1 ON CONFLICT DO NOTHING`,
 	stIssueRelease: `INSERT INTO issue_releases (project, issue_id, release, first_seen, last_seen, count) VALUES (?1, ?2, ?3, ?4, ?4, 1)
@@ -49,38 +48,71 @@ WHERE project = ?1 AND id = ?2 RETURNING status, resolved_in, resolved_at`,
 	stCompareReleases: `SELECT coalesce((SELECT seq FROM project_releases WHERE project = ?1 AND release = ?2), 0) >
 	coalesce((SELECT seq FROM project_releases WHERE project = ?1 AND release = ?3), 0)`,
 	stUpdateEvent: `UPDATE events SET issue_id = ?, payload = ? WHERE project = ? AND id = ?`,
+	// Postgres: stIssueUser, stHourly and stUpdateIssue in one statement
+	// ($1 project, $2 issue, $3 user key, $4 hour, $5 release, $6 time);
+	// every data-modifying CTE runs whether or not it is referenced.
+	stCountPG: `WITH u AS (INSERT INTO issue_users (project, issue_id, user_key) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1),
+h AS (INSERT INTO issue_hourly (project, issue_id, hour, count) VALUES ($1, $2, $4, 1)
+	ON CONFLICT (project, issue_id, hour) DO UPDATE SET count = issue_hourly.count + 1 RETURNING 1)
+` + updateIssuePG,
+	// and with stProjectRelease and stIssueRelease too, for an event with a
+	// release.
+	stCountReleasePG: `WITH u AS (INSERT INTO issue_users (project, issue_id, user_key) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1),
+h AS (INSERT INTO issue_hourly (project, issue_id, hour, count) VALUES ($1, $2, $4, 1)
+	ON CONFLICT (project, issue_id, hour) DO UPDATE SET count = issue_hourly.count + 1 RETURNING 1),
+pr AS (INSERT INTO project_releases (project, release, first_seen, seq)
+	SELECT $1, $5, $6, coalesce(max(seq), 0) + 1 FROM project_releases WHERE project = $1 ON CONFLICT DO NOTHING RETURNING 1),
+ir AS (INSERT INTO issue_releases (project, issue_id, release, first_seen, last_seen, count) VALUES ($1, $2, $5, $6, $6, 1)
+	ON CONFLICT (project, issue_id, release) DO UPDATE SET count = issue_releases.count + 1,
+	first_seen = min(issue_releases.first_seen, excluded.first_seen), last_seen = max(issue_releases.last_seen, excluded.last_seen) RETURNING 1)
+` + updateIssuePG,
 }
+
+const updateIssuePG = `UPDATE issues SET count = issues.count + 1, users = issues.users + (SELECT count(*) FROM u),
+	last_release = CASE WHEN $5 != '' AND $6 >= last_seen THEN $5 ELSE last_release END,
+	first_seen = min(first_seen, $6::bigint), last_seen = max(last_seen, $6::bigint)
+WHERE project = $1 AND id = $2 RETURNING status, resolved_in, resolved_at`
 
 // stmts holds the prepared statements and the current transaction's
-// handles on them; hooks of one coordinator run one at a time, so one
-// transaction's handles are kept.
+// handles on them, by query text (a few queries are built for the number
+// of hashes an event has); hooks of one coordinator run one at a time, so
+// one transaction's handles are kept.
 type stmts struct {
 	mu       sync.Mutex
-	prepared [numStmts]*sql.Stmt
+	prepared map[string]*sql.Stmt
 	tx       *sql.Tx
-	inTx     [numStmts]*sql.Stmt
+	inTx     map[string]*sql.Stmt
 }
 
-// get returns statement id bound to tx. database/sql reuses a statement
-// already prepared on the transaction's connection.
+// stmt returns statement id bound to tx.
 func (s *Service) stmt(ctx context.Context, tx *sql.Tx, id stmtID) (*sql.Stmt, error) {
+	return s.stmtQ(ctx, tx, queries[id])
+}
+
+// stmtQ returns query prepared and bound to tx. database/sql reuses a
+// statement already prepared on the transaction's connection.
+func (s *Service) stmtQ(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
 	st := &s.stmts
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	if st.prepared[id] == nil {
-		p, err := s.db.PrepareContext(ctx, queries[id])
-		if err != nil {
-			return nil, fmt.Errorf("prepare issues statement %d: %w", id, err)
+	if st.prepared == nil {
+		st.prepared = map[string]*sql.Stmt{}
+	}
+	p := st.prepared[query]
+	if p == nil {
+		var err error
+		if p, err = s.db.PrepareContext(ctx, query); err != nil {
+			return nil, fmt.Errorf("prepare issues statement: %w", err)
 		}
-		st.prepared[id] = p
+		st.prepared[query] = p
 	}
-	if st.tx != tx {
-		st.tx, st.inTx = tx, [numStmts]*sql.Stmt{}
+	if st.tx != tx || st.inTx == nil {
+		st.tx, st.inTx = tx, map[string]*sql.Stmt{}
 	}
-	if st.inTx[id] == nil {
-		st.inTx[id] = tx.StmtContext(ctx, st.prepared[id])
+	if st.inTx[query] == nil {
+		st.inTx[query] = tx.StmtContext(ctx, p)
 	}
-	return st.inTx[id], nil
+	return st.inTx[query], nil
 }
 
 func (s *Service) exec(ctx context.Context, tx *sql.Tx, id stmtID, args ...any) (sql.Result, error) {
@@ -111,12 +143,18 @@ func (s *Service) Close() error {
 	st := &s.stmts
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	for i, p := range st.prepared {
-		if p != nil {
-			p.Close()
-			st.prepared[i] = nil
-		}
+	for _, p := range st.prepared {
+		p.Close()
 	}
-	st.tx, st.inTx = nil, [numStmts]*sql.Stmt{}
+	st.prepared, st.tx, st.inTx = nil, nil, nil
 	return nil
+}
+
+// findHashesQuery looks up n hashes at once; addHashesQuery inserts n.
+func findHashesQuery(n int) string {
+	return `SELECT hash, issue_id FROM issue_hashes WHERE project = ? AND hash IN (?` + strings.Repeat(", ?", n-1) + `)`
+}
+
+func addHashesQuery(n int) string {
+	return `INSERT INTO issue_hashes (project, hash, issue_id, variant) VALUES (?, ?, ?, ?)` + strings.Repeat(", (?, ?, ?, ?)", n-1) + ` ON CONFLICT DO NOTHING`
 }
