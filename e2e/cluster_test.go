@@ -18,6 +18,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/rearview-dev/rearview/coordinator/lease"
 	"github.com/rearview-dev/rearview/internal/testenv"
 	"github.com/rearview-dev/rearview/sdkproto"
 )
@@ -306,7 +307,7 @@ func TestClusterWithRegionalLeaves(t *testing.T) {
 		defer cancel()
 		// The edges opened the policy and module buckets after the
 		// coordinator made them: they must have left them at R3.
-		for _, name := range []string{sdkproto.StreamName, "KV_" + sdkproto.KeysBucket, "KV_" + sdkproto.PolicyBucket, "OBJ_" + sdkproto.ModulesBucket} {
+		for _, name := range []string{sdkproto.StreamName, "KV_" + sdkproto.KeysBucket, "KV_" + sdkproto.PolicyBucket, "OBJ_" + sdkproto.ModulesBucket, "KV_" + lease.DefaultBucket} {
 			s, err := js.Stream(ctx, name)
 			if err != nil {
 				t.Fatalf("stream %s: %v", name, err)
