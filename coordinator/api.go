@@ -48,6 +48,16 @@ func (c *Coordinator) Handler(mount ...func(*http.ServeMux)) http.Handler {
 			http.Error(w, "not ready\n", http.StatusServiceUnavailable)
 			return
 		}
+		// Plain text stays "ready" for probes; JSON also says which
+		// run-once leases this process holds, to find where work runs.
+		if strings.Contains(r.Header.Get("Accept"), "application/json") {
+			leases := []string{}
+			if c.cfg.Leases != nil {
+				leases = append(leases, c.cfg.Leases()...)
+			}
+			writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "leases": leases})
+			return
+		}
 		w.Write([]byte("ready\n"))
 	})
 	return root

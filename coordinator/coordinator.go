@@ -37,6 +37,10 @@ type Config struct {
 	// and 10 GiB.
 	StreamMaxAge   time.Duration
 	StreamMaxBytes int64
+	// Replicas is how many copies a NATS cluster keeps of the stream and of
+	// every bucket the coordinator creates; zero means 1. Three survive the
+	// loss of any one node. It cannot exceed the cluster's size.
+	Replicas int
 	// FetchBatch is how many messages one transaction handles at most.
 	FetchBatch int
 	// Consumer names the durable consumer; zero means "coordinator".
@@ -51,7 +55,10 @@ type Config struct {
 	// are kept when a project sets nothing; zero means 30 and 90 days.
 	ReplayRetention time.Duration
 	EventRetention  time.Duration
-	Logger          *slog.Logger
+	// Leases reports the run-once leases (retention, vitals folding, …)
+	// this process holds, for /readyz; nil reports none.
+	Leases func() []string
+	Logger *slog.Logger
 }
 
 // Message is one stream message being processed: its edge metadata and the
@@ -101,6 +108,9 @@ func New(ctx context.Context, cfg Config) (*Coordinator, error) {
 	if cfg.StreamMaxBytes == 0 {
 		cfg.StreamMaxBytes = 10 << 30
 	}
+	if cfg.Replicas == 0 {
+		cfg.Replicas = 1
+	}
 	if cfg.FetchBatch == 0 {
 		cfg.FetchBatch = 256
 	}
@@ -120,16 +130,22 @@ func New(ctx context.Context, cfg Config) (*Coordinator, error) {
 	if cfg.AdminToken != "" {
 		c.sessions = auth.NewSessions(cfg.AdminToken, 0)
 	}
-	if err := EnsureStream(ctx, cfg.JetStream, cfg.StreamMaxAge, cfg.StreamMaxBytes); err != nil {
+	if err := EnsureStream(ctx, cfg.JetStream, StreamLimits{MaxAge: cfg.StreamMaxAge, MaxBytes: cfg.StreamMaxBytes, Replicas: cfg.Replicas}); err != nil {
 		return nil, err
 	}
-	kv, err := cfg.JetStream.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: sdkproto.KeysBucket, History: 1, Storage: jetstream.FileStorage})
+	kv, err := cfg.JetStream.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: sdkproto.KeysBucket, History: 1, Storage: jetstream.FileStorage, Replicas: cfg.Replicas})
 	if err != nil {
 		return nil, fmt.Errorf("new coordinator: keys bucket: %w", err)
 	}
 	c.kv = kv
-	if _, err := cfg.JetStream.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: sdkproto.PolicyBucket, History: 5, Storage: jetstream.FileStorage}); err != nil {
+	if _, err := cfg.JetStream.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: sdkproto.PolicyBucket, Description: "Rearview edge policy per project", History: 5, Storage: jetstream.FileStorage, Replicas: cfg.Replicas}); err != nil {
 		return nil, fmt.Errorf("new coordinator: policy bucket: %w", err)
+	}
+	// Edges create the module store when it is missing, with one replica;
+	// the coordinator owns its replica count so that a module survives a
+	// node as the stream does.
+	if _, err := cfg.JetStream.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: sdkproto.ModulesBucket, Description: "Rearview edge filter modules", Storage: jetstream.FileStorage, Replicas: cfg.Replicas}); err != nil {
+		return nil, fmt.Errorf("new coordinator: modules store: %w", err)
 	}
 	if err := c.syncKeys(ctx); err != nil {
 		return nil, err
@@ -138,21 +154,33 @@ func New(ctx context.Context, cfg Config) (*Coordinator, error) {
 	return c, nil
 }
 
+// StreamLimits bound the REARVIEW stream and set its replica count; zero
+// MaxAge and MaxBytes leave it unbounded, zero Replicas means one.
+type StreamLimits struct {
+	MaxAge   time.Duration
+	MaxBytes int64
+	Replicas int
+}
+
 // EnsureStream creates or updates the REARVIEW stream.
-func EnsureStream(ctx context.Context, js jetstream.JetStream, maxAge time.Duration, maxBytes int64) error {
+func EnsureStream(ctx context.Context, js jetstream.JetStream, l StreamLimits) error {
+	if l.Replicas == 0 {
+		l.Replicas = 1
+	}
 	_, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        sdkproto.StreamName,
 		Description: "Rearview ingest: rv.ingest.<region>.<project>.<kind>",
 		Subjects:    []string{sdkproto.SubjectAll},
 		Storage:     jetstream.FileStorage,
 		Retention:   jetstream.LimitsPolicy,
-		MaxAge:      maxAge,
-		MaxBytes:    maxBytes,
+		MaxAge:      l.MaxAge,
+		MaxBytes:    l.MaxBytes,
 		MaxMsgSize:  8 << 20,
 		Duplicates:  10 * time.Minute,
+		Replicas:    l.Replicas,
 	})
 	if err != nil {
-		return fmt.Errorf("ensure stream %s: %w", sdkproto.StreamName, err)
+		return fmt.Errorf("ensure stream %s (%d replicas): %w", sdkproto.StreamName, l.Replicas, err)
 	}
 	return nil
 }

@@ -24,26 +24,29 @@ type RUMFlags struct {
 
 // rum holds the vitals aggregation and the alert evaluator of a
 // coordinator; register is called inline among the API mounts, after the
-// issues package registered its hook (alerts count errors by issue).
+// issues package registered its hook (alerts count errors by issue). Every
+// coordinator runs the hooks; folding and evaluating run under leases.
 type rum struct {
 	err    error
 	vitals *vitals.Vitals
 	alerts *alert.Alerts
 }
 
-func (r *rum) register(ctx context.Context, coord *coordinator.Coordinator, f RUMFlags, log *slog.Logger) func(*http.ServeMux) {
-	v, err := vitals.Register(coord, vitals.Options{Logger: log})
+func (r *rum) register(ctx context.Context, coord *coordinator.Coordinator, f RUMFlags, ro *runOnce, log *slog.Logger) func(*http.ServeMux) {
+	v, err := vitals.Register(coord, vitals.Options{NoFolder: true, Logger: log})
 	if err != nil {
 		r.err = err
 		return func(*http.ServeMux) {}
 	}
 	r.vitals = v
-	a, err := alert.Register(coord, alert.Options{Webhook: f.AlertWebhook, Vitals: v, Logger: log})
+	ro.start(leaseVitals, v.Run)
+	a, err := alert.Register(coord, alert.Options{Webhook: f.AlertWebhook, Vitals: v, NoEvaluator: true, Logger: log})
 	if err != nil {
 		r.err = err
 		return v.Mount
 	}
 	r.alerts = a
+	ro.start(leaseAlerts, a.Run)
 	if f.AlertsConfig != "" {
 		n, err := a.LoadRules(ctx, f.AlertsConfig)
 		if err != nil {
@@ -58,8 +61,9 @@ func (r *rum) register(ctx context.Context, coord *coordinator.Coordinator, f RU
 	}
 }
 
-// close stops the evaluator and folds what vitals have pending; call it
-// after the consumer stopped.
+// close releases what the aggregation and the evaluator hold; call it after
+// the consumer and the run-once loops stopped. Pending vitals stay in the
+// outbox, where queries read them, for the fold lease's next holder.
 func (r *rum) close() {
 	if r.alerts != nil {
 		r.alerts.Close()

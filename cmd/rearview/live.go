@@ -28,14 +28,14 @@ func (f ServeFlags) apply(c *coordinator.Config) {
 	c.SecureCookies = f.SecureCookies
 }
 
-// startServing starts the live tail hub and the retention janitor; the
-// returned mount adds the live route to the API.
-func startServing(ctx context.Context, nc *nats.Conn, coord *coordinator.Coordinator, f ServeFlags, log *slog.Logger) (func(*http.ServeMux), error) {
+// startServing starts the live tail hub, and the retention janitor under
+// its lease; the returned mount adds the live route to the API.
+func startServing(ctx context.Context, nc *nats.Conn, coord *coordinator.Coordinator, f ServeFlags, ro *runOnce, log *slog.Logger) (func(*http.ServeMux), error) {
 	hub, err := live.New(live.Config{Conn: nc, History: coord.ReplaySince, AllowedOrigins: f.AllowOrigin, Logger: log})
 	if err != nil {
 		return nil, err
 	}
 	go hub.Run(ctx)
-	go coord.RunRetention(ctx, time.Hour)
+	ro.start(leaseRetention, func(ctx context.Context) { coord.RunRetention(ctx, time.Hour) })
 	return hub.Mount, nil
 }

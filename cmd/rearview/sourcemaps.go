@@ -36,13 +36,13 @@ type MapFlags struct {
 }
 
 // openSourcemaps opens the source-map store on the coordinator's database
-// and blobs, and starts its retention sweep, which ends with ctx.
-func (f *MapFlags) openSourcemaps(ctx context.Context, db *sql.DB, blobs blob.Store, admin string, log *slog.Logger) (*sourcemap.Store, error) {
+// and blobs, and starts its retention sweep under its lease.
+func (f *MapFlags) openSourcemaps(db *sql.DB, blobs blob.Store, admin string, ro *runOnce, log *slog.Logger) (*sourcemap.Store, error) {
 	s, err := sourcemap.New(sourcemap.Config{DB: db, Blobs: blobs, AdminToken: admin, Retention: f.SourcemapRetention, Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("--sourcemap-retention: %w", err)
 	}
-	go s.Run(ctx, time.Hour)
+	ro.start(leaseSourcemapRetention, func(ctx context.Context) { s.Run(ctx, time.Hour) })
 	return s, nil
 }
 

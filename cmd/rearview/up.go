@@ -17,6 +17,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/rearview-dev/rearview/coordinator"
+	"github.com/rearview-dev/rearview/coordinator/lease"
 	"github.com/rearview-dev/rearview/coordinator/sourcemap"
 	"github.com/rearview-dev/rearview/coordinator/store"
 	"github.com/rearview-dev/rearview/e2e/demo"
@@ -99,7 +100,14 @@ func (c *UpCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	coord, err := newCoordinator(ctx, js, db, blobs, admin, log, c.ServeFlags)
+	// One coordinator on its own NATS: it acquires every lease at once,
+	// after a crash too (its holder id outlives the process).
+	ro, err := newRunOnce(ctx, js, lease.Options{Holder: upHolder(c.DataDir)}, log)
+	if err != nil {
+		return err
+	}
+	defer ro.close()
+	coord, err := newCoordinator(ctx, js, db, blobs, admin, log, c.ServeFlags, ro, 1)
 	if err != nil {
 		return err
 	}
@@ -118,20 +126,20 @@ func (c *UpCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	maps, err := c.openSourcemaps(ctx, db, blobs, admin, log)
+	maps, err := c.openSourcemaps(db, blobs, admin, ro, log)
 	if err != nil {
 		return err
 	}
 	if err := uploadDemoMaps(ctx, maps, demoProject); err != nil {
 		return err
 	}
-	liveMount, err := startServing(ctx, nc, coord, c.ServeFlags, log)
+	liveMount, err := startServing(ctx, nc, coord, c.ServeFlags, ro, log)
 	if err != nil {
 		return err
 	}
 	var rum rum
 	defer rum.close()
-	apiSrv, err := listen("api", c.APIListen, apiHandler(coord, edgeSrv.URL(), c.DemoKey, withIssues(coord, newSymbolicator(maps, log), log), maps.Mount, liveMount, rum.register(ctx, coord, c.RUMFlags, log)))
+	apiSrv, err := listen("api", c.APIListen, apiHandler(coord, edgeSrv.URL(), c.DemoKey, withIssues(coord, newSymbolicator(maps, log), log), maps.Mount, liveMount, rum.register(ctx, coord, c.RUMFlags, ro, log)))
 	if err == nil {
 		err = rum.err
 	}
@@ -166,6 +174,7 @@ Press Ctrl-C to stop.
 	if err := <-consumed; err != nil {
 		log.Error("consumer", "err", err)
 	}
+	ro.close()
 	apiSrv.shutdown(5 * time.Second)
 	if err := nc.Drain(); err != nil {
 		log.Warn("drain nats", "err", err)

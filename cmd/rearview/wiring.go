@@ -174,8 +174,8 @@ func newEdge(ctx context.Context, js jetstream.JetStream, region, countryHeader 
 	})
 }
 
-func newCoordinator(ctx context.Context, js jetstream.JetStream, db *sql.DB, blobs blob.Store, admin string, log *slog.Logger, serve ServeFlags) (*coordinator.Coordinator, error) {
-	cfg := coordinator.Config{JetStream: js, DB: db, Blobs: blobs, AdminToken: admin, Logger: log}
+func newCoordinator(ctx context.Context, js jetstream.JetStream, db *sql.DB, blobs blob.Store, admin string, log *slog.Logger, serve ServeFlags, ro *runOnce, replicas int) (*coordinator.Coordinator, error) {
+	cfg := coordinator.Config{JetStream: js, DB: db, Blobs: blobs, AdminToken: admin, Leases: ro.held, Logger: log, Replicas: replicas}
 	serve.apply(&cfg)
 	return coordinator.New(ctx, cfg)
 }

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/rearview-dev/rearview/coordinator"
+	"github.com/rearview-dev/rearview/coordinator/lease"
 	"github.com/rearview-dev/rearview/coordinator/route"
 	"github.com/rearview-dev/rearview/coordinator/vitals"
 	"github.com/rearview-dev/rearview/sdkproto"
@@ -72,6 +73,11 @@ type Options struct {
 	// after each further failure up to 32×; zero means one minute. Retries
 	// run on evaluations, so the wait is in effect rounded up to Interval.
 	RetryBackoff time.Duration
+	// NoEvaluator leaves evaluation and delivery to the caller, who runs
+	// Run where it holds the alerting lease, so that several coordinators
+	// on one database neither fire nor deliver twice. Register then starts
+	// no loop.
+	NoEvaluator bool
 	// Now is the clock; nil means time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -88,7 +94,8 @@ type Alerts struct {
 	done   chan struct{}
 }
 
-// Register adds the error-counting hook to c and starts the evaluator; call
+// Register adds the error-counting hook to c and, unless opts.NoEvaluator,
+// starts the evaluator; call
 // it before c.Run, after the issues package registered its hook (so that an
 // error's issue id is already set when it is counted), and Close it on
 // shutdown.
@@ -98,9 +105,15 @@ func Register(c *coordinator.Coordinator, opts Options) (*Alerts, error) {
 		return nil, err
 	}
 	c.OnEvent(sdkproto.KindError, a.Hook)
+	if opts.NoEvaluator {
+		return a, nil
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	a.stop, a.done = cancel, make(chan struct{})
-	go a.run(ctx)
+	go func() {
+		defer close(a.done)
+		a.Run(ctx)
+	}()
 	return a, nil
 }
 
@@ -133,7 +146,7 @@ func New(db *sql.DB, opts Options) (*Alerts, error) {
 	return &Alerts{db: db, opts: opts, log: opts.Logger.With("component", "alert")}, nil
 }
 
-// Close stops the evaluator.
+// Close stops the evaluator Register started.
 func (a *Alerts) Close() error {
 	if a.stop != nil {
 		a.stop()
@@ -143,8 +156,10 @@ func (a *Alerts) Close() error {
 	return nil
 }
 
-func (a *Alerts) run(ctx context.Context) {
-	defer close(a.done)
+// Run evaluates every Interval (and so sends due notifications) until ctx
+// is done; with a negative Interval it only waits for ctx. Only one Run
+// should evaluate a database at a time (see Options.NoEvaluator).
+func (a *Alerts) Run(ctx context.Context) {
 	if a.opts.Interval < 0 {
 		<-ctx.Done()
 		return
@@ -157,7 +172,7 @@ func (a *Alerts) run(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		if err := a.Evaluate(ctx); err != nil {
+		if err := a.Evaluate(ctx); err != nil && ctx.Err() == nil {
 			a.log.Warn("evaluate", "err", err)
 		}
 	}
@@ -378,6 +393,11 @@ func (a *Alerts) fire(ctx context.Context, f Firing, now int64) error {
 		return fmt.Errorf("record alert %s %s: %w", f.Rule.ID, f.Key, err)
 	}
 	defer tx.Rollback()
+	// A holder that lost its lease must not record what a later holder
+	// evaluates too.
+	if err := lease.Fence(ctx, tx); err != nil {
+		return fmt.Errorf("record alert %s %s: %w", f.Rule.ID, f.Key, err)
+	}
 	// RETURNING rather than LastInsertId, which Postgres's driver lacks.
 	var id int64
 	if err := tx.QueryRowContext(ctx, `INSERT INTO alert_history (rule_id, project, kind, key, fired_at, value, baseline, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,

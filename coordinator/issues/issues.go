@@ -52,6 +52,10 @@ type Service struct {
 
 	mu    sync.Mutex
 	rules map[string]cachedRules // by project
+	// rulesInTx are the rules each project had when transaction rulesTx
+	// first asked.
+	rulesTx   *sql.Tx
+	rulesInTx map[string]*fingerprint.Rules
 
 	stmts stmts
 }

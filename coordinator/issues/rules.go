@@ -10,8 +10,32 @@ import (
 )
 
 // projectRules returns the project's parsed grouping rules, parsing only
-// when they changed (the version is one primary-key read per event).
+// when they changed. The version is read once per project and transaction
+// (a round trip per event on a server database otherwise): a rules change
+// applies from the next batch on.
 func (s *Service) projectRules(ctx context.Context, tx *sql.Tx, project string) (*fingerprint.Rules, error) {
+	s.mu.Lock()
+	if s.rulesTx != tx {
+		s.rulesTx, s.rulesInTx = tx, map[string]*fingerprint.Rules{}
+	}
+	r, ok := s.rulesInTx[project]
+	s.mu.Unlock()
+	if ok {
+		return r, nil
+	}
+	r, err := s.readRules(ctx, tx, project)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	if s.rulesTx == tx {
+		s.rulesInTx[project] = r
+	}
+	s.mu.Unlock()
+	return r, nil
+}
+
+func (s *Service) readRules(ctx context.Context, tx *sql.Tx, project string) (*fingerprint.Rules, error) {
 	var version int64
 	err := s.queryRow(ctx, tx, stRulesVersion, project).Scan(&version)
 	if errors.Is(err, sql.ErrNoRows) {

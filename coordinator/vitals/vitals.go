@@ -51,6 +51,12 @@ type Options struct {
 	// Retention per resolution; zero means 48 h of minutes, 35 d of hours,
 	// 400 d of days.
 	MinuteRetention, HourRetention, DayRetention time.Duration
+	// NoFolder leaves folding to the caller, who runs Run where it holds
+	// the fold lease: folds on several coordinators are safe (they take
+	// turns on a lock) but one folder is enough, and the others would only
+	// wait on the lock. Register then starts no folder and Close folds
+	// nothing.
+	NoFolder bool
 	// Now is the clock; nil means time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -74,17 +80,27 @@ type Vitals struct {
 // maxCachedUAs bounds the User-Agent classification cache.
 const maxCachedUAs = 4096
 
-// Register adds the vital hook to c and starts the background folder; call
-// it before c.Run and Close it on shutdown.
+// Register adds the vital hook to c and, unless opts.NoFolder, starts the
+// background folder; call it before c.Run and Close it on shutdown.
 func Register(c *coordinator.Coordinator, opts Options) (*Vitals, error) {
 	v, err := New(c.DB(), opts)
 	if err != nil {
 		return nil, err
 	}
 	c.OnEvent(sdkproto.KindVital, v.Hook)
+	if opts.NoFolder {
+		return v, nil
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	v.stop, v.done = cancel, make(chan struct{})
-	go v.run(ctx)
+	go func() {
+		defer close(v.done)
+		v.Run(ctx)
+		// The only folder of its database may fold what is pending.
+		if _, err := v.Fold(context.WithoutCancel(ctx)); err != nil {
+			v.log.Warn("final fold", "err", err)
+		}
+	}()
 	return v, nil
 }
 
@@ -119,7 +135,7 @@ func New(db *sql.DB, opts Options) (*Vitals, error) {
 	return &Vitals{db: db, opts: opts, log: opts.Logger.With("component", "vitals"), ins: ins, uas: map[string]device.Info{}}, nil
 }
 
-// Close stops the folder after a last fold.
+// Close stops the folder Register started, after a last fold.
 func (v *Vitals) Close() error {
 	if v.stop != nil {
 		v.stop()
@@ -128,25 +144,30 @@ func (v *Vitals) Close() error {
 	return v.ins.Close()
 }
 
-func (v *Vitals) run(ctx context.Context) {
-	defer close(v.done)
+// Run folds the outbox every FoldInterval and prunes old buckets until ctx
+// is done; one Run per database is enough (see Options.NoFolder). It folds
+// nothing after ctx is done: what is pending stays in the outbox, where
+// queries see it, for the next folder.
+func (v *Vitals) Run(ctx context.Context) {
 	t := time.NewTicker(v.opts.FoldInterval)
 	defer t.Stop()
 	lastPrune := time.Time{}
 	for {
 		select {
 		case <-ctx.Done():
-			if _, err := v.Fold(context.WithoutCancel(ctx)); err != nil {
-				v.log.Warn("final fold", "err", err)
-			}
 			return
 		case <-t.C:
 		}
 		for {
 			n, err := v.Fold(ctx)
 			if err != nil {
-				v.log.Warn("fold", "err", err)
+				if ctx.Err() == nil {
+					v.log.Warn("fold", "err", err)
+				}
 				break
+			}
+			if n > 0 {
+				v.log.Debug("folded vitals", "samples", n)
 			}
 			if n < v.opts.FoldBatch {
 				break

@@ -338,3 +338,52 @@ func TestModuleSwapUnderLoad(t *testing.T) {
 	}
 	t.Logf("%d requests during the swaps, none failed; modules %.12s → %.12s", sent.Load(), first, digest)
 }
+
+// TestBucketSettingsKept checks that storing a policy or a module leaves
+// the settings of buckets that exist alone: the coordinator sets their
+// history and replica count, and an edge or the CLI writing with defaults
+// must not reduce them.
+func TestBucketSettingsKept(t *testing.T) {
+	ns := testenv.NATS(t)
+	nc, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: sdkproto.PolicyBucket, History: 5, MaxBytes: 1 << 20}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.CreateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: sdkproto.ModulesBucket, MaxBytes: 64 << 20}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := SetPolicyKV(ctx, js, "shop", []byte(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := PublishModule(ctx, js, loopModule(1), nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		stream     string
+		perSubject int64 // a KV bucket's history
+		maxBytes   int64
+	}{
+		{"KV_" + sdkproto.PolicyBucket, 5, 1 << 20},
+		{"OBJ_" + sdkproto.ModulesBucket, -1, 64 << 20},
+	} {
+		t.Run(c.stream, func(t *testing.T) {
+			s, err := js.Stream(ctx, c.stream)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg := s.CachedInfo().Config
+			if cfg.MaxMsgsPerSubject != c.perSubject || cfg.MaxBytes != c.maxBytes {
+				t.Fatalf("%s: %d per subject, max bytes %d; want %d and %d as created", c.stream, cfg.MaxMsgsPerSubject, cfg.MaxBytes, c.perSubject, c.maxBytes)
+			}
+		})
+	}
+}

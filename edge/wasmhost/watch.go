@@ -60,16 +60,9 @@ func (s *Stage) Ready() <-chan struct{} { return s.ready }
 var _ edge.Readier = (*Stage)(nil)
 
 func (s *Stage) watchPolicies(ctx context.Context) error {
-	js := s.cfg.JetStream
-	kv, err := js.KeyValue(ctx, sdkproto.PolicyBucket)
-	if errors.Is(err, jetstream.ErrBucketNotFound) {
-		kv, err = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: sdkproto.PolicyBucket, Description: "Rearview edge policy per project"})
-		if errors.Is(err, jetstream.ErrBucketExists) {
-			kv, err = js.KeyValue(ctx, sdkproto.PolicyBucket)
-		}
-	}
+	kv, err := openPolicies(ctx, s.cfg.JetStream)
 	if err != nil {
-		return fmt.Errorf("open bucket %s: %w", sdkproto.PolicyBucket, err)
+		return err
 	}
 	w, err := kv.WatchAll(ctx)
 	if err != nil {
@@ -111,7 +104,25 @@ func (s *Stage) watchPolicies(ctx context.Context) error {
 	}
 }
 
-// openModules opens the module store, creating it when missing.
+// openPolicies opens the policy bucket, creating it when missing. An
+// existing bucket is never updated: the coordinator owns its settings (the
+// replica count, the history), and an edge or a CLI must not undo them.
+func openPolicies(ctx context.Context, js jetstream.JetStream) (jetstream.KeyValue, error) {
+	kv, err := js.KeyValue(ctx, sdkproto.PolicyBucket)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		kv, err = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: sdkproto.PolicyBucket, Description: "Rearview edge policy per project"})
+		if errors.Is(err, jetstream.ErrBucketExists) {
+			kv, err = js.KeyValue(ctx, sdkproto.PolicyBucket)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open bucket %s: %w", sdkproto.PolicyBucket, err)
+	}
+	return kv, nil
+}
+
+// openModules opens the module store, creating it when missing; like
+// openPolicies it never updates an existing one.
 func openModules(ctx context.Context, js jetstream.JetStream) (jetstream.ObjectStore, error) {
 	obs, err := js.ObjectStore(ctx, sdkproto.ModulesBucket)
 	if errors.Is(err, jetstream.ErrBucketNotFound) {
@@ -224,9 +235,9 @@ func PublishModule(ctx context.Context, js jetstream.JetStream, bin []byte, key 
 // SetPolicyKV stores a policy document for project in the rv_policy
 // bucket, creating it when missing.
 func SetPolicyKV(ctx context.Context, js jetstream.JetStream, project string, doc []byte) (uint64, error) {
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: sdkproto.PolicyBucket, Description: "Rearview edge policy per project"})
+	kv, err := openPolicies(ctx, js)
 	if err != nil {
-		return 0, fmt.Errorf("open bucket %s: %w", sdkproto.PolicyBucket, err)
+		return 0, err
 	}
 	rev, err := kv.Put(ctx, project, doc)
 	if err != nil {
