@@ -1,5 +1,6 @@
-// Package chaos runs Rearview as separate processes (nats-server, MinIO,
-// two edges, one coordinator on SQLite or two sharing Postgres) under a
+// Package chaos runs Rearview as separate processes (nats-server or a
+// 3-node cluster with regional leaf nodes, MinIO, two edges, one
+// coordinator on SQLite or two sharing Postgres) under a
 // steady load from internal/loadgen and breaks one piece at a time while
 // the events flow: a coordinator, an edge and NATS are killed with
 // SIGKILL and restarted, MinIO is stopped for ten seconds and then frozen
@@ -31,10 +32,12 @@ const adminToken = "rva_chaos_admin_token"
 
 // bus is the NATS topology the system runs on: the URL coordinators
 // connect to, the URL a region's edges connect to, and how one node is
-// restarted. It is one nats-server today; testenv.NATSCluster with a leaf
-// node per region slots in behind the same three methods.
+// restarted. It is one nats-server, or a 3-node JetStream cluster with a
+// leaf node per region (testenv.NATSCluster).
 type bus interface {
 	coordinatorURL() string
+	// coordinatorArgs are the coordinators' flags for this topology.
+	coordinatorArgs() []string
 	edgeURL(region string) string
 	// restartNode crashes one node, starts it again and returns which,
 	// once it serves JetStream again.
@@ -68,8 +71,9 @@ func (n *singleNATS) waitHealthy(t *testing.T) {
 	proc.WaitHTTP(t, n.monitor+"/healthz?js-enabled-only=true", 60*time.Second)
 }
 
-func (n *singleNATS) coordinatorURL() string { return n.url }
-func (n *singleNATS) edgeURL(string) string  { return n.url }
+func (n *singleNATS) coordinatorURL() string    { return n.url }
+func (n *singleNATS) coordinatorArgs() []string { return nil }
+func (n *singleNATS) edgeURL(string) string     { return n.url }
 func (n *singleNATS) restartNode(t *testing.T) string {
 	// A crash, not a clean stop: JetStream must hold every message it
 	// acknowledged (it writes before it acks) and its dedupe window.
@@ -112,6 +116,32 @@ func (p *sharedPostgres) restart(t *testing.T) string {
 	return "Postgres stopped (fast shutdown), started after 5 s"
 }
 
+// natsCluster is a 3-node JetStream cluster the coordinators reach (any
+// node: the client fails over) and a leaf node per region for the edges.
+type natsCluster struct {
+	c      *testenv.Cluster
+	leaves map[string]*testenv.Leaf
+}
+
+func startNATSCluster(t *testing.T, regions ...string) *natsCluster {
+	n := &natsCluster{c: testenv.NATSCluster(t, 3), leaves: map[string]*testenv.Leaf{}}
+	for _, r := range regions {
+		n.leaves[r] = n.c.Leaf(t, r)
+	}
+	return n
+}
+
+func (n *natsCluster) coordinatorURL() string { return strings.Join(n.c.URLs(), ",") }
+
+// Three replicas of the stream and buckets survive the loss of a node.
+func (n *natsCluster) coordinatorArgs() []string    { return []string{"--stream-replicas", "3"} }
+func (n *natsCluster) edgeURL(region string) string { return n.leaves[region].URL() }
+func (n *natsCluster) restartNode(t *testing.T) string {
+	n.c.Kill(0)
+	n.c.Start(0)
+	return "cluster node 0 of 3, killed with SIGKILL (the stream is R3)"
+}
+
 // system is every process of the test.
 type system struct {
 	bin, logDir string
@@ -131,6 +161,7 @@ func (s *system) startCoordinator(t *testing.T, i int) {
 	args := []string{"coordinator", "--nats-url", s.bus.coordinatorURL(), "--listen", api, "--data-dir", filepath.Join(t.TempDir(), "coordinator"),
 		"--admin-token", adminToken, "--s3-endpoint", s.minio.Endpoint, "--s3-access-key", s.minio.AccessKey, "--s3-secret-key", s.minio.SecretKey, "--s3-bucket", "chaos"}
 	args = append(args, s.db.args(t, i)...)
+	args = append(args, s.bus.coordinatorArgs()...)
 	s.coords = append(s.coords, proc.Start(t, s.logDir, "coordinator-"+strconv.Itoa(i), s.bin, nil, args...))
 	s.apis = append(s.apis, "http://"+api)
 	proc.WaitHTTP(t, "http://"+api+"/readyz", 60*time.Second)
@@ -176,22 +207,28 @@ func TestFaultsLoseNothing(t *testing.T) {
 	}
 	bin := (&proc.Builder{}).Binary(t)
 	// Each setup runs at a rate it sustains with room to catch up after
-	// an outage: Postgres on this 2-core CI box stores about 100-170
-	// events/s, SQLite about 700 (BENCHMARKS.md).
+	// an outage: on a busy 2-core box SQLite stores about 1000 events/s,
+	// Postgres with one coordinator about 170, two coordinators on a
+	// 3-node R3 cluster with leaves well under 100.
 	setups := []struct {
 		name         string
 		coordinators int
 		rate         float64
+		bus          func(t *testing.T, logDir string) bus
 		db           func(t *testing.T) database
 	}{
-		{"sqlite, one coordinator", 1, 300, func(*testing.T) database { return sqliteFiles{} }},
-		{"postgres, two coordinators", 2, 60, func(t *testing.T) database { return startPostgres(t) }},
+		{"one nats-server, sqlite, one coordinator", 1, 300,
+			func(t *testing.T, logDir string) bus { return startSingleNATS(t, logDir) },
+			func(*testing.T) database { return sqliteFiles{} }},
+		{"nats cluster with leaves, postgres, two coordinators", 2, 40,
+			func(t *testing.T, _ string) bus { return startNATSCluster(t, "eu", "us") },
+			func(t *testing.T) database { return startPostgres(t) }},
 	}
 	for _, setup := range setups {
 		t.Run(setup.name, func(t *testing.T) {
 			logDir := t.TempDir()
 			s := &system{bin: bin, logDir: logDir}
-			s.bus = startSingleNATS(t, logDir)
+			s.bus = setup.bus(t, logDir)
 			s.db = setup.db(t)
 			s.minio = testenv.StartMinIO(t)
 			for i := range setup.coordinators {
@@ -240,7 +277,7 @@ func runFaults(t *testing.T, s *system, rate float64) {
 	}
 	verified := make(chan verdict, 1)
 	go func() {
-		rep, err := loadgen.Verify(ctx, loadgen.VerifyConfig{API: s.apis[0], Token: adminToken, Key: s.key, Timeout: 90 * time.Second}, g, results)
+		rep, err := loadgen.Verify(ctx, loadgen.VerifyConfig{API: s.apis[0], Token: adminToken, Key: s.key, Timeout: 150 * time.Second}, g, results)
 		verified <- verdict{rep, err}
 	}()
 
