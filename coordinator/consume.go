@@ -86,11 +86,14 @@ func (c *Coordinator) Run(ctx context.Context) error {
 
 // process handles fetched messages in one transaction and acknowledges them
 // after it commits. A transaction that lost a deadlock or a serialization
-// conflict to another coordinator is run again at once; any other failure
-// naks them all for redelivery and is returned.
+// conflict to another coordinator is run again at once, holding its
+// projects' locks (store.LockProjects): coordinators run optimistically in
+// parallel, and one that conflicted queues behind the others instead of
+// conflicting again. Any other failure naks them all for redelivery and is
+// returned.
 func (c *Coordinator) process(ctx context.Context, msgs []jetstream.Msg) error {
 	for attempt := 1; ; attempt++ {
-		err := c.processOnce(ctx, msgs)
+		err := c.processOnce(ctx, msgs, attempt > 1)
 		if err == nil {
 			return nil
 		}
@@ -106,10 +109,22 @@ func (c *Coordinator) process(ctx context.Context, msgs []jetstream.Msg) error {
 // maxAttempts bounds the immediate retries of a conflicting transaction.
 const maxAttempts = 8
 
-func (c *Coordinator) processOnce(ctx context.Context, msgs []jetstream.Msg) error {
+func (c *Coordinator) processOnce(ctx context.Context, msgs []jetstream.Msg, lock bool) error {
 	tx, err := c.cfg.DB.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
+	}
+	if lock {
+		var projects []string
+		for _, jm := range msgs {
+			if _, p, _, err := sdkproto.ParseSubject(jm.Subject()); err == nil {
+				projects = append(projects, p)
+			}
+		}
+		if err := c.dialect.LockProjects(ctx, tx, projects); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("lock projects: %w", err)
+		}
 	}
 	type done struct {
 		m     *Message

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -62,6 +64,31 @@ func (d Dialect) LockTx(ctx context.Context, tx *sql.Tx, key int64) error {
 	}
 	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?)`, key); err != nil {
 		return fmt.Errorf("lock %x: %w", key, err)
+	}
+	return nil
+}
+
+// LockProjects takes, on Postgres, a transaction lock per project in a
+// fixed order: transactions that hold them cannot deadlock with one another
+// on a project's rows, which all carry the project in their keys.
+func (d Dialect) LockProjects(ctx context.Context, tx *sql.Tx, projects []string) error {
+	if d != Postgres {
+		return nil
+	}
+	keys := make([]int64, 0, len(projects))
+	for _, p := range projects {
+		h := fnv.New64a()
+		h.Write([]byte("rv-project\x00" + p))
+		keys = append(keys, int64(h.Sum64()))
+	}
+	slices.Sort(keys)
+	for i, k := range keys {
+		if i > 0 && k == keys[i-1] {
+			continue
+		}
+		if err := d.LockTx(ctx, tx, k); err != nil {
+			return err
+		}
 	}
 	return nil
 }

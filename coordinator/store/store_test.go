@@ -3,8 +3,10 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/rearview-dev/rearview/internal/testenv"
 )
@@ -163,4 +165,67 @@ func columns(t *testing.T, db *sql.DB, q string) map[string]bool {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// A transaction holding a project's lock makes another that wants it wait
+// until it ends; on SQLite LockProjects does nothing.
+func TestLockProjects(t *testing.T) {
+	pg := testenv.StartPostgres(t)
+	ctx := context.Background()
+	db, err := Open(ctx, pg.NewDatabase(t, t.Name()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	first, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Postgres.LockProjects(ctx, first, []string{"shop", "blog", "shop"}); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		second, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			done <- err
+			return
+		}
+		defer second.Rollback()
+		done <- Postgres.LockProjects(ctx, second, []string{"shop"})
+	}()
+	testenv.Eventually(t, 10*time.Second, func() error {
+		var waiting int
+		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`).Scan(&waiting); err != nil {
+			return err
+		}
+		if waiting != 1 {
+			return fmt.Errorf("%d transactions wait for a project lock, want 1", waiting)
+		}
+		return nil
+	})
+	select {
+	case err := <-done:
+		t.Fatalf("the second transaction got the lock while the first held it (%v)", err)
+	default:
+	}
+	if err := first.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	lite, err := Open(ctx, t.TempDir()+"/x.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lite.Close()
+	tx, err := lite.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if err := SQLite.LockProjects(ctx, tx, []string{"shop"}); err != nil {
+		t.Fatal(err)
+	}
 }
