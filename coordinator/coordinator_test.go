@@ -46,13 +46,7 @@ type system struct {
 // start runs NATS, a coordinator (consuming) and an edge, all real.
 func start(t *testing.T, blobs blob.Store) *system {
 	t.Helper()
-	ns := testenv.NATS(t)
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, _ := jetstream.New(nc)
+	_, js := testenv.JetStream(t)
 	ctx := context.Background()
 	dbPath := storetest.DSN(t)
 	db, err := store.Open(ctx, dbPath)

@@ -150,13 +150,7 @@ func TestCoordinatorsCountExactlyOnce(t *testing.T) {
 		kinds   = 4
 		perErr  = 3
 	)
-	ns := testenv.NATS(t)
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, _ := jetstream.New(nc)
+	_, js := testenv.JetStream(t)
 	ctx := context.Background()
 	dsn := storetest.DSN(t)
 	blobs, _ := blob.NewDir(t.TempDir())

@@ -20,8 +20,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/rearview-dev/rearview/coordinator"
 	"github.com/rearview-dev/rearview/coordinator/alert"
@@ -159,16 +157,11 @@ type options struct {
 // player and the API on the same origin.
 func start(t *testing.T, o options) *system {
 	t.Helper()
-	ns := testenv.NATS(t)
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, _ := jetstream.New(nc)
+	nc, js := testenv.JetStream(t)
 	ctx := context.Background()
 	db := storetest.Open(t)
 	var blobs blob.Store
+	var err error
 	if o.minio {
 		m := testenv.StartMinIO(t)
 		blobs, err = blob.NewS3(ctx, blob.S3Config{Endpoint: m.Endpoint, Bucket: "player-test", AccessKey: m.AccessKey, SecretKey: m.SecretKey})

@@ -126,13 +126,7 @@ func newRig(t *testing.T) *rig { return newRigWith(t, rigOptions{}) }
 
 func newRigWith(t *testing.T, o rigOptions) *rig {
 	t.Helper()
-	ns := testenv.NATS(t)
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, _ := jetstream.New(nc)
+	_, js := testenv.JetStream(t)
 	ctx := context.Background()
 	db := storetest.Open(t)
 	blobs, _ := blob.NewDir(t.TempDir())

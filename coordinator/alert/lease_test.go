@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/rearview-dev/rearview/coordinator/alert"
@@ -45,16 +44,7 @@ func holdAlerts(t *testing.T, js jetstream.JetStream, holder string) (context.Co
 // its lease moved (a paused process, not yet cancelled) must not record
 // alerts beside the new holder, or one spike would notify twice.
 func TestSupersededEvaluatorRecordsNothing(t *testing.T) {
-	ns := testenv.NATS(t)
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, js := testenv.JetStream(t)
 	db := storetest.Open(t)
 	fv := fakeVitals{rows: []vitals.Row{{Key: "/checkout", Count: 200, P75: 4200}}}
 	a, err := alert.New(db, alert.Options{Interval: -1, Vitals: fv, Issues: &fakeIssues{}})

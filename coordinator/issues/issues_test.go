@@ -59,16 +59,7 @@ type env struct {
 
 func newEnv(t testing.TB, sym issues.Symbolicator) *env {
 	t.Helper()
-	ns := testenv.NATS(t)
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, js := testenv.JetStream(t)
 	ctx := context.Background()
 	db := storetest.Open(t)
 	blobs, err := blob.NewDir(t.TempDir())

@@ -24,6 +24,8 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // required reports whether missing components must fail tests.
@@ -294,4 +296,21 @@ func Eventually(tb testing.TB, timeout time.Duration, fn func() error) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// JetStream starts an in-process NATS server (see NATS) and returns a
+// connection to it and its JetStream context, closed when the test ends.
+func JetStream(tb testing.TB) (*nats.Conn, jetstream.JetStream) {
+	tb.Helper()
+	ns := NATS(tb)
+	nc, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		tb.Fatalf("connect nats: %v", err)
+	}
+	tb.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		tb.Fatalf("jetstream: %v", err)
+	}
+	return nc, js
 }
