@@ -19,6 +19,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/rearview-dev/rearview/coordinator/lease"
+	"github.com/rearview-dev/rearview/e2e/proc"
 	"github.com/rearview-dev/rearview/internal/testenv"
 	"github.com/rearview-dev/rearview/sdkproto"
 )
@@ -271,8 +272,8 @@ func TestClusterWithRegionalLeaves(t *testing.T) {
 	// the buckets, the second finds them.
 	var apiAddrs []string
 	for i, node := range []int{0, 1} {
-		a := addr(t)
-		startProc(t, logDir, fmt.Sprintf("coordinator-%d", i), bin, nil, "coordinator", "--nats-url", cluster.URL(node), "--stream-replicas", "3",
+		a := proc.Addr(t)
+		proc.Start(t, logDir, fmt.Sprintf("coordinator-%d", i), bin, nil, "coordinator", "--nats-url", cluster.URL(node), "--stream-replicas", "3",
 			"--database-url", dbURL, "--listen", a, "--data-dir", t.TempDir(), "--admin-token", token)
 		waitHTTP(t, "http://"+a+"/readyz")
 		apiAddrs = append(apiAddrs, a)
@@ -287,8 +288,8 @@ func TestClusterWithRegionalLeaves(t *testing.T) {
 	}
 	edgeURLs := map[string]string{}
 	for _, region := range []string{"eu", "us"} {
-		a := addr(t)
-		startProc(t, logDir, "edge-"+region, bin, nil, "edge", "--region", region, "--nats-url", leaves[region].URL(), "--listen", a)
+		a := proc.Addr(t)
+		proc.Start(t, logDir, "edge-"+region, bin, nil, "edge", "--region", region, "--nats-url", leaves[region].URL(), "--listen", a)
 		edgeURLs[region] = "http://" + a
 		waitHTTP(t, edgeURLs[region]+"/readyz")
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rearview-dev/rearview/e2e/proc"
 	"github.com/rearview-dev/rearview/internal/testenv"
 )
 
@@ -50,14 +51,14 @@ func TestLeasesMoveWhenCoordinatorKilled(t *testing.T) {
 	natsURL, _ := natsServer(t, logDir)
 	dataDir := filepath.Join(t.TempDir(), "data")
 	const ttl = 2 * time.Second
-	coordinator := func(name string) (*proc, string) {
-		a := addr(t)
-		p := startProc(t, logDir, name, bin, nil, "coordinator", "--nats-url", natsURL, "--listen", a, "--data-dir", dataDir,
+	coordinator := func(name string) (*proc.Proc, string) {
+		a := proc.Addr(t)
+		p := proc.Start(t, logDir, name, bin, nil, "coordinator", "--nats-url", natsURL, "--listen", a, "--data-dir", dataDir,
 			"--admin-token", "rva_e2e_lease", "--lease-ttl", ttl.String())
 		waitHTTP(t, "http://"+a+"/readyz")
 		return p, "http://" + a
 	}
-	procs, urls := map[string]*proc{}, map[string]string{}
+	procs, urls := map[string]*proc.Proc{}, map[string]string{}
 	procs["c1"], urls["c1"] = coordinator("c1")
 	procs["c2"], urls["c2"] = coordinator("c2")
 
@@ -91,7 +92,7 @@ func TestLeasesMoveWhenCoordinatorKilled(t *testing.T) {
 	first := holder(15*time.Second, "c1", "c2")
 	second := map[string]string{"c1": "c2", "c2": "c1"}[first]
 
-	procs[first].kill()
+	procs[first].Kill()
 	// TTL + poll interval after the last renewal, plus slack for a loaded
 	// machine.
 	if got := holder(ttl+ttl/10+5*time.Second, second); got != second {
@@ -99,7 +100,7 @@ func TestLeasesMoveWhenCoordinatorKilled(t *testing.T) {
 	}
 
 	procs["c3"], urls["c3"] = coordinator("c3")
-	if code := procs[second].interrupt(t); code != 0 {
+	if code := procs[second].Stop(t, syscall.SIGINT, 30*time.Second); code != 0 {
 		t.Fatalf("%s exited %d on SIGINT", second, code)
 	}
 	if got := holder(10*time.Second, "c3"); got != "c3" {
@@ -110,15 +111,11 @@ func TestLeasesMoveWhenCoordinatorKilled(t *testing.T) {
 	// once it runs again it gives up what it held rather than run beside
 	// the new holder.
 	procs["c4"], urls["c4"] = coordinator("c4")
-	if err := procs["c3"].cmd.Process.Signal(syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
+	procs["c3"].Pause(t)
 	if got := holder(ttl+ttl/10+5*time.Second, "c4"); got != "c4" {
 		t.Fatalf("%s holds the leases while c3 is paused", got)
 	}
-	if err := procs["c3"].cmd.Process.Signal(syscall.SIGCONT); err != nil {
-		t.Fatal(err)
-	}
+	procs["c3"].Resume(t)
 	if got := holder(10*time.Second, "c3", "c4"); got != "c4" {
 		t.Fatalf("%s holds the leases after c3 resumed", got)
 	}

@@ -21,94 +21,23 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rearview-dev/rearview/e2e/proc"
 	"github.com/rearview-dev/rearview/internal/testenv"
 )
 
-// buildOnce builds the rearview binary once per test binary run.
-var buildOnce = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "rearview-e2e-bin")
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "rearview")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/rearview")
-	cmd.Dir = testenv.RepoRoot()
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build: %v: %s", err, out)
-	}
-	return bin, nil
-})
+// bins builds the rearview binary once per test binary run.
+var bins proc.Builder
 
 func rearviewBin(t *testing.T) string {
 	t.Helper()
-	bin, err := buildOnce()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return bin
+	return bins.Binary(t)
 }
 
-// proc is a child process whose output goes to a log file the test keeps
-// (the privacy proof reads every process's log).
-type proc struct {
-	name string
-	cmd  *exec.Cmd
-	log  string
-	done chan struct{}
-}
-
-func startProc(t *testing.T, logDir, name, bin string, env []string, args ...string) *proc {
-	t.Helper()
-	logPath := filepath.Join(logDir, name+".log")
-	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), env...)
-	cmd.Stdout, cmd.Stderr = f, f
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", name, err)
-	}
-	p := &proc{name: name, cmd: cmd, log: logPath, done: make(chan struct{})}
-	go func() { cmd.Wait(); f.Close(); close(p.done) }()
-	t.Cleanup(func() { p.kill() })
-	return p
-}
-
-func (p *proc) kill() {
-	_ = p.cmd.Process.Kill()
-	<-p.done
-}
-
-// interrupt asks for a graceful stop and waits for the exit code.
-func (p *proc) interrupt(t *testing.T) int {
-	t.Helper()
-	_ = p.cmd.Process.Signal(syscall.SIGINT)
-	select {
-	case <-p.done:
-	case <-time.After(30 * time.Second):
-		t.Fatalf("%s did not stop within 30s", p.name)
-	}
-	return p.cmd.ProcessState.ExitCode()
-}
-
+// waitHTTP waits until url answers 200.
 func waitHTTP(t *testing.T, url string) {
 	t.Helper()
-	testenv.Eventually(t, 30*time.Second, func() error {
-		resp, err := http.Get(url)
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			return fmt.Errorf("%s: %d", url, resp.StatusCode)
-		}
-		return nil
-	})
+	proc.WaitHTTP(t, url, 30*time.Second)
 }
-
-func addr(t *testing.T) string { return "127.0.0.1:" + strconv.Itoa(testenv.FreePort(t)) }
 
 // natsServer starts the real nats-server binary with JetStream.
 func natsServer(t *testing.T, logDir string) (url string, storeDir string) {
@@ -121,7 +50,7 @@ func natsServer(t *testing.T, logDir string) (url string, storeDir string) {
 	if err := os.WriteFile(conf, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	startProc(t, logDir, "nats-server", bin, nil, "-c", conf)
+	proc.Start(t, logDir, "nats-server", bin, nil, "-c", conf)
 	waitTCP(t, port)
 	return "nats://127.0.0.1:" + strconv.Itoa(port), storeDir
 }
@@ -198,9 +127,9 @@ func TestCoordinatorKilledLosesNothing(t *testing.T) {
 	natsURL, _ := natsServer(t, logDir)
 	dataDir := t.TempDir()
 	const token = "rva_e2e_admin_token"
-	apiAddr, edgeAddr := addr(t), addr(t)
+	apiAddr, edgeAddr := proc.Addr(t), proc.Addr(t)
 	coordArgs := []string{"coordinator", "--nats-url", natsURL, "--listen", apiAddr, "--data-dir", dataDir, "--admin-token", token}
-	coord := startProc(t, logDir, "coordinator", bin, nil, coordArgs...)
+	coord := proc.Start(t, logDir, "coordinator", bin, nil, coordArgs...)
 	waitHTTP(t, "http://"+apiAddr+"/readyz")
 	var proj struct {
 		ID        string `json:"id"`
@@ -209,7 +138,7 @@ func TestCoordinatorKilledLosesNothing(t *testing.T) {
 	if st := api(t, "POST", "http://"+apiAddr+"/api/v1/projects", token, map[string]string{"name": "Shop"}, &proj); st != 201 {
 		t.Fatalf("create project: %d", st)
 	}
-	startProc(t, logDir, "edge", bin, nil, "edge", "--region", "eu", "--nats-url", natsURL, "--listen", edgeAddr)
+	proc.Start(t, logDir, "edge", bin, nil, "edge", "--region", "eu", "--nats-url", natsURL, "--listen", edgeAddr)
 	waitHTTP(t, "http://"+edgeAddr+"/readyz")
 	edgeURL := "http://" + edgeAddr
 
@@ -234,9 +163,8 @@ func TestCoordinatorKilledLosesNothing(t *testing.T) {
 	// Kill the coordinator hard twice while the stream flows.
 	for i := 0; i < 2; i++ {
 		time.Sleep(250 * time.Millisecond)
-		coord.cmd.Process.Signal(syscall.SIGKILL)
-		<-coord.done
-		coord = startProc(t, logDir, fmt.Sprintf("coordinator-%d", i+1), bin, nil, coordArgs...)
+		coord.Kill()
+		coord = proc.Start(t, logDir, fmt.Sprintf("coordinator-%d", i+1), bin, nil, coordArgs...)
 		waitHTTP(t, "http://"+apiAddr+"/readyz")
 	}
 	n := 0
@@ -274,7 +202,7 @@ func TestCoordinatorKilledLosesNothing(t *testing.T) {
 	if len(evs.Events) != 3*sessions || total != 3*sessions {
 		t.Fatalf("%d events listed, sessions count %d; want %d", len(evs.Events), total, 3*sessions)
 	}
-	if code := coord.interrupt(t); code != 0 {
+	if code := coord.Stop(t, syscall.SIGINT, 30*time.Second); code != 0 {
 		t.Fatalf("coordinator exited %d after SIGINT", code)
 	}
 }
@@ -286,7 +214,7 @@ func TestCoordinatorKilledLosesNothing(t *testing.T) {
 // label: "Ingest edge", "Admin token", "Player & API") once it is ready.
 func startUp(t *testing.T, dataDir string) (*exec.Cmd, map[string]string) {
 	t.Helper()
-	edgeAddr, apiAddr := addr(t), addr(t)
+	edgeAddr, apiAddr := proc.Addr(t), proc.Addr(t)
 	cmd := exec.CommandContext(context.Background(), rearviewBin(t), "up", "--data-dir", dataDir, "--nats-listen", "127.0.0.1:0", "--edge-listen", edgeAddr, "--api-listen", apiAddr)
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr

@@ -33,6 +33,7 @@ import (
 
 	"github.com/rearview-dev/rearview/coordinator/blob"
 	"github.com/rearview-dev/rearview/e2e/demo"
+	"github.com/rearview-dev/rearview/e2e/proc"
 	"github.com/rearview-dev/rearview/internal/testenv"
 	"github.com/rearview-dev/rearview/sdkproto"
 )
@@ -107,8 +108,8 @@ func startDeployment(t *testing.T) *deployment {
 	})
 	d.natsURL, d.natsDir = natsServer(t, d.logDir)
 	d.minio = testenv.StartMinIO(t)
-	apiAddr := addr(t)
-	startProc(t, d.logDir, "coordinator", d.bin, nil, "coordinator", "--nats-url", d.natsURL, "--listen", apiAddr,
+	apiAddr := proc.Addr(t)
+	proc.Start(t, d.logDir, "coordinator", d.bin, nil, "coordinator", "--nats-url", d.natsURL, "--listen", apiAddr,
 		"--data-dir", d.dataDir, "--admin-token", d.admin, "--trace-url", "https://traces.example.com/trace/{trace_id}",
 		"--s3-endpoint", d.minio.Endpoint, "--s3-bucket", d.bucket, "--s3-access-key", d.minio.AccessKey, "--s3-secret-key", d.minio.SecretKey)
 	d.api = "http://" + apiAddr
@@ -130,8 +131,8 @@ func startDeployment(t *testing.T) *deployment {
 	d.cli(t, "filter", "set-policy", d.project, policy)
 
 	for _, region := range []string{"eu", "us"} {
-		a := addr(t)
-		startProc(t, d.logDir, "edge-"+region, d.bin, nil, "edge", "--region", region, "--nats-url", d.natsURL, "--listen", a, "--country-header", "CF-IPCountry")
+		a := proc.Addr(t)
+		proc.Start(t, d.logDir, "edge-"+region, d.bin, nil, "edge", "--region", region, "--nats-url", d.natsURL, "--listen", a, "--country-header", "CF-IPCountry")
 		waitHTTP(t, "http://"+a+"/readyz")
 		// Browsers reach each edge through a CDN that names the client's
 		// country in a trusted header, as Cloudflare's CF-IPCountry does.
@@ -155,11 +156,11 @@ func startDeployment(t *testing.T) *deployment {
 		t.Fatal(err)
 	}
 	d.spans = filepath.Join(t.TempDir(), "spans.jsonl")
-	shop := startProc(t, d.logDir, "demoshop", shopBin, nil, "--addr", "127.0.0.1:0", "--edge", d.edges["us"], "--key", d.key,
+	shop := proc.Start(t, d.logDir, "demoshop", shopBin, nil, "--addr", "127.0.0.1:0", "--edge", d.edges["us"], "--key", d.key,
 		"--release", release, "--spans", d.spans, "--region-edge", "eu="+d.edges["eu"], "--region-edge", "us="+d.edges["us"])
 	re := regexp.MustCompile(`demoshop listening on (http://\S+)`)
 	testenv.Eventually(t, 20*time.Second, func() error {
-		b, _ := os.ReadFile(shop.log)
+		b, _ := os.ReadFile(shop.Log)
 		if m := re.FindSubmatch(b); m != nil {
 			d.shop = string(m[1])
 			return nil
