@@ -150,6 +150,12 @@ func (c *Coordinator) processOnce(ctx context.Context, msgs []jetstream.Msg, loc
 			}
 		}
 	}
+	for _, f := range c.flush {
+		if err := f(ctx, tx); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("flush: %w", err)
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}

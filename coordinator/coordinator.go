@@ -78,6 +78,12 @@ type Message struct {
 // redelivered later.
 type EventHook func(ctx context.Context, tx *sql.Tx, m *Message, ev *sdkproto.Event) error
 
+// FlushHook runs once at the end of each processing transaction, after
+// every message's event hooks and before the commit, for hooks that count
+// in memory and write their totals once (issues). An error rolls the
+// transaction back like an event hook's.
+type FlushHook func(ctx context.Context, tx *sql.Tx) error
+
 // CommitHook runs after a message's transaction committed, for work that
 // must not hold the database (live tail, in-memory counters). It receives
 // the new events only.
@@ -88,6 +94,7 @@ type Coordinator struct {
 	cfg   Config
 	log   *slog.Logger
 	hooks map[sdkproto.Kind][]EventHook
+	flush []FlushHook
 	after []CommitHook
 	kv    jetstream.KeyValue
 	// dialect is the database's engine, for the few statements that differ.
@@ -189,6 +196,10 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, l StreamLimits) e
 func (c *Coordinator) OnEvent(kind sdkproto.Kind, h EventHook) {
 	c.hooks[kind] = append(c.hooks[kind], h)
 }
+
+// OnFlush registers a hook that runs before each processing transaction
+// commits.
+func (c *Coordinator) OnFlush(h FlushHook) { c.flush = append(c.flush, h) }
 
 // OnCommit registers a hook that runs after each committed message.
 func (c *Coordinator) OnCommit(h CommitHook) { c.after = append(c.after, h) }

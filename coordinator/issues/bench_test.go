@@ -55,6 +55,9 @@ func BenchmarkHook(b *testing.B) {
 			}
 			n++
 		}
+		if err := svc.Flush(ctx, tx); err != nil {
+			b.Fatal(err)
+		}
 		if err := tx.Commit(); err != nil {
 			b.Fatal(err)
 		}

@@ -58,6 +58,8 @@ type Service struct {
 	rulesInTx map[string]*fingerprint.Rules
 
 	stmts stmts
+	// pend is the current transaction's counts, written by Flush.
+	pend pending
 }
 
 type cachedRules struct {
@@ -71,6 +73,7 @@ type cachedRules struct {
 func Register(c *coordinator.Coordinator, sym Symbolicator, opts Options) *Service {
 	s := New(c.DB(), sym, opts)
 	c.OnEvent(sdkproto.KindError, s.Hook)
+	c.OnFlush(s.Flush)
 	return s
 }
 
@@ -224,7 +227,8 @@ func hashID(parts ...string) string {
 func (s *Service) record(ctx context.Context, tx *sql.Tx, m *coordinator.Message, ev *sdkproto.Event, res *fingerprint.Result) (string, error) {
 	project, e := m.Project, ev.Error
 	at := m.ReceivedAt
-	id, missing, err := s.findIssue(ctx, tx, project, res.Hashes)
+	p := s.pendingFor(tx)
+	id, missing, err := s.findIssue(ctx, tx, p, project, res.Hashes)
 	if err != nil {
 		return "", err
 	}
@@ -238,6 +242,7 @@ func (s *Service) record(ctx context.Context, tx *sql.Tx, m *coordinator.Message
 		args := make([]any, 0, 4*len(missing))
 		for _, h := range missing {
 			args = append(args, project, h.Value, id, string(h.Variant))
+			p.owner[hashKey{project, h.Value}] = id
 		}
 		st, err := s.stmtQ(ctx, tx, addHashesQuery(len(missing)))
 		if err != nil {
@@ -251,67 +256,19 @@ func (s *Service) record(ctx context.Context, tx *sql.Tx, m *coordinator.Message
 	if m.Batch.Session.UserID != "" {
 		user = "u:" + m.Batch.Session.UserID
 	}
-	status, resolvedIn, resolvedAt, err := s.count(ctx, tx, project, id, e.Release, hashID(project, user), at)
-	if err != nil {
-		return "", err
-	}
-	if status == StatusResolved && at >= resolvedAt.Int64 {
-		newer, err := s.isNewer(ctx, tx, project, e.Release, resolvedIn)
-		if err != nil {
-			return "", err
-		}
-		if newer {
-			if _, err := s.exec(ctx, tx, stRegress, at, project, id); err != nil {
-				return "", fmt.Errorf("reopen issue %s: %w", id, err)
-			}
-			s.log.Info("issue regressed", "project", project, "issue", id, "release", e.Release, "resolved_in", resolvedIn)
-		}
-	}
+	// Counted now, written by Flush before the transaction commits.
+	p.add(project, id, e.Release, hashID(project, user), at)
 	return id, nil
 }
 
-// count records a new event of issue id: its release, its user, its hour
-// and the issue's own counters, and returns the issue's resolution state.
-// On Postgres it is one statement (data-modifying CTEs), one round trip
-// instead of five; SQLite runs the statements one by one, which costs it
-// no round trips.
-func (s *Service) count(ctx context.Context, tx *sql.Tx, project, id, release, userKey string, at int64) (status, resolvedIn string, resolvedAt sql.NullInt64, err error) {
-	if s.dialect == store.Postgres {
-		q := stCountPG
-		args := []any{project, id, userKey, at - at%3_600_000, release, at}
-		if release != "" {
-			q = stCountReleasePG
-		}
-		if err := s.queryRow(ctx, tx, q, args...).Scan(&status, &resolvedIn, &resolvedAt); err != nil {
-			return "", "", resolvedAt, fmt.Errorf("update issue %s: %w", id, err)
-		}
-		return status, resolvedIn, resolvedAt, nil
-	}
-	if release != "" {
-		if _, err := s.exec(ctx, tx, stProjectRelease, project, release, at); err != nil {
-			return "", "", resolvedAt, fmt.Errorf("project release: %w", err)
-		}
-		if _, err := s.exec(ctx, tx, stIssueRelease, project, id, release, at); err != nil {
-			return "", "", resolvedAt, fmt.Errorf("issue release: %w", err)
-		}
-	}
-	r, err := s.exec(ctx, tx, stIssueUser, project, id, userKey)
-	if err != nil {
-		return "", "", resolvedAt, fmt.Errorf("issue user: %w", err)
-	}
-	newUser, _ := r.RowsAffected()
-	if _, err := s.exec(ctx, tx, stHourly, project, id, at-at%3_600_000); err != nil {
-		return "", "", resolvedAt, fmt.Errorf("issue trend: %w", err)
-	}
-	if err := s.queryRow(ctx, tx, stUpdateIssue, project, id, newUser, release, at).Scan(&status, &resolvedIn, &resolvedAt); err != nil {
-		return "", "", resolvedAt, fmt.Errorf("update issue %s: %w", id, err)
-	}
-	return status, resolvedIn, resolvedAt, nil
-}
-
 // findIssue returns the issue owning the first of hashes that has one, and
-// the hashes no issue owns yet, in one query.
-func (s *Service) findIssue(ctx context.Context, tx *sql.Tx, project string, hashes []fingerprint.Hash) (string, []fingerprint.Hash, error) {
+// the hashes no issue owns yet: from what the transaction already knows
+// when it knows them all (the common case: another event of an issue seen
+// in this batch), else in one query.
+func (s *Service) findIssue(ctx context.Context, tx *sql.Tx, p *pending, project string, hashes []fingerprint.Hash) (string, []fingerprint.Hash, error) {
+	if id, ok := p.known(project, hashes); ok {
+		return id, nil, nil
+	}
 	st, err := s.stmtQ(ctx, tx, findHashesQuery(len(hashes)))
 	if err != nil {
 		return "", nil, err
@@ -344,8 +301,11 @@ func (s *Service) findIssue(ctx context.Context, tx *sql.Tx, project string, has
 		case !ok:
 			missing = append(missing, h)
 			owner[h.Value] = "" // a value two variants share is added once
-		case id == "":
-			id = o
+		case o != "":
+			p.owner[hashKey{project, h.Value}] = o
+			if id == "" {
+				id = o
+			}
 		}
 	}
 	return id, missing, nil

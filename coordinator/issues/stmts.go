@@ -17,14 +17,11 @@ const (
 	stCreateIssue
 	stProjectRelease
 	stIssueRelease
-	stIssueUser
 	stHourly
 	stUpdateIssue
 	stRegress
 	stCompareReleases
 	stUpdateEvent
-	stCountPG
-	stCountReleasePG
 	numStmts
 )
 
@@ -34,44 +31,23 @@ var queries = [numStmts]string{
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 	stProjectRelease: `INSERT INTO project_releases (project, release, first_seen, seq)
 SELECT ?1, ?2, CAST(?3 AS BIGINT), coalesce(max(seq), 0) + 1 FROM project_releases WHERE project = ?1 ON CONFLICT DO NOTHING`,
-	stIssueRelease: `INSERT INTO issue_releases (project, issue_id, release, first_seen, last_seen, count) VALUES (?1, ?2, ?3, ?4, ?4, 1)
-ON CONFLICT (project, issue_id, release) DO UPDATE SET count = issue_releases.count + 1,
+	// The counters take a transaction's totals (see pending).
+	stIssueRelease: `INSERT INTO issue_releases (project, issue_id, release, first_seen, last_seen, count) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+ON CONFLICT (project, issue_id, release) DO UPDATE SET count = issue_releases.count + excluded.count,
 	first_seen = min(issue_releases.first_seen, excluded.first_seen), last_seen = max(issue_releases.last_seen, excluded.last_seen)`,
-	stIssueUser: `INSERT INTO issue_users (project, issue_id, user_key) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
-	stHourly: `INSERT INTO issue_hourly (project, issue_id, hour, count) VALUES (?, ?, ?, 1)
-ON CONFLICT (project, issue_id, hour) DO UPDATE SET count = issue_hourly.count + 1`,
-	stUpdateIssue: `UPDATE issues SET count = count + 1, users = users + ?3,
-	last_release = CASE WHEN ?4 != '' AND ?5 >= last_seen THEN ?4 ELSE last_release END,
-	first_seen = min(first_seen, ?5), last_seen = max(last_seen, ?5)
+	stHourly: `INSERT INTO issue_hourly (project, issue_id, hour, count) VALUES (?, ?, ?, ?)
+ON CONFLICT (project, issue_id, hour) DO UPDATE SET count = issue_hourly.count + excluded.count`,
+	// ?3 events, ?4 new users, ?5 and ?6 the last_release candidate and its
+	// time, ?7 and ?8 the oldest and newest event; SET reads the old row.
+	stUpdateIssue: `UPDATE issues SET count = count + ?3, users = users + ?4,
+	last_release = CASE WHEN ?5 != '' AND ?6 >= last_seen THEN ?5 ELSE last_release END,
+	first_seen = min(first_seen, ?7), last_seen = max(last_seen, ?8)
 WHERE project = ?1 AND id = ?2 RETURNING status, resolved_in, resolved_at`,
 	stRegress: `UPDATE issues SET status = 'unresolved', substatus = 'regressed', regressed_at = ? WHERE project = ? AND id = ?`,
 	stCompareReleases: `SELECT coalesce((SELECT seq FROM project_releases WHERE project = ?1 AND release = ?2), 0) >
 	coalesce((SELECT seq FROM project_releases WHERE project = ?1 AND release = ?3), 0)`,
 	stUpdateEvent: `UPDATE events SET issue_id = ?, payload = ? WHERE project = ? AND id = ?`,
-	// Postgres: stIssueUser, stHourly and stUpdateIssue in one statement
-	// ($1 project, $2 issue, $3 user key, $4 hour, $5 release, $6 time);
-	// every data-modifying CTE runs whether or not it is referenced.
-	stCountPG: `WITH u AS (INSERT INTO issue_users (project, issue_id, user_key) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1),
-h AS (INSERT INTO issue_hourly (project, issue_id, hour, count) VALUES ($1, $2, $4, 1)
-	ON CONFLICT (project, issue_id, hour) DO UPDATE SET count = issue_hourly.count + 1 RETURNING 1)
-` + updateIssuePG,
-	// and with stProjectRelease and stIssueRelease too, for an event with a
-	// release.
-	stCountReleasePG: `WITH u AS (INSERT INTO issue_users (project, issue_id, user_key) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1),
-h AS (INSERT INTO issue_hourly (project, issue_id, hour, count) VALUES ($1, $2, $4, 1)
-	ON CONFLICT (project, issue_id, hour) DO UPDATE SET count = issue_hourly.count + 1 RETURNING 1),
-pr AS (INSERT INTO project_releases (project, release, first_seen, seq)
-	SELECT $1, $5, $6, coalesce(max(seq), 0) + 1 FROM project_releases WHERE project = $1 ON CONFLICT DO NOTHING RETURNING 1),
-ir AS (INSERT INTO issue_releases (project, issue_id, release, first_seen, last_seen, count) VALUES ($1, $2, $5, $6, $6, 1)
-	ON CONFLICT (project, issue_id, release) DO UPDATE SET count = issue_releases.count + 1,
-	first_seen = min(issue_releases.first_seen, excluded.first_seen), last_seen = max(issue_releases.last_seen, excluded.last_seen) RETURNING 1)
-` + updateIssuePG,
 }
-
-const updateIssuePG = `UPDATE issues SET count = issues.count + 1, users = issues.users + (SELECT count(*) FROM u),
-	last_release = CASE WHEN $5 != '' AND $6 >= last_seen THEN $5 ELSE last_release END,
-	first_seen = min(first_seen, $6::bigint), last_seen = max(last_seen, $6::bigint)
-WHERE project = $1 AND id = $2 RETURNING status, resolved_in, resolved_at`
 
 // stmts holds the prepared statements and the current transaction's
 // handles on them, by query text (a few queries are built for the number
