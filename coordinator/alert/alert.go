@@ -16,12 +16,16 @@
 package alert
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -89,6 +93,9 @@ type Alerts struct {
 	opts Options
 	log  *slog.Logger
 
+	// pend is the current consume transaction's error counts.
+	pend pendingCounts
+
 	evalMu sync.Mutex
 	stop   context.CancelFunc
 	done   chan struct{}
@@ -105,6 +112,7 @@ func Register(c *coordinator.Coordinator, opts Options) (*Alerts, error) {
 		return nil, err
 	}
 	c.OnEvent(sdkproto.KindError, a.Hook)
+	c.OnFlush(a.Flush)
 	if opts.NoEvaluator {
 		return a, nil
 	}
@@ -186,7 +194,8 @@ const countsRetention = 24*hour + 6*hour + hour
 // received it before the receive time is used instead.
 const maxSkew = 2 * day
 
-// Hook counts a new error event by page and by issue in its transaction.
+// Hook counts a new error event by page and by issue for its transaction;
+// Flush writes the counts before it commits.
 func (a *Alerts) Hook(ctx context.Context, tx *sql.Tx, m *coordinator.Message, ev *sdkproto.Event) error {
 	if ev.Error == nil {
 		return nil
@@ -200,19 +209,53 @@ func (a *Alerts) Hook(ctx context.Context, tx *sql.Tx, m *coordinator.Message, e
 		u = m.Batch.Page.URL
 	}
 	bucket := ts - ts%minute
-	const upsert = `INSERT INTO alert_counts (project, scope, key, minute, count) VALUES (?, ?, ?, ?, 1)
-ON CONFLICT (project, scope, key, minute) DO UPDATE SET count = alert_counts.count + 1`
-	if _, err := tx.ExecContext(ctx, upsert, m.Project, ScopePage, route.Normalise(u), bucket); err != nil {
-		return fmt.Errorf("count error: %w", err)
-	}
+	pc := a.pendingFor(tx)
+	pc.counts[countKey{m.Project, ScopePage, route.Normalise(u), bucket}]++
 	// The issues hook, registered earlier, has grouped this event already.
 	var issue sql.NullString
 	if err := tx.QueryRowContext(ctx, `SELECT issue_id FROM events WHERE project = ? AND id = ?`, m.Project, ev.ID).Scan(&issue); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("count error: issue of %s: %w", ev.ID, err)
 	}
 	if issue.Valid && issue.String != "" {
-		if _, err := tx.ExecContext(ctx, upsert, m.Project, ScopeIssue, issue.String, bucket); err != nil {
-			return fmt.Errorf("count error: %w", err)
+		pc.counts[countKey{m.Project, ScopeIssue, issue.String, bucket}]++
+	}
+	return nil
+}
+
+// pendingCounts are a transaction's error counts, written by Flush once
+// per (project, scope, key, minute), in that order, before it commits.
+type pendingCounts struct {
+	tx     *sql.Tx
+	counts map[countKey]int64
+}
+
+type countKey struct {
+	project, scope, key string
+	minute              int64
+}
+
+// pendingFor returns tx's counts, afresh for a new transaction. Hooks and
+// Flush of one coordinator run one transaction at a time.
+func (a *Alerts) pendingFor(tx *sql.Tx) *pendingCounts {
+	if a.pend.tx != tx {
+		a.pend = pendingCounts{tx: tx, counts: map[countKey]int64{}}
+	}
+	return &a.pend
+}
+
+// Flush writes the transaction's error counts: the coordinator's flush hook.
+func (a *Alerts) Flush(ctx context.Context, tx *sql.Tx) error {
+	if a.pend.tx != tx || len(a.pend.counts) == 0 {
+		return nil
+	}
+	keys := slices.SortedFunc(maps.Keys(a.pend.counts), func(x, y countKey) int {
+		return cmp.Or(strings.Compare(x.project, y.project), strings.Compare(x.scope, y.scope), strings.Compare(x.key, y.key), cmp.Compare(x.minute, y.minute))
+	})
+	const upsert = `INSERT INTO alert_counts (project, scope, key, minute, count) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (project, scope, key, minute) DO UPDATE SET count = alert_counts.count + excluded.count`
+	for _, k := range keys {
+		if _, err := tx.ExecContext(ctx, upsert, k.project, k.scope, k.key, k.minute, a.pend.counts[k]); err != nil {
+			return fmt.Errorf("count errors: %w", err)
 		}
 	}
 	return nil
