@@ -212,12 +212,23 @@ type result struct {
 // soft runs a call on its own goroutine and gives up on it at the
 // deadline: the batch fails, the instance leaves the pool (a new one takes
 // its place) and is closed whenever the abandoned call returns.
+//
+// A call whose result comes after the deadline fails the same way even when
+// this goroutine, starved of a core, only looks once both are ready: the
+// outcome depends on how long the call ran, not on which case select picks.
 func (m *module) soft(in *instance, req request, timeout time.Duration) ([]byte, error) {
+	start := time.Now()
 	in.jobs <- req
 	t := time.NewTimer(timeout)
 	defer t.Stop()
 	select {
 	case r := <-in.done:
+		if time.Since(start) > timeout {
+			m.abandoned.Add(1)
+			m.log.Error("policy module call ran past its deadline: instance replaced", "deadline", timeout, "sha256", m.digest)
+			m.discard(in)
+			return nil, fmt.Errorf("policy module: ran past its %v deadline (instance replaced)", timeout)
+		}
 		if r.err != nil {
 			m.discard(in)
 			return nil, fmt.Errorf("policy module: %w (instance replaced)", r.err)
