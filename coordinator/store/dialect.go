@@ -99,3 +99,14 @@ func Retryable(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
 }
+
+// ReadSnapshot is the options of a read-only transaction whose statements
+// all see one snapshot: SQLite's read transactions do; Postgres's default
+// (read committed) gives each statement its own, so it asks for repeatable
+// read. A query that reads an outbox and what it is folded into needs it.
+func (d Dialect) ReadSnapshot() *sql.TxOptions {
+	if d == Postgres {
+		return &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead}
+	}
+	return &sql.TxOptions{ReadOnly: true}
+}

@@ -2,10 +2,11 @@ package vitals
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/rearview-dev/rearview/coordinator/store"
 )
 
 // Query selects samples: one metric of one project in [From, To) (Unix ms),
@@ -141,7 +142,7 @@ func (v *Vitals) load(ctx context.Context, q Query, pieces []piece, fn func(*ite
 	if len(pieces) == 0 {
 		return nil
 	}
-	tx, err := v.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := v.db.BeginTx(ctx, store.DialectOf(v.db).ReadSnapshot())
 	if err != nil {
 		return fmt.Errorf("query vitals: %w", err)
 	}
