@@ -89,7 +89,9 @@ func New(db *sql.DB, sym Symbolicator, opts Options) *Service {
 	return &Service{db: db, sym: sym, log: opts.Logger.With("component", "issues"), now: opts.Now, dialect: store.DialectOf(db), rules: map[string]cachedRules{}}
 }
 
-// Hook is the coordinator.EventHook for error events.
+// Hook is the coordinator.EventHook for error events. It groups the event
+// and counts it for its transaction; Flush (the coordinator's flush hook,
+// which Register installs) writes the counts before the transaction commits.
 func (s *Service) Hook(ctx context.Context, tx *sql.Tx, m *coordinator.Message, ev *sdkproto.Event) error {
 	e := ev.Error
 	if e == nil {
