@@ -90,16 +90,7 @@ func (r *recorder) noOverlap(t *testing.T) {
 // cuts one holder off like a killed process.
 func conn(t *testing.T, ns *server.Server) (*nats.Conn, jetstream.JetStream) {
 	t.Helper()
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return nc, js
+	return testenv.Connect(t, ns.ClientURL())
 }
 
 // runner is a Manager running one lease in the background.

@@ -134,14 +134,7 @@ func TestRunAndVerify(t *testing.T) {
 				t.Fatal(err)
 			}
 			ctx := context.Background()
-			results := make(chan *loadgen.Result, 1)
-			go func() {
-				res, err := g.Run(ctx)
-				if err != nil {
-					t.Error(err)
-				}
-				results <- res
-			}()
+			results := runAsync(t, ctx, g)
 			rep, err := loadgen.Verify(ctx, loadgen.VerifyConfig{API: s.api, Token: admin, Key: s.key, Timeout: 30 * time.Second, Poll: 100 * time.Millisecond}, g, results)
 			if err != nil {
 				t.Fatal(err)
@@ -238,14 +231,7 @@ func TestFinishEndsTheRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	results := make(chan *loadgen.Result, 1)
-	go func() {
-		res, err := g.Run(ctx)
-		if err != nil {
-			t.Error(err)
-		}
-		results <- res
-	}()
+	results := runAsync(t, ctx, g)
 	testenv.Eventually(t, 30*time.Second, func() error {
 		if n := len(g.Snapshot().Sent); n < 100 {
 			return fmt.Errorf("%d events sent", n)
@@ -263,4 +249,17 @@ func TestFinishEndsTheRun(t *testing.T) {
 	if rep.Sent < 100 || rep.Sent > 2000 || rep.Stored != rep.Sent {
 		t.Errorf("sent %d, stored %d; want the run ended soon after 100 events, all stored", rep.Sent, rep.Stored)
 	}
+}
+
+// runAsync runs g and delivers its result when the run ends.
+func runAsync(t *testing.T, ctx context.Context, g *loadgen.Generator) <-chan *loadgen.Result {
+	results := make(chan *loadgen.Result, 1)
+	go func() {
+		res, err := g.Run(ctx)
+		if err != nil {
+			t.Error(err)
+		}
+		results <- res
+	}()
+	return results
 }

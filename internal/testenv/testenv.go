@@ -302,10 +302,17 @@ func Eventually(tb testing.TB, timeout time.Duration, fn func() error) {
 // connection to it and its JetStream context, closed when the test ends.
 func JetStream(tb testing.TB) (*nats.Conn, jetstream.JetStream) {
 	tb.Helper()
-	ns := NATS(tb)
-	nc, err := nats.Connect(ns.ClientURL())
+	return Connect(tb, NATS(tb).ClientURL())
+}
+
+// Connect connects to the NATS server(s) at url (comma-separated for a
+// cluster) and returns the connection and its JetStream context, closed
+// when the test ends.
+func Connect(tb testing.TB, url string, opts ...nats.Option) (*nats.Conn, jetstream.JetStream) {
+	tb.Helper()
+	nc, err := nats.Connect(url, opts...)
 	if err != nil {
-		tb.Fatalf("connect nats: %v", err)
+		tb.Fatalf("connect nats %s: %v", url, err)
 	}
 	tb.Cleanup(nc.Close)
 	js, err := jetstream.New(nc)
