@@ -328,24 +328,26 @@ type Session struct {
 	Country     string `json:"country,omitempty"`
 	FlagError   bool   `json:"flag_error"`
 	FlagSupport bool   `json:"flag_support"`
-	Events      int    `json:"events"`
-	Errors      int    `json:"errors"`
-	Segments    int    `json:"segments"`
-	ReplayBytes int64  `json:"replay_bytes"`
-	DeviceClass string `json:"device_class,omitempty"`
-	Browser     string `json:"browser,omitempty"`
-	OS          string `json:"os,omitempty"`
-	Pages       int    `json:"pages"`
-	Clicks      int    `json:"clicks"`
-	RageClicks  int    `json:"rage_clicks"`
-	DurationMS  int64  `json:"duration_ms"`
+	// FlagSynthetic marks a synthetic check's session.
+	FlagSynthetic bool   `json:"flag_synthetic,omitempty"`
+	Events        int    `json:"events"`
+	Errors        int    `json:"errors"`
+	Segments      int    `json:"segments"`
+	ReplayBytes   int64  `json:"replay_bytes"`
+	DeviceClass   string `json:"device_class,omitempty"`
+	Browser       string `json:"browser,omitempty"`
+	OS            string `json:"os,omitempty"`
+	Pages         int    `json:"pages"`
+	Clicks        int    `json:"clicks"`
+	RageClicks    int    `json:"rage_clicks"`
+	DurationMS    int64  `json:"duration_ms"`
 }
 
-const sessionCols = `id, started_at, last_seen, user_id, first_url, last_url, ua, viewport_w, viewport_h, region, country, flag_error, flag_support, events, errors, segments, replay_bytes, device_class, browser, os, pages, clicks, rage_clicks`
+const sessionCols = `id, started_at, last_seen, user_id, first_url, last_url, ua, viewport_w, viewport_h, region, country, flag_error, flag_support, events, errors, segments, replay_bytes, device_class, browser, os, pages, clicks, rage_clicks, flag_synthetic`
 
 func scanSession(s interface{ Scan(...any) error }) (Session, error) {
 	var x Session
-	err := s.Scan(&x.ID, &x.StartedAt, &x.LastSeen, &x.UserID, &x.FirstURL, &x.LastURL, &x.UA, &x.ViewportW, &x.ViewportH, &x.Region, &x.Country, &x.FlagError, &x.FlagSupport, &x.Events, &x.Errors, &x.Segments, &x.ReplayBytes, &x.DeviceClass, &x.Browser, &x.OS, &x.Pages, &x.Clicks, &x.RageClicks)
+	err := s.Scan(&x.ID, &x.StartedAt, &x.LastSeen, &x.UserID, &x.FirstURL, &x.LastURL, &x.UA, &x.ViewportW, &x.ViewportH, &x.Region, &x.Country, &x.FlagError, &x.FlagSupport, &x.Events, &x.Errors, &x.Segments, &x.ReplayBytes, &x.DeviceClass, &x.Browser, &x.OS, &x.Pages, &x.Clicks, &x.RageClicks, &x.FlagSynthetic)
 	x.DurationMS = x.LastSeen - x.StartedAt
 	return x, err
 }

@@ -201,6 +201,10 @@ func (c *Coordinator) handle(ctx context.Context, tx *sql.Tx, jm jetstream.Msg) 
 	}
 	h := jm.Headers()
 	m := &Message{Project: project, Region: region, Kind: kind, StreamSeq: md.Sequence.Stream, Batch: batch, Country: h.Get(sdkproto.HeaderCountry)}
+	m.Synthetic = h.Get(sdkproto.HeaderSynthetic) == "1" || batch.Session.Flags.Synthetic
+	if m.Synthetic {
+		markSynthetic(batch)
+	}
 	m.ReceivedAt, _ = strconv.ParseInt(h.Get(sdkproto.HeaderReceivedAt), 10, 64)
 	if m.ReceivedAt == 0 {
 		m.ReceivedAt = md.Timestamp.UnixMilli()
@@ -241,6 +245,25 @@ func (c *Coordinator) handle(ctx context.Context, tx *sql.Tx, jm jetstream.Msg) 
 	return m, fresh, nil
 }
 
+// markSynthetic tags a synthetic check's errors source=synthetic before
+// any hook sees them, so the issues they group into show where they came
+// from and the stored events say so.
+func markSynthetic(b *sdkproto.Batch) {
+	b.Session.Flags.Synthetic = true
+	for i := range b.Events {
+		e := b.Events[i].Error
+		if e == nil {
+			continue
+		}
+		tags := make(map[string]string, len(e.Tags)+1)
+		for k, v := range e.Tags {
+			tags[k] = v
+		}
+		tags["source"] = "synthetic"
+		e.Tags = tags
+	}
+}
+
 func b2i(b bool) int {
 	if b {
 		return 1
@@ -260,18 +283,19 @@ func upsertSession(ctx context.Context, tx *sql.Tx, m *Message) error {
 		started = last
 	}
 	_, err := tx.ExecContext(ctx, `
-INSERT INTO sessions (project, id, started_at, last_seen, user_id, first_url, last_url, ua, viewport_w, viewport_h, region, country, flag_error, flag_support, device_class, browser, os)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO sessions (project, id, started_at, last_seen, user_id, first_url, last_url, ua, viewport_w, viewport_h, region, country, flag_error, flag_support, device_class, browser, os, flag_synthetic)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (project, id) DO UPDATE SET
 	last_seen = max(sessions.last_seen, excluded.last_seen),
 	last_url = CASE WHEN excluded.last_seen >= sessions.last_seen THEN excluded.last_url ELSE sessions.last_url END,
 	user_id = CASE WHEN excluded.user_id != '' THEN excluded.user_id ELSE sessions.user_id END,
 	country = CASE WHEN excluded.country != '' THEN excluded.country ELSE sessions.country END,
 	flag_error = max(sessions.flag_error, excluded.flag_error),
-	flag_support = max(sessions.flag_support, excluded.flag_support)`,
+	flag_support = max(sessions.flag_support, excluded.flag_support),
+	flag_synthetic = max(sessions.flag_synthetic, excluded.flag_synthetic)`,
 		m.Project, b.Session.ID, started, last, b.Session.UserID, b.Page.URL, b.Page.URL, b.Device.UA,
 		b.Device.Viewport.W, b.Device.Viewport.H, m.Region, m.Country, b2i(b.Session.Flags.Error), b2i(b.Session.Flags.Support),
-		dev.Class, dev.Browser, dev.OS)
+		dev.Class, dev.Browser, dev.OS, b2i(m.Synthetic))
 	if err != nil {
 		return fmt.Errorf("upsert session %s: %w", b.Session.ID, err)
 	}

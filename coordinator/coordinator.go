@@ -71,6 +71,10 @@ type Message struct {
 	ReceivedAt int64
 	StreamSeq  uint64
 	Batch      *sdkproto.Batch
+	// Synthetic is set for a synthetic check's batch (the edge's
+	// Rv-Synthetic header or the session's flag): hooks that feed RUM
+	// percentiles or error-rate baselines skip it, as they skip bots.
+	Synthetic bool
 }
 
 // EventHook runs inside the processing transaction for every event stored

@@ -442,7 +442,11 @@ func (s *Server) process(ctx context.Context, project string, r *http.Request, i
 			return 0, fmt.Errorf("policy output: %w", err)
 		}
 	}
-	msgs, err := s.split(project, country, kept)
+	// A synthetic check is marked here as well as by its SDK, so the
+	// coordinator keeps it out of RUM even when the page's SDK predates
+	// the flag: the runners add their token to the User-Agent.
+	synthetic := strings.Contains(r.UserAgent(), sdkproto.SyntheticUAToken)
+	msgs, err := s.split(project, country, synthetic, kept)
 	if err != nil {
 		return 0, err
 	}
@@ -465,10 +469,11 @@ func (s *Server) process(ctx context.Context, project string, r *http.Request, i
 // split turns a batch into one message per kind, each a Batch holding only
 // that kind's events, with a dedupe id derived from its bytes so that a
 // retried batch is stored once.
-func (s *Server) split(project, country string, b *sdkproto.Batch) ([]*nats.Msg, error) {
+func (s *Server) split(project, country string, synthetic bool, b *sdkproto.Batch) ([]*nats.Msg, error) {
 	if b == nil {
 		return nil, nil
 	}
+	synthetic = synthetic || b.Session.Flags.Synthetic || strings.Contains(b.Device.UA, sdkproto.SyntheticUAToken)
 	byKind := map[sdkproto.Kind][]sdkproto.Event{}
 	for _, ev := range b.Events {
 		byKind[ev.Kind] = append(byKind[ev.Kind], ev)
@@ -495,6 +500,9 @@ func (s *Server) split(project, country string, b *sdkproto.Batch) ([]*nats.Msg,
 		m.Header.Set(sdkproto.HeaderReceivedAt, now)
 		if country != "" {
 			m.Header.Set(sdkproto.HeaderCountry, country)
+		}
+		if synthetic {
+			m.Header.Set(sdkproto.HeaderSynthetic, "1")
 		}
 		msgs = append(msgs, m)
 	}

@@ -585,3 +585,43 @@ func BenchmarkIngest(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "batches/s")
 	b.ReportMetric(float64(b.N*50)/b.Elapsed().Seconds(), "events/s")
 }
+
+// TestIngestMarksSyntheticChecks: a batch is marked synthetic for the
+// coordinator by its session flag or by the runners' User-Agent token, and
+// only then.
+func TestIngestMarksSyntheticChecks(t *testing.T) {
+	h := newHarness(t, edge.Config{})
+	flagged := bytes.Replace(vector(t, "error-batch.json"), []byte(`"flags": {`), []byte(`"flags": {"synthetic": true, `), 1)
+	if bytes.Equal(flagged, vector(t, "error-batch.json")) {
+		t.Fatal("the vector has no flags object to extend")
+	}
+	cases := []struct {
+		name string
+		body []byte
+		ua   string
+		want string
+	}{
+		{"plain", vector(t, "error-batch.json"), "", ""},
+		{"session flag", flagged, "", "1"},
+		{"user-agent token", vector(t, "error-batch.json"), "Mozilla/5.0 Chrome/131.0.0.0 Safari/537.36 " + sdkproto.SyntheticUAToken, "1"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			before := h.streamMsgs(t)
+			// Each case's batch must be new to the dedupe window.
+			body := bytes.Replace(c.body, []byte(`"seq": `), []byte(`"seq": 1`+strings.Repeat("0", len(c.name))), 1)
+			a := h.post(t, body, map[string]string{"User-Agent": c.ua})
+			if a.status != http.StatusAccepted {
+				t.Fatalf("got %d %v", a.status, a.body)
+			}
+			s, _ := h.js.Stream(context.Background(), sdkproto.StreamName)
+			m, err := s.GetMsg(context.Background(), before+1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := m.Header.Get(sdkproto.HeaderSynthetic); got != c.want {
+				t.Errorf("%s header %q, want %q", sdkproto.HeaderSynthetic, got, c.want)
+			}
+		})
+	}
+}

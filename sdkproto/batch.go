@@ -74,6 +74,10 @@ type Session struct {
 type SessionFlags struct {
 	Error   bool `json:"error,omitempty"`
 	Support bool `json:"support,omitempty"`
+	// Synthetic marks a scripted check's session (rearview synthetic, the
+	// coordinator's probes): its errors become issues, but its vitals and
+	// error counts never enter RUM percentiles or error-rate baselines.
+	Synthetic bool `json:"synthetic,omitempty"`
 }
 
 // Page is where the batch was sent from.

@@ -34,7 +34,16 @@ const (
 	HeaderReceivedAt = "Rv-Received-At"
 	HeaderBrowser    = "Rv-Browser"
 	HeaderDevice     = "Rv-Device-Class"
+	// HeaderSynthetic is "1" on a batch of a synthetic check: the edge
+	// sets it when the batch's session is flagged synthetic or its
+	// request's User-Agent carries SyntheticUAToken.
+	HeaderSynthetic = "Rv-Synthetic"
 )
+
+// SyntheticUAToken is the User-Agent product token Rearview's synthetic
+// runners add, so the edge marks their sessions even from a page whose SDK
+// predates the synthetic flag.
+const SyntheticUAToken = "RearviewSynthetic/1"
 
 // Subject returns the subject an edge in region publishes project's events
 // of kind under. Region and project must be valid subject tokens (see

@@ -115,6 +115,8 @@ func (c *AlertsListCmd) Run() error {
 			cond = fmt.Sprintf("%g× 24h baseline over %s, ≥ %d", r.Factor, time.Duration(r.WindowMS)*time.Millisecond, r.MinCount)
 		case alert.VitalP75:
 			cond = fmt.Sprintf("%s p75 > %g over %s, ≥ %d samples", r.Metric, r.Threshold, time.Duration(r.WindowMS)*time.Millisecond, r.MinCount)
+		case alert.SyntheticFailure:
+			cond = fmt.Sprintf("≥ %d failed probes over %s", r.MinCount, time.Duration(r.WindowMS)*time.Millisecond)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Kind, r.Scope, r.Target, cond, r.Name)
 	}
@@ -123,7 +125,7 @@ func (c *AlertsListCmd) Run() error {
 
 // AlertsAddCmd adds a rule.
 type AlertsAddCmd struct {
-	Kind      string        `arg:"" enum:"error_rate,new_issue,regression,vital_p75" help:"error_rate, new_issue, regression or vital_p75."`
+	Kind      string        `arg:"" enum:"error_rate,new_issue,regression,vital_p75,synthetic" help:"error_rate, new_issue, regression, vital_p75 or synthetic (a scheduled probe failed; --target: the check's name)."`
 	Project   string        `help:"Project id (required with the admin token)." env:"REARVIEW_PROJECT"`
 	ID        string        `help:"Rule id; default: generated. An existing id is replaced."`
 	Name      string        `help:"Rule name shown in notifications."`

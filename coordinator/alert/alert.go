@@ -56,6 +56,21 @@ type Vitals interface {
 	Breakdown(ctx context.Context, q vitals.Query, by vitals.Dimension, limit int) ([]vitals.Row, error)
 }
 
+// ProbeFailure is a synthetic check whose scheduled probes failed.
+type ProbeFailure struct {
+	Check     string
+	URL       string
+	Failures  int64
+	Runs      int64
+	LastError string
+}
+
+// Probes is where synthetic rules look; the cmd wires coordinator/synthetic's
+// store in. Nil disables synthetic rules.
+type Probes interface {
+	ProbeFailures(ctx context.Context, project string, since, until int64) ([]ProbeFailure, error)
+}
+
 // Options configures alerting.
 type Options struct {
 	// Interval between evaluations; zero means one minute. Negative
@@ -68,6 +83,8 @@ type Options struct {
 	Issues Issues
 	// Vitals backs vital rules; nil disables them.
 	Vitals Vitals
+	// Probes backs synthetic rules; nil disables them.
+	Probes Probes
 	// HTTPClient sends webhooks; nil means a client with a 10 s timeout.
 	HTTPClient *http.Client
 	// MaxAttempts bounds the webhook deliveries of one notification, the
@@ -196,8 +213,12 @@ const maxSkew = 2 * day
 
 // Hook counts a new error event by page and by issue for its transaction;
 // Flush writes the counts before it commits.
+//
+// A synthetic check's errors are not counted: a probe failing every few
+// minutes must not become the page's baseline (its failures alert through
+// synthetic rules instead).
 func (a *Alerts) Hook(ctx context.Context, tx *sql.Tx, m *coordinator.Message, ev *sdkproto.Event) error {
-	if ev.Error == nil {
+	if ev.Error == nil || m.Synthetic {
 		return nil
 	}
 	ts := ev.TS
@@ -336,6 +357,8 @@ func (a *Alerts) check(ctx context.Context, r Rule, now int64) ([]Firing, error)
 		return out, nil
 	case VitalP75:
 		return a.checkVital(ctx, r, now)
+	case SyntheticFailure:
+		return a.checkProbes(ctx, r, now)
 	}
 	return nil, fmt.Errorf("unknown kind %q", r.Kind)
 }
@@ -402,6 +425,26 @@ func (a *Alerts) checkVital(ctx context.Context, r Rule, now int64) ([]Firing, e
 		out = append(out, Firing{Rule: r, Key: row.Key, Value: row.P75, Baseline: r.Threshold,
 			Message: fmt.Sprintf("%s p75 on page %s in %s is %s, over the %s threshold (%d samples in %s)",
 				r.Metric, row.Key, r.Project, fmtVital(r.Metric, row.P75), fmtVital(r.Metric, r.Threshold), row.Count, time.Duration(r.WindowMS)*time.Millisecond)})
+	}
+	return out, nil
+}
+
+func (a *Alerts) checkProbes(ctx context.Context, r Rule, now int64) ([]Firing, error) {
+	if a.opts.Probes == nil {
+		return nil, nil
+	}
+	fs, err := a.opts.Probes.ProbeFailures(ctx, r.Project, now-r.WindowMS, now+1)
+	if err != nil {
+		return nil, err
+	}
+	var out []Firing
+	for _, f := range fs {
+		if (r.Target != "" && r.Target != f.Check) || f.Failures < r.MinCount {
+			continue
+		}
+		out = append(out, Firing{Rule: r, Key: f.Check, Value: float64(f.Failures), Baseline: float64(f.Runs),
+			Message: fmt.Sprintf("Synthetic check %s failed in %s: %d of %d probes in the last %s (%s): %s",
+				f.Check, r.Project, f.Failures, f.Runs, time.Duration(r.WindowMS)*time.Millisecond, f.URL, f.LastError)})
 	}
 	return out, nil
 }

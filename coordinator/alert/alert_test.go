@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -175,6 +176,9 @@ type errEvent struct {
 	url     string
 	ts      int64
 	release string
+	// synthetic marks a synthetic check's error, as the edge does; one
+	// batch is all synthetic or none.
+	synthetic bool
 }
 
 var published int
@@ -196,6 +200,9 @@ func (r *rig) publish(t *testing.T, evs []errEvent) {
 		m.Data = data
 		m.Header.Set(sdkproto.HeaderReceivedAt, strconv.FormatInt(r.clock().UnixMilli(), 10))
 		m.Header.Set(sdkproto.HeaderMsgID, "m-"+strconv.Itoa(published))
+		if part[0].synthetic {
+			m.Header.Set(sdkproto.HeaderSynthetic, "1")
+		}
 		if _, err := r.js.PublishMsg(context.Background(), m); err != nil {
 			t.Fatal(err)
 		}
@@ -451,6 +458,73 @@ func TestVitalRule(t *testing.T) {
 	}
 	got := hook.payloads()
 	if len(got) != 1 || got[0].Alert.Key != "/checkout" || got[0].Alert.Value != 4200 {
+		t.Fatalf("notifications %+v", got)
+	}
+}
+
+// TestSyntheticErrorsStayOutOfBaseline: a probe's errors are stored (they
+// become issues) but never counted into the error-rate baseline.
+func TestSyntheticErrorsStayOutOfBaseline(t *testing.T) {
+	r := newRig(t)
+	const page = "https://shop.test/checkout"
+	ev := func(n int, synthetic bool) []errEvent {
+		out := make([]errEvent, n)
+		for i := range out {
+			out[i] = errEvent{url: page, ts: r.clock().UnixMilli(), synthetic: synthetic}
+		}
+		return out
+	}
+	r.publish(t, ev(5, false))
+	r.waitErrors(t, 5)
+	r.publish(t, ev(40, true))
+	r.publish(t, ev(1, false))
+	r.waitErrors(t, 6)
+	var stored, counted int
+	testenv.Eventually(t, 10*time.Second, func() error {
+		if err := r.db.QueryRow(`SELECT count(*) FROM events WHERE project = ? AND kind = 'error'`, r.project).Scan(&stored); err != nil {
+			return err
+		}
+		if stored != 46 {
+			return fmt.Errorf("%d of 46 errors stored", stored)
+		}
+		return nil
+	})
+	if err := r.db.QueryRow(`SELECT coalesce(sum(count), 0) FROM alert_counts WHERE scope = 'page'`).Scan(&counted); err != nil {
+		t.Fatal(err)
+	}
+	if counted != 6 {
+		t.Fatalf("baseline counts %d errors, want the 6 real ones (40 synthetic stored but not counted)", counted)
+	}
+}
+
+type fakeProbes []alert.ProbeFailure
+
+func (f fakeProbes) ProbeFailures(context.Context, string, int64, int64) ([]alert.ProbeFailure, error) {
+	return f, nil
+}
+
+func TestSyntheticRule(t *testing.T) {
+	db := storetest.Open(t)
+	hook := newWebhook(t)
+	probes := fakeProbes{
+		{Check: "checkout", URL: "https://shop.test/checkout", Failures: 2, Runs: 3, LastError: "step 4 (assert-text): no \"Thank you\""},
+		{Check: "home", URL: "https://shop.test/", Failures: 1, Runs: 3, LastError: "timeout"},
+	}
+	a, err := alert.New(db, alert.Options{Webhook: hook.srv.URL, Probes: probes, Issues: &fakeIssues{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := a.PutRule(ctx, alert.Rule{ID: "probe", Project: "shop", Kind: alert.SyntheticFailure, MinCount: 2}); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 { // the cooldown holds repeats back
+		if err := a.Evaluate(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := hook.payloads()
+	if len(got) != 1 || got[0].Alert.Key != "checkout" || !strings.Contains(got[0].Text, "Thank you") {
 		t.Fatalf("notifications %+v", got)
 	}
 }

@@ -27,6 +27,10 @@ const (
 	// VitalP75 fires when a page's p75 of Metric over Window exceeds
 	// Threshold (default: Google's "good" boundary) with MinCount samples.
 	VitalP75 Kind = "vital_p75"
+	// SyntheticFailure fires when a scheduled synthetic probe (Target: the
+	// check's name, empty for any) failed at least MinCount times (default
+	// 1) in the last Window (default 15 min).
+	SyntheticFailure Kind = "synthetic"
 )
 
 // Scopes of an ErrorRate rule.
@@ -143,8 +147,19 @@ func (r *Rule) Normalize() error {
 		if r.WindowMS < minute || r.WindowMS > 7*day {
 			return fmt.Errorf("rule %s: window must be between 1 min and 7 days", r.ID)
 		}
+	case SyntheticFailure:
+		r.Scope = ""
+		if r.MinCount == 0 {
+			r.MinCount = 1
+		}
+		if r.WindowMS == 0 {
+			r.WindowMS = 15 * minute
+		}
+		if r.WindowMS < minute || r.WindowMS > 7*day {
+			return fmt.Errorf("rule %s: window must be between 1 min and 7 days", r.ID)
+		}
 	default:
-		return fmt.Errorf("rule %s: kind must be error_rate, new_issue, regression or vital_p75", r.ID)
+		return fmt.Errorf("rule %s: kind must be error_rate, new_issue, regression, vital_p75 or synthetic", r.ID)
 	}
 	return nil
 }

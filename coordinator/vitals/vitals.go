@@ -210,10 +210,11 @@ type Sample struct {
 const maxSkew = int64(24 * time.Hour / time.Millisecond)
 
 // SampleOf classifies a vital event of message m. ok is false for events
-// that never count: bots, unknown metrics, implausible values.
+// that never count: bots, synthetic checks (their lab numbers are kept by
+// coordinator/synthetic), unknown metrics, implausible values.
 func (v *Vitals) SampleOf(m *coordinator.Message, ev *sdkproto.Event) (Sample, bool) {
 	vt := ev.Vital
-	if vt == nil {
+	if vt == nil || m.Synthetic {
 		return Sample{}, false
 	}
 	metric := Metric(vt.Name)

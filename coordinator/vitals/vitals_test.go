@@ -104,6 +104,8 @@ type sample struct {
 	metric  string
 	value   float64
 	ts      int64
+	// synthetic marks a synthetic check's sample, as the edge does.
+	synthetic bool
 }
 
 // publish sends samples as one batch per (ua, country), the way an edge
@@ -111,15 +113,18 @@ type sample struct {
 // distinguishes deliberate re-sends from JetStream's dedupe.
 func (r *rig) publish(t *testing.T, msgID string, samples []sample) {
 	t.Helper()
-	type group struct{ ua, country string }
+	type group struct {
+		ua, country string
+		synthetic   bool
+	}
 	batches := map[group]*sdkproto.Batch{}
 	var order []group
 	for _, s := range samples {
-		g := group{s.ua, s.country}
+		g := group{s.ua, s.country, s.synthetic}
 		b := batches[g]
 		if b == nil {
 			b = &sdkproto.Batch{V: 1, SDK: sdkproto.SDK{Name: "test", Version: "1"},
-				Session: sdkproto.Session{ID: "s-" + strconv.Itoa(len(order)), StartedAt: s.ts},
+				Session: sdkproto.Session{ID: "s-" + msgID + "-" + strconv.Itoa(len(order)), StartedAt: s.ts},
 				Page:    sdkproto.Page{URL: s.url}, Device: sdkproto.Device{UA: s.ua, Viewport: sdkproto.Size{W: 400, H: 800}}, SentAt: s.ts}
 			batches[g] = b
 			order = append(order, g)
@@ -142,6 +147,9 @@ func (r *rig) publish(t *testing.T, msgID string, samples []sample) {
 			m.Header.Set(sdkproto.HeaderCountry, g.country)
 			m.Header.Set(sdkproto.HeaderReceivedAt, strconv.FormatInt(r.now.UnixMilli(), 10))
 			m.Header.Set(sdkproto.HeaderMsgID, fmt.Sprintf("%s-%d", msgID, n))
+			if g.synthetic {
+				m.Header.Set(sdkproto.HeaderSynthetic, "1")
+			}
 			n++
 			if _, err := r.js.PublishMsg(ctx, m); err != nil {
 				t.Fatal(err)
@@ -351,5 +359,38 @@ func TestRestartDoesNotDoubleCount(t *testing.T) {
 		if n != want+1 {
 			t.Errorf("res %d holds %d samples, want %d", res, n, want+1)
 		}
+	}
+}
+
+// TestSyntheticSamplesStayOutOfRUM: a synthetic check's vitals, however
+// slow and however many, change neither the count nor the p75 of the field.
+func TestSyntheticSamplesStayOutOfRUM(t *testing.T) {
+	r := newRig(t)
+	start := r.now.UnixMilli() - 10*vitals.Minute
+	var field []sample
+	for k := range 100 {
+		field = append(field, sample{id: fmt.Sprintf("f-%d", k), ua: uaPixel, country: "DE", url: "https://shop.test/", metric: "LCP", value: 1000 + float64(k*10), ts: start + int64(k)*1000})
+	}
+	r.publish(t, "field", field)
+	r.waitEvents(t, 100)
+	q := fmt.Sprintf("/api/v1/vitals?project=%s&metric=LCP&from=%d&to=%d&route=/", r.project, start-vitals.Hour, r.now.UnixMilli())
+	var before vitals.Summary
+	if st := r.get(t, q, &before); st != 200 || before.Count != 100 {
+		t.Fatalf("field: status %d, count %d", st, before.Count)
+	}
+	var lab []sample
+	for k := range 200 {
+		lab = append(lab, sample{id: fmt.Sprintf("s-%d", k), ua: uaPixel, country: "DE", url: "https://shop.test/", metric: "LCP", value: 9000, ts: start + int64(k)*1000, synthetic: true})
+	}
+	r.publish(t, "synthetic", lab)
+	r.waitEvents(t, 300) // stored as events, with the session flagged
+	var flagged int
+	if err := r.db.QueryRow(`SELECT count(*) FROM sessions WHERE project = ? AND flag_synthetic = 1`, r.project).Scan(&flagged); err != nil || flagged != 1 {
+		t.Fatalf("synthetic sessions %d (%v), want 1", flagged, err)
+	}
+	var after vitals.Summary
+	r.get(t, q, &after)
+	if after.Count != before.Count || after.P75 != before.P75 {
+		t.Fatalf("synthetic samples moved the field: count %d → %d, p75 %v → %v", before.Count, after.Count, before.P75, after.P75)
 	}
 }

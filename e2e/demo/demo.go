@@ -13,6 +13,8 @@
 //     [ExtensionScriptURL] on every page: noise the edge drops.
 //   - The hero image on the home page is served after [Options].HeroDelay
 //     (LCP), and "Show recommendations" busy-loops about 300 ms (INP).
+//     [Options].HeroRegression plants a release regression on top (no
+//     fetchpriority, no dimensions: worse LCP and CLS) for synthetic checks.
 //   - The checkout form takes an e-mail, a card number and an address, and
 //     the pages show personal data under data-rv-mask ([DisplayedPII]): the
 //     privacy proof checks none of it leaves the browser unmasked.
@@ -94,6 +96,10 @@ type Options struct {
 	Spans io.Writer
 	// HeroDelay is how long GET /img/hero.jpg waits; 0 means 1.5 s, negative none.
 	HeroDelay time.Duration
+	// HeroRegression plants the regression a synthetic check must catch in
+	// a second release: the hero image loses its fetchpriority and its
+	// dimensions (no box is reserved), so LCP and CLS get worse.
+	HeroRegression bool
 	// Logger gets request errors (never request bodies); default slog.Default().
 	Logger *slog.Logger
 }
@@ -271,7 +277,7 @@ func (s *shop) page(name, title string) http.HandlerFunc {
 		data := map[string]any{
 			"Title": title, "Page": name, "Query": query, "SDK": sdk,
 			"JS": s.js, "CSS": s.css, "Email": SignedInEmail, "Phone": SavedPhone,
-			"Products": products,
+			"Products": products, "HeroRegression": s.opts.HeroRegression,
 		}
 		var buf bytes.Buffer
 		if err := s.pages[name].ExecuteTemplate(&buf, "layout", data); err != nil {

@@ -124,7 +124,8 @@ function resolve(o2) {
     vitals: opts.vitals !== false,
     maxBreadcrumbs: Math.min(100, Math.max(0, opts.maxBreadcrumbs ?? 50)),
     flushInterval: Math.max(0, opts.flushInterval ?? 2e3),
-    debug: !!opts.debug
+    debug: !!opts.debug,
+    synthetic: opts.synthetic ?? (typeof window !== "undefined" && window.__REARVIEW_SYNTHETIC__ === true)
   };
 }
 function matches(url, list) {
@@ -655,7 +656,7 @@ var Client = class {
   /** envelope builds a batch's head; the session's seq advances by one per batch. */
   envelope() {
     const s2 = this.session.state;
-    const session = { id: s2.id, seq: this.session.nextSeq(), started_at: s2.started, flags: { ...s2.flags } };
+    const session = { id: s2.id, seq: this.session.nextSeq(), started_at: s2.started, flags: this.cfg.synthetic ? { ...s2.flags, synthetic: true } : { ...s2.flags } };
     if (this.userId_) session.user_id = this.userId_;
     const page = { url: clip(location.href, LIMITS.url) };
     if (document.referrer) page.referrer = clip(document.referrer, LIMITS.url);

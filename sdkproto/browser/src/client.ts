@@ -299,7 +299,7 @@ export class Client {
   /** envelope builds a batch's head; the session's seq advances by one per batch. */
   envelope(): Envelope {
     const s = this.session.state;
-    const session: Envelope['session'] = { id: s.id, seq: this.session.nextSeq(), started_at: s.started, flags: { ...s.flags } };
+    const session: Envelope['session'] = { id: s.id, seq: this.session.nextSeq(), started_at: s.started, flags: this.cfg.synthetic ? { ...s.flags, synthetic: true } : { ...s.flags } };
     if (this.userId_) session.user_id = this.userId_;
     const page: Envelope['page'] = { url: clip(location.href, LIMITS.url) };
     if (document.referrer) page.referrer = clip(document.referrer, LIMITS.url);

@@ -78,6 +78,8 @@ export interface Options {
   flushInterval?: number;
   /** Log the SDK's own problems to the console. Default false. */
   debug?: boolean;
+  /** Mark every batch as a synthetic check's (kept out of RUM). Default: window.__REARVIEW_SYNTHETIC__, which synthetic runners set. */
+  synthetic?: boolean;
 }
 
 export interface ResolvedReplay {
@@ -113,6 +115,7 @@ export interface Resolved {
   maxBreadcrumbs: number;
   flushInterval: number;
   debug: boolean;
+  synthetic: boolean;
 }
 
 /** The text masking selectors honoured everywhere, ours and other vendors'. */
@@ -188,6 +191,7 @@ export function resolve(o: Options | string): Resolved {
     maxBreadcrumbs: Math.min(100, Math.max(0, opts.maxBreadcrumbs ?? 50)),
     flushInterval: Math.max(0, opts.flushInterval ?? 2000),
     debug: !!opts.debug,
+    synthetic: opts.synthetic ?? (typeof window !== 'undefined' && (window as { __REARVIEW_SYNTHETIC__?: unknown }).__REARVIEW_SYNTHETIC__ === true),
   };
 }
 

@@ -94,6 +94,7 @@ export interface Device {
 export interface SessionFlags {
   error?: boolean;
   support?: boolean;
+  synthetic?: boolean;
 }
 
 export interface Envelope {

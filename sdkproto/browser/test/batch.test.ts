@@ -90,6 +90,25 @@ describe('batches the SDK builds', () => {
     for (const e of b.events) expect(e.id).toMatch(/^[\w-]{1,64}$/);
   });
 
+  it('flag a synthetic check by option or by the runner\'s global', () => {
+    const flags = (opts: Record<string, unknown>) => {
+      const { c } = newClient(opts);
+      c.enqueue('session', { state: 'start', url: location.href }, 0);
+      const b = JSON.parse(c.takeBatches()[0]);
+      expect(shapeErrors(b)).toEqual([]);
+      return b.session.flags;
+    };
+    expect(flags({})).toEqual({});
+    expect(flags({ synthetic: true })).toEqual({ synthetic: true });
+    (window as { __REARVIEW_SYNTHETIC__?: boolean }).__REARVIEW_SYNTHETIC__ = true;
+    try {
+      expect(flags({})).toEqual({ synthetic: true });
+      expect(flags({ synthetic: false })).toEqual({});
+    } finally {
+      delete (window as { __REARVIEW_SYNTHETIC__?: boolean }).__REARVIEW_SYNTHETIC__;
+    }
+  });
+
   it('split at 500 events and stay under the wire cap', () => {
     const { c } = newClient();
     for (let i = 0; i < 1001; i++) c.enqueue('breadcrumb', { category: 'console', message: 'x'.repeat(100) }, 60_000);

@@ -42,6 +42,7 @@ func run() error {
 		env       = flag.String("environment", "demo", "environment passed to Rearview.init")
 		spans     = flag.String("spans", "", "file to append the backend's OpenTelemetry spans to (JSON lines)")
 		heroDelay = flag.Duration("hero-delay", 1500*time.Millisecond, "delay of the hero image (LCP)")
+		regress   = flag.Bool("regress-hero", false, "plant the synthetic test's regression: the hero image without fetchpriority and dimensions (worse LCP, CLS)")
 	)
 	regions := map[string]string{}
 	flag.Func("region-edge", "REGION=URL: pages opened with ?region=REGION use this edge (repeatable)", func(v string) error {
@@ -57,7 +58,7 @@ func run() error {
 
 	opts := demo.Options{
 		EdgeURL: *edge, RegionEdges: regions, Key: *key, Release: *release, Environment: *env,
-		HeroDelay: *heroDelay, Logger: log,
+		HeroDelay: *heroDelay, HeroRegression: *regress, Logger: log,
 	}
 	if *heroDelay == 0 {
 		opts.HeroDelay = -1
