@@ -13,6 +13,7 @@ import (
 
 	"github.com/rearview-dev/rearview/coordinator"
 	"github.com/rearview-dev/rearview/coordinator/alert"
+	"github.com/rearview-dev/rearview/coordinator/synthetic"
 	"github.com/rearview-dev/rearview/coordinator/vitals"
 )
 
@@ -20,6 +21,7 @@ import (
 type RUMFlags struct {
 	AlertsConfig string `name:"alerts-config" help:"Alert rules file (YAML or JSON, {rules: [...]}) loaded at start; rules need ids." type:"existingfile" env:"REARVIEW_ALERTS_CONFIG"`
 	AlertWebhook string `name:"alert-webhook" help:"Default webhook (Slack-compatible) for alert rules without their own." env:"REARVIEW_ALERT_WEBHOOK"`
+	SyntheticFlags
 }
 
 // rum holds the vitals aggregation and the alert evaluator of a
@@ -40,7 +42,8 @@ func (r *rum) register(ctx context.Context, coord *coordinator.Coordinator, f RU
 	}
 	r.vitals = v
 	ro.start(leaseVitals, v.Run)
-	a, err := alert.Register(coord, alert.Options{Webhook: f.AlertWebhook, Vitals: v, NoEvaluator: true, Logger: log})
+	syn := synthetic.NewStore(coord.DB())
+	a, err := alert.Register(coord, alert.Options{Webhook: f.AlertWebhook, Vitals: v, Probes: probeFailures{syn}, NoEvaluator: true, Logger: log})
 	if err != nil {
 		r.err = err
 		return v.Mount
@@ -55,9 +58,13 @@ func (r *rum) register(ctx context.Context, coord *coordinator.Coordinator, f RU
 			log.Info("alert rules loaded", "file", f.AlertsConfig, "rules", n)
 		}
 	}
+	if err := f.startProbes(ro, syn, log); err != nil {
+		r.err = err
+	}
 	return func(mux *http.ServeMux) {
 		v.Mount(mux)
 		a.Mount(mux)
+		synthetic.NewAPI(syn, log).Mount(mux)
 	}
 }
 

@@ -33,6 +33,7 @@ const (
 	leaseSourcemapRetention = "sourcemap-retention"
 	leaseVitals             = "vitals-fold"
 	leaseAlerts             = "alerts"
+	leaseSynthetic          = "synthetic"
 )
 
 // upHolder is the lease holder id of `rearview up`: stable across restarts

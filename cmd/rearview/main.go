@@ -41,6 +41,7 @@ type CLI struct {
 	Issues      IssuesCmd      `cmd:"" help:"List and triage issues; set grouping rules."`
 	Alerts      AlertsCmd      `cmd:"" help:"Manage alert rules and show alert history."`
 	Loadtest    LoadtestCmd    `cmd:"" help:"Send numbered events to edges at a fixed rate; with --verify, count every accepted one in the API."`
+	Synthetic   SyntheticCmd   `cmd:"" help:"Synthetic monitoring: Lighthouse lab runs and scripted journeys, judged against budgets and the previous release."`
 }
 
 func main() {

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+
+	"github.com/rearview-dev/rearview/coordinator/lease"
 )
 
 // Store keeps results in the metadata database (table synthetic_runs).
@@ -23,13 +25,19 @@ type detail struct {
 }
 
 // Save stores results of project, each once by its id, and reports how
-// many were new. Results must have been validated.
+// many were new. Results must have been validated. Under a lease's context
+// (scheduled probes) the transaction is fenced.
 func (s *Store) Save(ctx context.Context, project string, results []Result) (int, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("save synthetic results: %w", err)
 	}
 	defer tx.Rollback()
+	// A probe holder that lost its lease must not record what the next
+	// holder records too (a no-op outside lease work).
+	if err := lease.Fence(ctx, tx); err != nil {
+		return 0, fmt.Errorf("save synthetic results: %w", err)
+	}
 	n := 0
 	for _, r := range results {
 		metrics, err := json.Marshal(r.Metrics)
