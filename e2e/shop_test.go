@@ -151,23 +151,33 @@ func startDeployment(t *testing.T) *deployment {
 	os.WriteFile(rules, []byte(`error.type:"TypeError" error.value:"*reading 'map'*" -> checkout-map-undefined`+"\n"), 0o644)
 	d.cli(t, "issues", "rules", "set", rules)
 
+	d.spans = filepath.Join(t.TempDir(), "spans.jsonl")
+	d.shop = d.startShop(t, "demoshop", release, "--spans", d.spans)
+	return d
+}
+
+// startShop runs a demo shop of release sending to the deployment's edges
+// and returns its URL.
+func (d *deployment) startShop(t *testing.T, name, release string, extra ...string) string {
+	t.Helper()
 	shopBin, err := buildDemoshop()
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.spans = filepath.Join(t.TempDir(), "spans.jsonl")
-	shop := proc.Start(t, d.logDir, "demoshop", shopBin, nil, "--addr", "127.0.0.1:0", "--edge", d.edges["us"], "--key", d.key,
-		"--release", release, "--spans", d.spans, "--region-edge", "eu="+d.edges["eu"], "--region-edge", "us="+d.edges["us"])
+	args := append([]string{"--addr", "127.0.0.1:0", "--edge", d.edges["us"], "--key", d.key,
+		"--release", release, "--region-edge", "eu=" + d.edges["eu"], "--region-edge", "us=" + d.edges["us"]}, extra...)
+	shop := proc.Start(t, d.logDir, name, shopBin, nil, args...)
 	re := regexp.MustCompile(`demoshop listening on (http://\S+)`)
+	var u string
 	testenv.Eventually(t, 20*time.Second, func() error {
 		b, _ := os.ReadFile(shop.Log)
 		if m := re.FindSubmatch(b); m != nil {
-			d.shop = string(m[1])
+			u = string(m[1])
 			return nil
 		}
 		return fmt.Errorf("demoshop not listening yet")
 	})
-	return d
+	return u
 }
 
 func copyDir(t *testing.T, from, to string) {

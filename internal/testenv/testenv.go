@@ -65,6 +65,23 @@ func Binary(tb testing.TB, name, envVar string) string {
 	return ""
 }
 
+// Lighthouse returns the pinned Lighthouse CLI that `go tool task
+// tools:lighthouse` installs (npm ci in coordinator/synthetic/lighthouse),
+// or REARVIEW_LIGHTHOUSE; it skips or fails as Binary does.
+func Lighthouse(tb testing.TB) string {
+	tb.Helper()
+	for _, p := range []string{os.Getenv("REARVIEW_LIGHTHOUSE"), filepath.Join(RepoRoot(), "coordinator", "synthetic", "lighthouse", "node_modules", ".bin", "lighthouse")} {
+		if p == "" {
+			continue
+		}
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	missing(tb, "lighthouse (npm)")
+	return ""
+}
+
 // FreePort returns a free TCP port on 127.0.0.1.
 func FreePort(tb testing.TB) int {
 	tb.Helper()

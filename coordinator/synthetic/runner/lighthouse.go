@@ -62,9 +62,14 @@ func (r *Runner) lighthouse(ctx context.Context, u, profile string) (map[string]
 	args := append(append([]string{}, r.Lighthouse[1:]...), u,
 		"--output=json", "--output-path="+out, "--quiet", "--only-categories=performance",
 		"--max-wait-for-load=45000", "--chrome-flags="+strings.Join(flags, " "))
+	// Lighthouse 12 emulates a plain Chrome's User-Agent: without our
+	// token the page's SDK would report the lab run as a real visitor.
+	ua := mobileUA
 	if profile == synthetic.Desktop {
 		args = append(args, "--preset=desktop")
+		ua = desktopUA
 	}
+	args = append(args, "--emulatedUserAgent="+ua)
 	cctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(cctx, r.Lighthouse[0], args...)
