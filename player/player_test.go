@@ -27,6 +27,7 @@ import (
 	"github.com/rearview-dev/rearview/coordinator/issues"
 	"github.com/rearview-dev/rearview/coordinator/live"
 	"github.com/rearview-dev/rearview/coordinator/store/storetest"
+	"github.com/rearview-dev/rearview/coordinator/synthetic"
 	"github.com/rearview-dev/rearview/coordinator/vitals"
 	"github.com/rearview-dev/rearview/edge"
 	"github.com/rearview-dev/rearview/internal/testenv"
@@ -151,6 +152,8 @@ type options struct {
 	vitals bool // aggregate vitals and mount their API
 	sdk    bool // the edge serves the real SDK bundle at /sdk/v1.js
 	alerts bool // count errors for alert rules and mount their API
+	// synthetic mounts the synthetic results' API
+	synthetic bool
 }
 
 // start runs NATS, a coordinator, an edge, and one HTTP server with the
@@ -196,6 +199,9 @@ func start(t *testing.T, o options) *system {
 		}
 		t.Cleanup(func() { v.Close() })
 		mounts = append(mounts, v.Mount)
+	}
+	if o.synthetic {
+		mounts = append(mounts, synthetic.NewAPI(synthetic.NewStore(db), nil).Mount)
 	}
 	cctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})

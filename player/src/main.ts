@@ -10,6 +10,7 @@ import { sessionsPage } from "./pages/sessions";
 import { replayPage } from "./pages/replay";
 import { liveListPage, liveSessionPage } from "./pages/live";
 import { vitalsPage } from "./pages/vitals";
+import { releasesPage } from "./pages/lab";
 import { alertsPage } from "./pages/alerts";
 import { signinPage } from "./pages/signin";
 
@@ -35,6 +36,7 @@ const routes: Array<{ pattern: RegExp; keys: string[]; render: Render; nav: stri
   { pattern: /^\/live$/, keys: [], render: liveListPage, nav: "live", auth: true },
   { pattern: /^\/live\/([^/]+)$/, keys: ["id"], render: liveSessionPage, nav: "live", auth: true },
   { pattern: /^\/vitals$/, keys: [], render: vitalsPage, nav: "vitals", auth: true },
+  { pattern: /^\/releases$/, keys: [], render: releasesPage, nav: "releases", auth: true },
   { pattern: /^\/alerts$/, keys: [], render: alertsPage, nav: "alerts", auth: true },
 ];
 
@@ -43,6 +45,7 @@ const nav = [
   { id: "sessions", title: "Sessions", href: `${base}/sessions` },
   { id: "live", title: "Live", href: `${base}/live` },
   { id: "vitals", title: "Vitals", href: `${base}/vitals` },
+  { id: "releases", title: "Releases", href: `${base}/releases` },
   { id: "alerts", title: "Alerts", href: `${base}/alerts` },
 ];
 

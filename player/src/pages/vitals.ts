@@ -3,6 +3,7 @@ import { h, mount, s } from "../dom";
 import { compact, metricValue, percent } from "../format";
 import { sliceQuery } from "../query";
 import { empty, failure, header, loading, table, type Page } from "../ui";
+import { labVsField } from "./lab";
 
 interface Summary {
   metric: string;
@@ -90,8 +91,9 @@ export async function vitalsPage(p: Page): Promise<void> {
   const body = h("div", null, loading("Loading vitals"));
   mount(p.root, header("Web vitals"), picker, body);
   try {
-    const [sm, worst, ...breakdowns] = await Promise.all([
+    const [sm, lab, worst, ...breakdowns] = await Promise.all([
       get<Summary>("/api/v1/vitals", { metric, from, to }, p.signal),
+      labVsField(metric, from, to, p.signal).catch(() => null),
       get<Worst>("/api/v1/vitals/worst", { metric, from, to }, p.signal).catch(() => ({}) as Worst),
       ...dims.map((by) => get<{ rows: Row[] }>("/api/v1/vitals/breakdown", { metric, by, from, to }, p.signal).catch(() => ({ rows: [] as Row[] }))),
     ]);
@@ -131,6 +133,7 @@ export async function vitalsPage(p: Page): Promise<void> {
         h("div", { class: "stat" }, h("div", { class: "stat-label" }, "Samples"), h("div", { class: "stat-value" }, compact(sm.count))),
         h("div", { class: "stat wide" }, h("div", { class: "stat-label" }, "Good · needs improvement · poor"), shares(sm)),
       ),
+      lab,
       h("section", { class: "card" }, h("h2", null, "Trend"), h("div", { class: "legend small" }, h("span", { class: "legend-item p75" }, h("i", { class: "dot" }), "p75"), h("span", { class: "legend-item p95" }, h("i", { class: "dot" }), "p95")), trendChart(sm.series ?? [], metric)),
       h(
         "section",
