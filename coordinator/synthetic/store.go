@@ -381,11 +381,13 @@ func (s *Store) Issues(ctx context.Context, project string, limit int) ([]Synthe
 	if limit <= 0 || limit > 500 {
 		limit = 100
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT e.issue_id, i.title, count(*), max(e.ts), max(e.session_id)
+	rows, err := s.db.QueryContext(ctx, `SELECT e.issue_id, i.title, count(*), max(e.ts),
+	(SELECT e2.session_id FROM events e2 JOIN sessions s2 ON s2.project = e2.project AND s2.id = e2.session_id
+	 WHERE e2.project = ? AND e2.issue_id = e.issue_id AND s2.flag_synthetic = 1 ORDER BY e2.ts DESC, e2.id LIMIT 1)
 FROM events e JOIN sessions s ON s.project = e.project AND s.id = e.session_id
 JOIN issues i ON i.project = e.project AND i.id = e.issue_id
 WHERE e.project = ? AND e.kind = 'error' AND s.flag_synthetic = 1 AND e.issue_id IS NOT NULL
-GROUP BY e.issue_id, i.title ORDER BY max(e.ts) DESC LIMIT ?`, project, limit)
+GROUP BY e.issue_id, i.title ORDER BY max(e.ts) DESC LIMIT ?`, project, project, limit)
 	if err != nil {
 		return nil, fmt.Errorf("synthetic issues: %w", err)
 	}

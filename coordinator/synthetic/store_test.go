@@ -182,3 +182,35 @@ func FuzzDecodeUpload(f *testing.F) {
 		}
 	})
 }
+
+// TestSyntheticIssues lists the issues synthetic sessions' errors fell
+// into, with the newest synthetic session, and none of the real ones'.
+func TestSyntheticIssues(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.Open(t)
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{`INSERT INTO sessions (project, id, started_at, last_seen, flag_synthetic) VALUES (?, ?, 1, 1, ?)`, []any{"shop", "s-real", 0}},
+		{`INSERT INTO sessions (project, id, started_at, last_seen, flag_synthetic) VALUES (?, ?, 1, 1, ?)`, []any{"shop", "s-probe-1", 1}},
+		{`INSERT INTO sessions (project, id, started_at, last_seen, flag_synthetic) VALUES (?, ?, 1, 1, ?)`, []any{"shop", "s-probe-2", 1}},
+		{`INSERT INTO issues (project, id, title, first_seen, last_seen) VALUES (?, ?, ?, 1, 1)`, []any{"shop", "i-map", "TypeError: reading 'map'"}},
+		{`INSERT INTO issues (project, id, title, first_seen, last_seen) VALUES (?, ?, ?, 1, 1)`, []any{"shop", "i-real", "only real users"}},
+		{`INSERT INTO events (project, id, session_id, kind, ts, received_at, issue_id, payload) VALUES (?, ?, ?, 'error', ?, 0, ?, '{}')`, []any{"shop", "e1", "s-probe-2", 10, "i-map"}},
+		{`INSERT INTO events (project, id, session_id, kind, ts, received_at, issue_id, payload) VALUES (?, ?, ?, 'error', ?, 0, ?, '{}')`, []any{"shop", "e2", "s-probe-1", 20, "i-map"}},
+		{`INSERT INTO events (project, id, session_id, kind, ts, received_at, issue_id, payload) VALUES (?, ?, ?, 'error', ?, 0, ?, '{}')`, []any{"shop", "e3", "s-real", 30, "i-map"}},
+		{`INSERT INTO events (project, id, session_id, kind, ts, received_at, issue_id, payload) VALUES (?, ?, ?, 'error', ?, 0, ?, '{}')`, []any{"shop", "e4", "s-real", 40, "i-real"}},
+	} {
+		if _, err := db.ExecContext(ctx, q.sql, q.args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	is, err := synthetic.NewStore(db).Issues(ctx, "shop", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(is) != 1 || is[0].ID != "i-map" || is[0].Events != 2 || is[0].LastSeen != 20 || is[0].Session != "s-probe-1" {
+		t.Fatalf("synthetic issues %+v", is)
+	}
+}

@@ -12,6 +12,7 @@
 package synthetic
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -132,7 +133,7 @@ func DecodeUpload(body []byte) (Upload, error) {
 	if len(body) > MaxUploadSize {
 		return u, invalid("", "upload of %d bytes is over %d", len(body), MaxUploadSize)
 	}
-	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&u); err != nil {
 		return Upload{}, &ValidationError{Path: "", Msg: "decode upload: " + err.Error()}
