@@ -83,9 +83,9 @@ journeys:
       - wait-for-selector: 'body[data-ready="true"]'
       - click: '#to-checkout'
       - wait-for-selector: 'body[data-ready="true"]'
-      - type: {selector: '#email', text: synthetic@example.org}
-      - type: {selector: '#card', text: '4242 4242 4242 4242'}
-      - type: {selector: '#address', text: 1 Test Street}
+      - type: {selector: '#email', text: ` + demo.SampleEmail + `}
+      - type: {selector: '#card', text: '` + demo.SampleCard + `'}
+      - type: {selector: '#address', text: '` + demo.SampleAddress + `'}
       - click: '#place-order'
       - assert-text: {selector: '#checkout-status', contains: Thank you}
 `
@@ -144,6 +144,7 @@ func TestSyntheticReleases(t *testing.T) {
 		t.Errorf("the table does not name the failed step")
 	}
 	session := results[0].SessionID
+	raw, _ := json.Marshal(results)
 
 	t.Run("journey error is a synthetic issue with its replay", func(t *testing.T) {
 		testenv.Eventually(t, 30*time.Second, func() error {
@@ -204,6 +205,20 @@ func TestSyntheticReleases(t *testing.T) {
 		if counted != 0 {
 			t.Errorf("%d synthetic errors counted into the /checkout error-rate baseline", counted)
 		}
+	})
+
+	t.Run("privacy: what the journey typed and the pages show stays in the browser", func(t *testing.T) {
+		check := func(where string, b []byte) {
+			for _, p := range piiStrings() {
+				if strings.Contains(string(b), p) {
+					t.Errorf("%q found in %s", p, where)
+				}
+			}
+		}
+		check("the journey's results", raw)
+		walkFiles(t, d.natsDir, check)
+		walkFiles(t, d.dataDir, check)
+		walkFiles(t, d.logDir, check) // every process's log, the CLI's output included
 	})
 
 	t.Run("release comparison", func(t *testing.T) {
