@@ -32,13 +32,19 @@ type node struct {
 }
 
 func startNode(t testing.TB, js jetstream.JetStream, dsn string, blobs blob.Store, consumer string) *node {
+	return startWorkers(t, js, dsn, blobs, consumer, 0)
+}
+
+// startWorkers is startNode with that many concurrent transactions (zero:
+// the engine's default).
+func startWorkers(t testing.TB, js jetstream.JetStream, dsn string, blobs blob.Store, consumer string, workers int) *node {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := coordinator.New(ctx, coordinator.Config{JetStream: js, DB: db, Blobs: blobs, AdminToken: admin, FetchBatch: 32, Consumer: consumer})
+	c, err := coordinator.New(ctx, coordinator.Config{JetStream: js, DB: db, Blobs: blobs, AdminToken: admin, FetchBatch: 32, Consumer: consumer, Workers: workers})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,8 +240,9 @@ func TestCoordinatorsCountExactlyOnce(t *testing.T) {
 // REARVIEW_TEST_DATABASE=postgres), with one and two coordinators sharing
 // one consumer: batches of 20 errors over 50 issues, grouped and counted.
 func BenchmarkConsume(b *testing.B) {
-	for _, coordinators := range []int{1, 2} {
-		b.Run(fmt.Sprintf("coordinators=%d", coordinators), func(b *testing.B) {
+	for _, c := range []struct{ coordinators, workers int }{{1, 1}, {1, 4}, {2, 1}, {2, 4}} {
+		coordinators := c.coordinators
+		b.Run(fmt.Sprintf("coordinators=%d/workers=%d", coordinators, c.workers), func(b *testing.B) {
 			const perBatch = 20
 			ns := testenv.NATS(b)
 			nc, err := nats.Connect(ns.ClientURL())
@@ -262,7 +269,7 @@ func BenchmarkConsume(b *testing.B) {
 			b.ResetTimer()
 			start := time.Now()
 			for range coordinators {
-				startNode(b, js, dsn, blobs, "bench")
+				startWorkers(b, js, dsn, blobs, "bench", c.workers)
 			}
 			for drained(ctx, js, "bench") != nil {
 				time.Sleep(20 * time.Millisecond)

@@ -18,7 +18,6 @@ import (
 // keeps the issue rows locked only for the end of the transaction, taken
 // in one order by every coordinator.
 type pending struct {
-	tx     *sql.Tx
 	issues map[issueKey]*issueDelta
 	// releases are the projects' releases in the order they first came:
 	// project_releases numbers them in that order.
@@ -60,14 +59,8 @@ type releaseDelta struct {
 	first, last int64
 }
 
-// pendingFor returns tx's pending state, starting afresh for a new
-// transaction (a rolled-back one leaves nothing behind).
-func (s *Service) pendingFor(tx *sql.Tx) *pending {
-	if s.pend.tx != tx {
-		s.pend = pending{tx: tx, issues: map[issueKey]*issueDelta{}, owner: map[hashKey]string{}, relSeen: map[issueKey]int64{}}
-	}
-	return &s.pend
-}
+// pendingFor returns the counts of ctx's transaction.
+func (s *Service) pendingFor(ctx context.Context) *pending { return &s.inTx(ctx).pend }
 
 // add counts one new event of issue id.
 func (p *pending) add(project, id, release, userKey string, at int64) {
@@ -122,11 +115,11 @@ func (p *pending) hasRelease(k issueKey) bool {
 
 // Flush writes what the transaction's events added to their issues: the
 // coordinator's flush hook, run once before each commit.
-// Hooks and Flush of one coordinator run one transaction at a time, on its
-// consumer's goroutine, so the pending state needs no lock.
+// Each transaction has its own pending state (coordinator.TxLocal), used
+// by the one goroutine that runs it, so it needs no lock.
 func (s *Service) Flush(ctx context.Context, tx *sql.Tx) error {
-	p := &s.pend
-	if p.tx != tx || len(p.issues) == 0 {
+	p := s.pendingFor(ctx)
+	if len(p.issues) == 0 {
 		return nil
 	}
 	for _, rk := range p.releases {
