@@ -26,6 +26,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/rearview-dev/rearview/coordinator/blob"
+	"github.com/rearview-dev/rearview/coordinator/sentryapi"
 	"github.com/rearview-dev/rearview/coordinator/sourcemap"
 	"github.com/rearview-dev/rearview/coordinator/symbolicate"
 )
@@ -36,14 +37,24 @@ type MapFlags struct {
 }
 
 // openSourcemaps opens the source-map store on the coordinator's database
-// and blobs, and starts its retention sweep under its lease.
-func (f *MapFlags) openSourcemaps(db *sql.DB, blobs blob.Store, admin string, ro *runOnce, log *slog.Logger) (*sourcemap.Store, error) {
+// and blobs, with sentry-cli's upload API over it, and starts their
+// sweeps (expired maps, stale upload chunks) under the retention lease.
+func (f *MapFlags) openSourcemaps(db *sql.DB, blobs blob.Store, admin string, ro *runOnce, log *slog.Logger) (*sourcemap.Store, *sentryapi.Server, error) {
 	s, err := sourcemap.New(sourcemap.Config{DB: db, Blobs: blobs, AdminToken: admin, Retention: f.SourcemapRetention, Logger: log})
 	if err != nil {
-		return nil, fmt.Errorf("--sourcemap-retention: %w", err)
+		return nil, nil, fmt.Errorf("--sourcemap-retention: %w", err)
 	}
-	ro.start(leaseSourcemapRetention, func(ctx context.Context) { s.Run(ctx, time.Hour) })
-	return s, nil
+	sentry, err := sentryapi.New(sentryapi.Config{DB: db, Maps: s, Blobs: blobs, Logger: log})
+	if err != nil {
+		return nil, nil, err
+	}
+	ro.start(leaseSourcemapRetention, func(ctx context.Context) {
+		done := make(chan struct{})
+		go func() { defer close(done); sentry.Run(ctx, time.Hour) }()
+		s.Run(ctx, time.Hour)
+		<-done
+	})
+	return s, sentry, nil
 }
 
 // newSymbolicator returns the symbolicator over the source-map store.

@@ -126,7 +126,7 @@ func (c *UpCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	maps, err := c.openSourcemaps(db, blobs, admin, ro, log)
+	maps, sentry, err := c.openSourcemaps(db, blobs, admin, ro, log)
 	if err != nil {
 		return err
 	}
@@ -139,7 +139,7 @@ func (c *UpCmd) Run(g *Globals) error {
 	}
 	var rum rum
 	defer rum.close()
-	apiSrv, err := listen("api", c.APIListen, apiHandler(coord, edgeSrv.URL(), c.DemoKey, withIssues(coord, newSymbolicator(maps, log), log), maps.Mount, liveMount, rum.register(ctx, coord, c.RUMFlags, ro, log)))
+	apiSrv, err := listen("api", c.APIListen, apiHandler(coord, edgeSrv.URL(), c.DemoKey, withIssues(coord, newSymbolicator(maps, log), log), maps.Mount, sentry.Mount, liveMount, rum.register(ctx, coord, c.RUMFlags, ro, log)))
 	if err == nil {
 		err = rum.err
 	}
