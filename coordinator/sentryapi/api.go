@@ -31,13 +31,17 @@ const (
 	// maxAssembleBody bounds an assemble request's JSON: 40-byte checksums
 	// for every chunk of the largest file fit many times over.
 	maxAssembleBody = 1 << 20
+	// maxChunksPerFile bounds an assemble request's chunk list: sentry-cli
+	// cuts a file at ChunkSize, so 256 MiB is 32 chunks; smaller chunks
+	// are allowed, the joined size is bounded anyway.
+	maxChunksPerFile = 4096
 )
 
 // Config configures a Server.
 type Config struct {
-	DB    *sql.DB           // the coordinator database: projects, releases
-	Maps  *sourcemap.Store  // where assembled bundles' maps go
-	Blobs blob.Store        // where chunks wait for their assemble request
+	DB    *sql.DB          // the coordinator database: projects, releases
+	Maps  *sourcemap.Store // where assembled bundles' maps go
+	Blobs blob.Store       // where chunks wait for their assemble request
 	// MaxFileSize bounds one assembled bundle; 0 means DefaultMaxFileSize.
 	MaxFileSize int64
 	// Limits bound what one bundle may hold; zero means DefaultLimits.
@@ -250,7 +254,7 @@ func DecodeAssemble(body []byte, maxChunks int) (AssembleRequest, error) {
 		return req, badRequest("checksum %q is not a SHA-1 checksum", truncate(req.Checksum, 64))
 	}
 	if len(req.Chunks) == 0 {
-		return req, badRequest(`"chunks" is empty`)
+		return req, badRequest("chunks is empty")
 	}
 	if len(req.Chunks) > maxChunks {
 		return req, errTooLarge{fmt.Sprintf("%d chunks: a file has at most %d", len(req.Chunks), maxChunks)}
@@ -262,7 +266,7 @@ func DecodeAssemble(body []byte, maxChunks int) (AssembleRequest, error) {
 		}
 	}
 	if len(req.Projects) == 0 {
-		return req, badRequest(`"projects" is empty: pass --project (the Rearview project id)`)
+		return req, badRequest("projects is empty: pass --project (the Rearview project id)")
 	}
 	for _, f := range []struct{ what, v string }{{"version", req.Version}, {"dist", req.Dist}} {
 		if len(f.v) > 2048 || strings.ContainsAny(f.v, "\x00\n\r") {
@@ -300,8 +304,7 @@ func (s *Server) handleAssemble(w http.ResponseWriter, r *http.Request) {
 		s.clientError(w, err)
 		return
 	}
-	maxChunks := int(s.maxFile/ChunkSize) + 1
-	req, err := DecodeAssemble(body, maxChunks)
+	req, err := DecodeAssemble(body, maxChunksPerFile)
 	if err != nil {
 		s.clientError(w, err)
 		return
