@@ -96,6 +96,7 @@ func (s *Server) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/0/organizations/{org}/chunk-upload/{$}", s.handleChunkOptions)
 	mux.HandleFunc("POST /api/0/organizations/{org}/chunk-upload/{$}", s.handleChunkUpload)
 	mux.HandleFunc("POST /api/0/organizations/{org}/artifactbundle/assemble/{$}", s.handleAssemble)
+	s.mountReleases(mux)
 	// Anything else of Sentry's API: say so in Sentry's error shape, so
 	// sentry-cli prints what is missing instead of "not a JSON response".
 	mux.HandleFunc("/api/0/", func(w http.ResponseWriter, r *http.Request) {
@@ -277,8 +278,14 @@ func DecodeAssemble(body []byte, maxChunks int) (AssembleRequest, error) {
 }
 
 // projectsFor checks that every named project exists and p may write to
-// it; it answers and returns false otherwise.
+// it; it answers and returns false otherwise. An unknown project in a
+// request body is a 400: sentry-cli turns a 404 there into "Release not
+// found" and drops the detail.
 func (s *Server) projectsFor(w http.ResponseWriter, r *http.Request, p auth.Principal, projects []string) bool {
+	return s.projectsStatus(w, r, p, projects, http.StatusBadRequest)
+}
+
+func (s *Server) projectsStatus(w http.ResponseWriter, r *http.Request, p auth.Principal, projects []string, notFound int) bool {
 	for _, id := range projects {
 		if !p.CanRead(id) {
 			writeDetail(w, http.StatusForbidden, "this token is not valid for project "+truncate(id, 64))
@@ -290,7 +297,7 @@ func (s *Server) projectsFor(w http.ResponseWriter, r *http.Request, p auth.Prin
 			return false
 		}
 		if n == 0 {
-			writeDetail(w, http.StatusNotFound, "no project "+truncate(id, 64)+": the project slug is the Rearview project id")
+			writeDetail(w, notFound, "no project "+truncate(id, 64)+": the project slug is the Rearview project id")
 			return false
 		}
 	}

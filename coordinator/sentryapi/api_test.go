@@ -278,7 +278,7 @@ func TestBadInput(t *testing.T) {
 		{"assemble no chunks", "POST", assembleURL, tok, "application/json", func(*testing.T) []byte { return assembleBody(sha(one), nil, "shop") }, 400, "chunks is empty"},
 		{"assemble no projects", "POST", assembleURL, tok, "application/json", func(*testing.T) []byte { return assembleBody(sha(one), []string{sha(one)}) }, 400, "projects is empty"},
 		{"assemble another project", "POST", assembleURL, tok, "application/json", func(*testing.T) []byte { return assembleBody(sha(one), []string{sha(one)}, "blog") }, 403, "not valid for project blog"},
-		{"assemble unknown project", "POST", assembleURL, adminToken, "application/json", func(*testing.T) []byte { return assembleBody(sha(one), []string{sha(one)}, "nope") }, 404, "no project nope"},
+		{"assemble unknown project", "POST", assembleURL, adminToken, "application/json", func(*testing.T) []byte { return assembleBody(sha(one), []string{sha(one)}, "nope") }, 400, "no project nope"},
 		{"assemble more chunks than a file has", "POST", assembleURL, tok, "application/json", func(*testing.T) []byte {
 			return assembleBody(sha(one), strings.Split(strings.Repeat(sha(one)+",", 3), ",")[:3], "shop")
 		}, 200, "not_found"}, // within the bound: fine
@@ -366,4 +366,74 @@ func FuzzReadChunks(f *testing.F) {
 			return nil
 		})
 	})
+}
+
+// TestReleases: `releases new` creates a release per project, again is
+// 208, finalize sets the release date, and a project token sees only its
+// own project's rows.
+func TestReleases(t *testing.T) {
+	e := newEnv(t)
+	const base = "/api/0/organizations/acme/releases/"
+	type release struct {
+		Version      string     `json:"version"`
+		URL          *string    `json:"url"`
+		DateCreated  time.Time  `json:"dateCreated"`
+		DateReleased *time.Time `json:"dateReleased"`
+		Projects     []struct {
+			Slug string `json:"slug"`
+		} `json:"projects"`
+	}
+	body := func(v any) []byte { b, _ := json.Marshal(v); return b }
+	var rel release
+	if st, b := e.do(t, "POST", base, adminToken, "application/json", body(map[string]any{"version": "v1.2", "projects": []string{"shop", "blog"}, "dateStarted": e.now}), &rel); st != 201 {
+		t.Fatalf("new: %d %s", st, b)
+	}
+	if rel.Version != "v1.2" || len(rel.Projects) != 2 || rel.DateReleased != nil || !rel.DateCreated.Equal(e.now) {
+		t.Fatalf("new release %+v", rel)
+	}
+	if st, b := e.do(t, "POST", base, e.tokens["shop"], "application/json", body(map[string]any{"version": "v1.2", "projects": []string{"shop"}}), &rel); st != 208 {
+		t.Fatalf("new again: %d %s", st, b)
+	}
+	released := e.now.Add(time.Hour)
+	if st, b := e.do(t, "PUT", base+"v1.2/", e.tokens["shop"], "application/json", body(map[string]any{"dateReleased": released, "url": "https://shop.example.com"}), &rel); st != 200 {
+		t.Fatalf("finalize: %d %s", st, b)
+	}
+	if rel.DateReleased == nil || !rel.DateReleased.Equal(released) || rel.URL == nil || *rel.URL != "https://shop.example.com" || len(rel.Projects) != 1 || rel.Projects[0].Slug != "shop" {
+		t.Fatalf("finalized as the shop's token: %+v", rel)
+	}
+	// The blog's row was not finalized by the shop's token.
+	var all release
+	if st, b := e.do(t, "GET", base+"v1.2/", adminToken, "", nil, &all); st != 200 || len(all.Projects) != 2 {
+		t.Fatalf("get: %d %s", st, b)
+	}
+	var blog []release
+	if st, b := e.do(t, "GET", "/api/0/projects/acme/blog/releases/", adminToken, "", nil, &blog); st != 200 || len(blog) != 1 || blog[0].DateReleased != nil {
+		t.Fatalf("blog's releases: %d %s", st, b)
+	}
+	for _, c := range []struct {
+		name, method, path, token string
+		body                      any
+		status                    int
+		detail                    string
+	}{
+		{"finalize unknown", "PUT", base + "v9/", adminToken, map[string]any{"dateReleased": released}, 404, "release v9 not found"},
+		{"get unknown", "GET", base + "v9/", adminToken, nil, 404, "release v9 not found"},
+		{"another project's release", "GET", base + "v1.2/", e.tokens["blog"], nil, 200, `"slug":"blog"`},
+		{"no version", "POST", base, adminToken, map[string]any{"projects": []string{"shop"}}, 400, "version is required"},
+		{"bad version", "POST", base, adminToken, map[string]any{"version": "a/b", "projects": []string{"shop"}}, 400, "not a valid release name"},
+		{"no projects", "POST", base, adminToken, map[string]any{"version": "v2"}, 400, "projects is empty"},
+		{"someone else's project", "POST", base, e.tokens["blog"], map[string]any{"version": "v2", "projects": []string{"shop"}}, 403, "not valid for project shop"},
+		{"not JSON", "POST", base, adminToken, "x", 400, "body must be JSON"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var b []byte
+			if c.body != nil {
+				b = body(c.body)
+			}
+			st, got := e.do(t, c.method, c.path, c.token, "application/json", b, nil)
+			if st != c.status || !strings.Contains(got, c.detail) {
+				t.Fatalf("%d %s; want %d with %q", st, got, c.status, c.detail)
+			}
+		})
+	}
 }

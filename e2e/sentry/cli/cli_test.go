@@ -288,6 +288,46 @@ func TestSentryCLIUpload(t *testing.T) {
 		}
 	})
 
+	t.Run("releases new, finalize, info", func(t *testing.T) {
+		tok, id := projects["sentry"].Token, projects["sentry"].ID
+		flags := []string{"--url", apiURL, "--auth-token", tok, "releases", "--org", "acme", "--project", id}
+		if out := run(t, senv, cli, append(flags, "new", release)...); !strings.Contains(out, "Created release "+release) {
+			t.Fatalf("releases new: %s", out)
+		}
+		if out := run(t, senv, cli, append(flags, "finalize", release)...); !strings.Contains(out, "Finalized release "+release) {
+			t.Fatalf("releases finalize: %s", out)
+		}
+		out := run(t, senv, cli, append(flags, "info", "--show-projects", release)...)
+		if !strings.Contains(out, release) || !strings.Contains(out, id) {
+			t.Fatalf("releases info: %s", out)
+		}
+		var rel struct {
+			DateReleased *time.Time `json:"dateReleased"`
+		}
+		if st, body := api(t, "GET", apiURL+"/api/0/organizations/acme/releases/"+release+"/", tok, nil, &rel); st != 200 || rel.DateReleased == nil {
+			t.Fatalf("release after finalize: %d %s", st, body)
+		}
+	})
+
+	t.Run("refusals sentry-cli reports", func(t *testing.T) {
+		for _, c := range []struct {
+			name, token, project, want string
+		}{
+			{"wrong token", "rvt_not_a_token", projects["sentry"].ID, "401"},
+			{"another project's token", projects["ours"].Token, projects["sentry"].ID, "this token is not valid for project " + projects["sentry"].ID},
+			{"unknown project", adminToken, "nope", "no project nope"},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				cmd := exec.Command(cli, "--url", apiURL, "--auth-token", c.token, "sourcemaps", "upload", "--org", "acme", "--project", c.project, "--release", release, dirs["sentry"])
+				cmd.Env = append(os.Environ(), senv...)
+				out, err := cmd.CombinedOutput()
+				if err == nil || !strings.Contains(string(out), c.want) {
+					t.Fatalf("exit %v, want a failure saying %q:\n%s", err, c.want, out)
+				}
+			})
+		}
+	})
+
 	// The same error, thrown in each project's build, with and without
 	// the Debug ID (the second finds the map by release and URL).
 	pageURL := "http://shop.example.com/"
