@@ -40,7 +40,7 @@ type env struct {
 // newEnv serves the Sentry routes behind the authentication the
 // coordinator applies (admin token or a project's token; the coordinator's
 // own middleware is tested end to end in e2e/sentry/cli).
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
 	db := storetest.Open(t)
@@ -82,7 +82,7 @@ func newEnv(t *testing.T) *env {
 	return e
 }
 
-func (e *env) do(t *testing.T, method, path, token, contentType string, body []byte, out any) (int, string) {
+func (e *env) do(t testing.TB, method, path, token, contentType string, body []byte, out any) (int, string) {
 	t.Helper()
 	req, err := http.NewRequest(method, e.srv.URL+path, bytes.NewReader(body))
 	if err != nil {
