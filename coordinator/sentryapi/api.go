@@ -363,7 +363,7 @@ func (s *Server) assemble(ctx context.Context, ns string, req AssembleRequest) (
 	if sum != req.Checksum {
 		return 0, badRequest("checksum mismatch: the chunks join to a file with SHA-1 %s, the request says %s", sum, req.Checksum)
 	}
-	b, err := ReadBundle(f, size, s.lim)
+	b, err := OpenBundle(f, size, s.lim)
 	if err != nil {
 		return 0, badRequest("artifact bundle: %v", err)
 	}
@@ -374,18 +374,27 @@ func (s *Server) assemble(ctx context.Context, ns string, req AssembleRequest) (
 	if dist == "" {
 		dist = b.Dist
 	}
+	// Two passes, one map in memory at a time: check them all, then store.
 	var problems []string
 	for i := range b.Maps {
 		b.Maps[i].Release, b.Maps[i].Dist = release, dist
-		if _, err := s.maps.Check(b.Maps[i]); err != nil {
+		u := b.Maps[i]
+		if u.Data, err = b.Load(i); err != nil {
+			return 0, badRequest("artifact bundle: %v", err)
+		}
+		if _, err := s.maps.Check(u); err != nil {
 			problems = append(problems, err.Error())
 		}
 	}
 	if len(problems) > 0 {
 		return 0, badRequest("invalid source map: %s", strings.Join(problems, "; "))
 	}
-	for _, project := range req.Projects {
-		for _, u := range b.Maps {
+	for i := range b.Maps {
+		u := b.Maps[i]
+		if u.Data, err = b.Load(i); err != nil {
+			return 0, badRequest("artifact bundle: %v", err)
+		}
+		for _, project := range req.Projects {
 			if _, _, err := s.maps.Put(ctx, project, u); err != nil {
 				return 0, err
 			}

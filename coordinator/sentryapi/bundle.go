@@ -53,12 +53,19 @@ type manifestFile struct {
 // Bundle is what an artifact bundle holds that Rearview keeps: its source
 // maps, named the way `rearview sourcemaps upload` names them (the bundle's
 // URL, the map's URL, the Debug ID), and the release and dist the bundle
-// itself declares.
+// itself declares. Maps from OpenBundle have no Data yet: Load reads one at
+// a time, so a large bundle never sits in memory whole.
 type Bundle struct {
 	Release, Dist string
 	Project       string
 	Maps          []sourcemap.Upload
+
+	files []*zip.File // the archive entry of each map
+	lim   Limits
 }
+
+// Load returns the bytes of map i, reading at most the map limit.
+func (b *Bundle) Load(i int) ([]byte, error) { return readEntry(b.files[i], b.lim.MaxMapBytes) }
 
 // header looks a header up case-insensitively: sentry-cli writes
 // "debug-id" and "sourcemap", older writers "Sourcemap" or "X-SourceMap".
@@ -104,17 +111,32 @@ func resolveRef(bundleURL, ref string) string {
 	return base.ResolveReference(r).String()
 }
 
-// ReadBundle reads a sentry-cli artifact bundle (a zip with manifest.json)
-// of size bytes. It checks every bound before reading a file, and reads no
-// more than the bound even when a zip header lies about a size. Scripts
+// ReadBundle is OpenBundle followed by loading every map.
+func ReadBundle(r io.ReaderAt, size int64, lim Limits) (Bundle, error) {
+	b, err := OpenBundle(r, size, lim)
+	if err != nil {
+		return Bundle{}, err
+	}
+	for i := range b.Maps {
+		if b.Maps[i].Data, err = b.Load(i); err != nil {
+			return Bundle{}, err
+		}
+	}
+	return *b, nil
+}
+
+// OpenBundle reads a sentry-cli artifact bundle (a zip with manifest.json)
+// of size bytes and lists its maps. It checks every bound before reading a
+// file, and Load reads no more than the bound even when a zip header lies
+// about a size. Scripts
 // are paired with their maps by their sourcemap header; a map no script
 // claims is named like `rearview sourcemaps upload` names a lone map (its
 // URL without ".map"). Files other than scripts and maps (original sources,
 // RAM bundles) are ignored: the maps' sourcesContent is what Rearview shows.
-func ReadBundle(r io.ReaderAt, size int64, lim Limits) (Bundle, error) {
+func OpenBundle(r io.ReaderAt, size int64, lim Limits) (*Bundle, error) {
 	zr, err := zip.NewReader(r, size)
 	if err != nil {
-		return Bundle{}, fmt.Errorf("not a zip archive: %w", err)
+		return nil, fmt.Errorf("not a zip archive: %w", err)
 	}
 	entries := make(map[string]*zip.File, len(zr.File))
 	for _, f := range zr.File {
@@ -122,18 +144,18 @@ func ReadBundle(r io.ReaderAt, size int64, lim Limits) (Bundle, error) {
 	}
 	mf, ok := entries["manifest.json"]
 	if !ok {
-		return Bundle{}, errors.New("bundle has no manifest.json")
+		return nil, errors.New("bundle has no manifest.json")
 	}
 	raw, err := readEntry(mf, lim.MaxManifestBytes)
 	if err != nil {
-		return Bundle{}, err
+		return nil, err
 	}
 	var m manifest
 	if err := json.Unmarshal(raw, &m); err != nil {
-		return Bundle{}, fmt.Errorf("manifest.json: %w", err)
+		return nil, fmt.Errorf("manifest.json: %w", err)
 	}
 	if len(m.Files) > lim.MaxFiles {
-		return Bundle{}, fmt.Errorf("manifest.json lists %d files, more than %d", len(m.Files), lim.MaxFiles)
+		return nil, fmt.Errorf("manifest.json lists %d files, more than %d", len(m.Files), lim.MaxFiles)
 	}
 	// Sorted for a deterministic order of maps and messages.
 	paths := make([]string, 0, len(m.Files))
@@ -157,26 +179,25 @@ func ReadBundle(r io.ReaderAt, size int64, lim Limits) (Bundle, error) {
 		}
 	}
 	if len(mapPaths) == 0 {
-		return Bundle{}, errors.New("bundle holds no source maps")
+		return nil, errors.New("bundle holds no source maps")
 	}
 	if len(mapPaths) > lim.MaxMaps {
-		return Bundle{}, fmt.Errorf("bundle holds %d source maps, more than %d", len(mapPaths), lim.MaxMaps)
+		return nil, fmt.Errorf("bundle holds %d source maps, more than %d", len(mapPaths), lim.MaxMaps)
 	}
-	b := Bundle{Release: m.Release, Dist: m.Dist, Project: m.Project}
+	b := &Bundle{Release: m.Release, Dist: m.Dist, Project: m.Project, lim: lim}
 	for _, p := range mapPaths {
 		f := m.Files[p]
 		if f.URL == "" {
-			return Bundle{}, fmt.Errorf("%s: manifest entry has no url", p)
+			return nil, fmt.Errorf("%s: manifest entry has no url", p)
 		}
 		e, ok := entries[p]
 		if !ok {
-			return Bundle{}, fmt.Errorf("%s: listed in manifest.json but not in the archive", p)
+			return nil, fmt.Errorf("%s: listed in manifest.json but not in the archive", p)
 		}
-		data, err := readEntry(e, lim.MaxMapBytes)
-		if err != nil {
-			return Bundle{}, err
+		if e.UncompressedSize64 > uint64(lim.MaxMapBytes) {
+			return nil, fmt.Errorf("%s: %d bytes uncompressed, more than the limit of %d", e.Name, e.UncompressedSize64, lim.MaxMapBytes)
 		}
-		u := sourcemap.Upload{Name: f.URL, MapURL: f.URL, DebugID: f.header("debug-id"), Data: data}
+		u := sourcemap.Upload{Name: f.URL, MapURL: f.URL, DebugID: f.header("debug-id")}
 		if s, ok := byMap[f.URL]; ok {
 			u.URL = s.url
 			if u.DebugID == "" {
@@ -186,6 +207,7 @@ func ReadBundle(r io.ReaderAt, size int64, lim Limits) (Bundle, error) {
 			u.URL = strings.TrimSuffix(f.URL, ".map")
 		}
 		b.Maps = append(b.Maps, u)
+		b.files = append(b.files, e)
 	}
 	return b, nil
 }
