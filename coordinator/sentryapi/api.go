@@ -97,6 +97,7 @@ func (s *Server) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/0/organizations/{org}/chunk-upload/{$}", s.handleChunkUpload)
 	mux.HandleFunc("POST /api/0/organizations/{org}/artifactbundle/assemble/{$}", s.handleAssemble)
 	s.mountReleases(mux)
+	s.mountOrgs(mux)
 	// Anything else of Sentry's API: say so in Sentry's error shape, so
 	// sentry-cli prints what is missing instead of "not a JSON response".
 	mux.HandleFunc("/api/0/", func(w http.ResponseWriter, r *http.Request) {

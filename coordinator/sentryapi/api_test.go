@@ -437,3 +437,40 @@ func TestReleases(t *testing.T) {
 		})
 	}
 }
+
+// TestLookups: what `sentry-cli info`, `organizations list` and `projects
+// list` read; a project token sees its own project only.
+func TestLookups(t *testing.T) {
+	e := newEnv(t)
+	var info struct {
+		Auth struct {
+			Scopes []string `json:"scopes"`
+		} `json:"auth"`
+	}
+	if st, b := e.do(t, "GET", "/api/0/", e.tokens["shop"], "", nil, &info); st != 200 || len(info.Auth.Scopes) == 0 {
+		t.Fatalf("GET /api/0/: %d %s", st, b)
+	}
+	var orgs []sentryapi.Organization
+	if st, b := e.do(t, "GET", "/api/0/organizations/", adminToken, "", nil, &orgs); st != 200 || len(orgs) != 1 || orgs[0].Slug != "rearview" || orgs[0].DateCreated.IsZero() {
+		t.Fatalf("organizations: %d %s", st, b)
+	}
+	for _, c := range []struct {
+		token string
+		want  []string
+	}{{adminToken, []string{"blog", "shop"}}, {e.tokens["shop"], []string{"shop"}}} {
+		var ps []sentryapi.Project
+		if st, b := e.do(t, "GET", "/api/0/organizations/any-slug/projects/", c.token, "", nil, &ps); st != 200 {
+			t.Fatalf("projects: %d %s", st, b)
+		}
+		var got []string
+		for _, p := range ps {
+			if p.ID != p.Slug || p.Name == "" {
+				t.Errorf("project %+v", p)
+			}
+			got = append(got, p.Slug)
+		}
+		if strings.Join(got, ",") != strings.Join(c.want, ",") {
+			t.Errorf("projects %v, want %v", got, c.want)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 // Package sentryapi answers the part of Sentry's web API that sentry-cli
 // 3.x calls to upload source maps (`sentry-cli sourcemaps upload`) and to
-// manage releases (`sentry-cli releases new|finalize`), so a CI pipeline
+// manage releases (`sentry-cli releases new|finalize`), plus the lookups
+// `sentry-cli info`, `organizations list` and `projects list` make, so a CI pipeline
 // that runs sentry-cli switches to Rearview by changing --url.
 //
 // An upload is Sentry's chunked artifact-bundle protocol: sentry-cli asks

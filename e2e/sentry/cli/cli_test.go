@@ -309,6 +309,20 @@ func TestSentryCLIUpload(t *testing.T) {
 		}
 	})
 
+	t.Run("info, organizations list, projects list", func(t *testing.T) {
+		flags := []string{"--url", apiURL, "--auth-token", projects["sentry"].Token}
+		if out := run(t, senv, cli, append(flags, "info")...); !strings.Contains(out, "project:releases") {
+			t.Fatalf("info: %s", out)
+		}
+		if out := run(t, senv, cli, append(flags, "organizations", "list")...); !strings.Contains(out, "rearview") {
+			t.Fatalf("organizations list: %s", out)
+		}
+		out := run(t, senv, cli, append(flags, "projects", "list", "--org", "acme")...)
+		if !strings.Contains(out, projects["sentry"].ID) || strings.Contains(out, projects["ours"].ID) {
+			t.Fatalf("projects list with the sentry project's token: %s", out)
+		}
+	})
+
 	t.Run("refusals sentry-cli reports", func(t *testing.T) {
 		for _, c := range []struct {
 			name, token, project, want string
