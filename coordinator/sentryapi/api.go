@@ -101,7 +101,7 @@ func (s *Server) Mount(mux *http.ServeMux) {
 	// Anything else of Sentry's API: say so in Sentry's error shape, so
 	// sentry-cli prints what is missing instead of "not a JSON response".
 	mux.HandleFunc("/api/0/", func(w http.ResponseWriter, r *http.Request) {
-		writeDetail(w, http.StatusNotFound, "Rearview does not implement "+r.Method+" "+r.URL.Path+" of Sentry's API (only source map upload and releases)")
+		writeDetail(w, http.StatusNotFound, "Rearview does not implement "+r.Method+" "+r.URL.Path+" of Sentry's API (see Coming from Sentry in the README for what it does)")
 	})
 }
 

@@ -1,8 +1,8 @@
 // Package sentryapi answers the part of Sentry's web API that sentry-cli
 // 3.x calls to upload source maps (`sentry-cli sourcemaps upload`) and to
 // manage releases (`sentry-cli releases new|finalize`), plus the lookups
-// `sentry-cli info`, `organizations list` and `projects list` make, so a CI pipeline
-// that runs sentry-cli switches to Rearview by changing --url.
+// of `sentry-cli info`, `organizations list` and `projects list`, so a CI
+// pipeline that runs sentry-cli switches to Rearview by changing --url.
 //
 // An upload is Sentry's chunked artifact-bundle protocol: sentry-cli asks
 // for the chunk-upload options, zips the build into an artifact bundle
