@@ -210,7 +210,8 @@ func stored(t *testing.T, apiURL string, p project, id string) []frame {
 // TestSentryCLIUpload runs `rearview up`, then in two projects: `rearview
 // sourcemaps inject` + `upload`, and `sentry-cli sourcemaps inject` +
 // `sentry-cli --url … sourcemaps upload` of the same demo build (and, in
-// a third, `rearview sourcemaps upload` of the sentry-cli-injected build).
+// a third, `rearview sourcemaps upload` of the sentry-cli-injected build;
+// in a fourth, sentry-cli's upload without a release).
 // Errors thrown at the same places of each build symbolicate to the same
 // original frames, by Debug ID and by release and URL.
 func TestSentryCLIUpload(t *testing.T) {
@@ -225,7 +226,7 @@ func TestSentryCLIUpload(t *testing.T) {
 	proc.WaitHTTP(t, edgeURL+"/readyz", 60*time.Second)
 
 	projects := map[string]project{}
-	for _, name := range []string{"ours", "sentry", "mixed"} {
+	for _, name := range []string{"ours", "sentry", "mixed", "debugid-only"} {
 		var p project
 		if st, body := api(t, "POST", apiURL+"/api/v1/projects", adminToken, map[string]string{"name": name}, &p); st != 201 {
 			t.Fatalf("create project: %d %s", st, body)
@@ -251,6 +252,10 @@ func TestSentryCLIUpload(t *testing.T) {
 	if !strings.Contains(out, "File processing complete") {
 		t.Fatalf("sentry-cli did not report the upload processed:\n%s", out)
 	}
+	// Sentry's recommended flow today: Debug IDs, no release at all.
+	run(t, senv, cli, "sourcemaps", "inject", dirs["debugid-only"])
+	run(t, senv, cli, "--url", apiURL, "--auth-token", projects["debugid-only"].Token, "sourcemaps", "upload",
+		"--org", "acme", "--project", projects["debugid-only"].ID, dirs["debugid-only"])
 	// Mixed: sentry-cli's injection, rearview's upload.
 	run(t, senv, cli, "sourcemaps", "inject", dirs["mixed"])
 	run(t, nil, bin, "sourcemaps", "upload", "--release", release, "--url", apiURL, "--token", projects["mixed"].Token, dirs["mixed"])
@@ -279,9 +284,15 @@ func TestSentryCLIUpload(t *testing.T) {
 		want := meta{Release: release, URL: "~/assets/" + name, MapURL: "~/assets/" + name + ".map"}
 		for k, m := range got {
 			m.DebugID = ""
+			if k == "debugid-only" {
+				m.Release = release
+			}
 			if m != want {
 				t.Errorf("%s: stored %+v, want %+v", k, m, want)
 			}
+		}
+		if got["debugid-only"].Release != "" {
+			t.Errorf("uploaded without --release, stored for release %q", got["debugid-only"].Release)
 		}
 		if got["sentry"].DebugID != got["mixed"].DebugID {
 			t.Errorf("sentry-cli's Debug ID differs between its upload (%s) and ours (%s)", got["sentry"].DebugID, got["mixed"].DebugID)
@@ -348,6 +359,9 @@ func TestSentryCLIUpload(t *testing.T) {
 	frames := map[string][]frame{}
 	for k, p := range projects {
 		for _, withID := range []bool{true, false} {
+			if k == "debugid-only" && !withID {
+				continue // its maps have no release to match by
+			}
 			id := fmt.Sprintf("%s-debugid-%v", k, withID)
 			body := event(t, id, dirs[k], name, pageURL, withID)
 			testenv.Eventually(t, 20*time.Second, func() error {
