@@ -38,8 +38,6 @@ var DefaultLimits = Limits{
 // type and headers, plus the bundle's own attributes.
 type manifest struct {
 	Files   map[string]manifestFile `json:"files"`
-	Org     string                  `json:"org"`
-	Project string                  `json:"project"`
 	Release string                  `json:"release"`
 	Dist    string                  `json:"dist"`
 }
@@ -57,7 +55,6 @@ type manifestFile struct {
 // a time, so a large bundle never sits in memory whole.
 type Bundle struct {
 	Release, Dist string
-	Project       string
 	Maps          []sourcemap.Upload
 
 	files []*zip.File // the archive entry of each map
@@ -184,7 +181,7 @@ func OpenBundle(r io.ReaderAt, size int64, lim Limits) (*Bundle, error) {
 	if len(mapPaths) > lim.MaxMaps {
 		return nil, fmt.Errorf("bundle holds %d source maps, more than %d", len(mapPaths), lim.MaxMaps)
 	}
-	b := &Bundle{Release: m.Release, Dist: m.Dist, Project: m.Project, lim: lim}
+	b := &Bundle{Release: m.Release, Dist: m.Dist, lim: lim}
 	for _, p := range mapPaths {
 		f := m.Files[p]
 		if f.URL == "" {
