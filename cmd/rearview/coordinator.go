@@ -52,7 +52,7 @@ func (c *CoordinatorCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	maps, sentry, err := c.openSourcemaps(db, blobs, admin, ro, log)
+	maps, err := c.openSourcemaps(db, blobs, admin, ro, log)
 	if err != nil {
 		return err
 	}
@@ -62,7 +62,7 @@ func (c *CoordinatorCmd) Run(g *Globals) error {
 	}
 	var rum rum
 	defer rum.close()
-	srv, err := listen("api", c.Listen, withPlayer(coord.Handler(withIssues(coord, newSymbolicator(maps, log), log), maps.Mount, sentry.Mount, liveMount, rum.register(ctx, coord, c.RUMFlags, ro, log))))
+	srv, err := listen("api", c.Listen, withPlayer(coord.Handler(withIssues(coord, newSymbolicator(maps, log), log), maps.Mount, liveMount, rum.register(ctx, coord, c.RUMFlags, ro, log))))
 	if err == nil {
 		err = rum.err
 	}

@@ -74,7 +74,7 @@ func startLeaseNode(t *testing.T, name, natsURL, dsn string, blobs blob.Store) *
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := (&MapFlags{SourcemapRetention: 2160 * time.Hour}).openSourcemaps(db, blobs, "rva_lease_test", n.ro, log); err != nil {
+	if _, err := (&MapFlags{SourcemapRetention: 2160 * time.Hour}).openSourcemaps(db, blobs, "rva_lease_test", n.ro, log); err != nil {
 		t.Fatal(err)
 	}
 	mountLive, err := startServing(ctx, nc, coord, ServeFlags{}, n.ro, log)

@@ -13,6 +13,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"os"
 	"path"
@@ -36,17 +37,30 @@ type MapFlags struct {
 	SourcemapRetention time.Duration `name:"sourcemap-retention" help:"How long uploaded source maps are kept after their last upload; at least 2160h (90 days)." default:"2160h" env:"REARVIEW_SOURCEMAP_RETENTION"`
 }
 
+// sourceMaps is the coordinator's source-map service: the store, and
+// sentry-cli's upload API over it (coordinator/sentryapi).
+type sourceMaps struct {
+	*sourcemap.Store
+	sentry *sentryapi.Server
+}
+
+// Mount adds both upload APIs: /api/v1/sourcemaps and Sentry's /api/0/.
+func (m sourceMaps) Mount(mux *http.ServeMux) {
+	m.Store.Mount(mux)
+	m.sentry.Mount(mux)
+}
+
 // openSourcemaps opens the source-map store on the coordinator's database
 // and blobs, with sentry-cli's upload API over it, and starts their
 // sweeps (expired maps, stale upload chunks) under the retention lease.
-func (f *MapFlags) openSourcemaps(db *sql.DB, blobs blob.Store, admin string, ro *runOnce, log *slog.Logger) (*sourcemap.Store, *sentryapi.Server, error) {
+func (f *MapFlags) openSourcemaps(db *sql.DB, blobs blob.Store, admin string, ro *runOnce, log *slog.Logger) (sourceMaps, error) {
 	s, err := sourcemap.New(sourcemap.Config{DB: db, Blobs: blobs, AdminToken: admin, Retention: f.SourcemapRetention, Logger: log})
 	if err != nil {
-		return nil, nil, fmt.Errorf("--sourcemap-retention: %w", err)
+		return sourceMaps{}, fmt.Errorf("--sourcemap-retention: %w", err)
 	}
 	sentry, err := sentryapi.New(sentryapi.Config{DB: db, Maps: s, Blobs: blobs, Logger: log})
 	if err != nil {
-		return nil, nil, err
+		return sourceMaps{}, err
 	}
 	ro.start(leaseSourcemapRetention, func(ctx context.Context) {
 		done := make(chan struct{})
@@ -54,12 +68,12 @@ func (f *MapFlags) openSourcemaps(db *sql.DB, blobs blob.Store, admin string, ro
 		s.Run(ctx, time.Hour)
 		<-done
 	})
-	return s, sentry, nil
+	return sourceMaps{Store: s, sentry: sentry}, nil
 }
 
 // newSymbolicator returns the symbolicator over the source-map store.
-func newSymbolicator(maps *sourcemap.Store, log *slog.Logger) *symbolicate.Symbolicator {
-	return symbolicate.New(maps, symbolicate.Options{Logger: log})
+func newSymbolicator(maps sourceMaps, log *slog.Logger) *symbolicate.Symbolicator {
+	return symbolicate.New(maps.Store, symbolicate.Options{Logger: log})
 }
 
 // SourcemapsCmd groups the source-map tools CI runs after a build.

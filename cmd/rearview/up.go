@@ -126,7 +126,7 @@ func (c *UpCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	maps, sentry, err := c.openSourcemaps(db, blobs, admin, ro, log)
+	maps, err := c.openSourcemaps(db, blobs, admin, ro, log)
 	if err != nil {
 		return err
 	}
@@ -139,7 +139,7 @@ func (c *UpCmd) Run(g *Globals) error {
 	}
 	var rum rum
 	defer rum.close()
-	apiSrv, err := listen("api", c.APIListen, apiHandler(coord, edgeSrv.URL(), c.DemoKey, withIssues(coord, newSymbolicator(maps, log), log), maps.Mount, sentry.Mount, liveMount, rum.register(ctx, coord, c.RUMFlags, ro, log)))
+	apiSrv, err := listen("api", c.APIListen, apiHandler(coord, edgeSrv.URL(), c.DemoKey, withIssues(coord, newSymbolicator(maps, log), log), maps.Mount, liveMount, rum.register(ctx, coord, c.RUMFlags, ro, log)))
 	if err == nil {
 		err = rum.err
 	}
@@ -205,7 +205,7 @@ func ensureDemo(ctx context.Context, coord *coordinator.Coordinator, key string)
 // uploadDemoMaps stores the demo bundle's source maps for release "demo",
 // as the CI step would for a user's app; maps already there are skipped by
 // content.
-func uploadDemoMaps(ctx context.Context, maps *sourcemap.Store, project string) error {
+func uploadDemoMaps(ctx context.Context, maps sourceMaps, project string) error {
 	ms, err := demo.SourceMaps()
 	if err != nil {
 		return err
