@@ -331,6 +331,11 @@ func (s *Server) handleAssemble(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	n, err := s.assemble(r.Context(), ns, req)
+	var gone errChunkGone
+	if errors.As(err, &gone) {
+		writeJSON(w, http.StatusOK, AssembleResponse{State: "not_found", MissingChunks: []string{gone.sum}})
+		return
+	}
 	if err != nil {
 		var bad errBadRequest
 		var big errTooLarge

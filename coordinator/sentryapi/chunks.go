@@ -43,6 +43,12 @@ type errTooLarge struct{ msg string }
 
 func (e errTooLarge) Error() string { return e.msg }
 
+// errChunkGone reports a chunk that was there when the assemble request
+// looked and was swept before it was read: the client uploads it again.
+type errChunkGone struct{ sum string }
+
+func (e errChunkGone) Error() string { return "chunk " + e.sum + " is missing" }
+
 // Chunk is one decoded chunk of an upload: its SHA-1 and content.
 type Chunk struct {
 	SHA1 string
@@ -190,7 +196,7 @@ func (c chunks) join(ctx context.Context, ns string, sums []string, maxSize int6
 	for _, s := range sums {
 		rc, err := c.blobs.Get(ctx, c.key(ns, s))
 		if errors.Is(err, blob.ErrNotFound) {
-			return fail(badRequest("chunk %s is missing: upload it again", s))
+			return fail(errChunkGone{s})
 		}
 		if err != nil {
 			return fail(fmt.Errorf("read chunk %s: %w", s, err))
