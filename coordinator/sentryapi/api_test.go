@@ -40,13 +40,20 @@ type env struct {
 // newEnv serves the Sentry routes behind the authentication the
 // coordinator applies (admin token or a project's token; the coordinator's
 // own middleware is tested end to end in e2e/sentry/cli).
-func newEnv(t testing.TB) *env {
+func newEnv(t testing.TB) *env { return newEnvWith(t, nil) }
+
+// newEnvWith is newEnv with the blob store wrapped by wrap.
+func newEnvWith(t testing.TB, wrap func(blob.Store) blob.Store) *env {
 	t.Helper()
 	ctx := context.Background()
 	db := storetest.Open(t)
-	blobs, err := blob.NewDir(filepath.Join(t.TempDir(), "blobs"))
+	dir, err := blob.NewDir(filepath.Join(t.TempDir(), "blobs"))
 	if err != nil {
 		t.Fatal(err)
+	}
+	var blobs blob.Store = dir
+	if wrap != nil {
+		blobs = wrap(dir)
 	}
 	e := &env{db: db, blobs: blobs, tokens: map[string]string{}, now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	clock := func() time.Time { return e.now }
@@ -472,5 +479,34 @@ func TestLookups(t *testing.T) {
 		if strings.Join(got, ",") != strings.Join(c.want, ",") {
 			t.Errorf("projects %v, want %v", got, c.want)
 		}
+	}
+}
+
+// sweptStore loses chunk objects between Stat and Get, as a sweep running
+// at that moment would.
+type sweptStore struct{ blob.Store }
+
+func (s sweptStore) Get(ctx context.Context, key string) (io.ReadCloser, error) {
+	if strings.HasPrefix(key, "sentry-chunks/") {
+		return nil, blob.ErrNotFound
+	}
+	return s.Store.Get(ctx, key)
+}
+
+// TestChunkSweptDuringAssemble: the chunk is asked for again, as Sentry
+// answers when chunks expire, instead of failing the upload.
+func TestChunkSweptDuringAssemble(t *testing.T) {
+	e := newEnvWith(t, func(b blob.Store) blob.Store { return sweptStore{b} })
+	tok := e.tokens["shop"]
+	zip := bundleOf(t, scriptAndMap(), "files/_/_/assets/app.js.map", testMap)
+	parts, sums := split(zip, 1<<16)
+	body, ct := multipartOf(t, true, sums, parts)
+	if st, b := e.do(t, "POST", "/api/0/organizations/acme/chunk-upload/", tok, ct, body, nil); st != 200 {
+		t.Fatalf("chunk upload: %d %s", st, b)
+	}
+	var res sentryapi.AssembleResponse
+	st, b := e.do(t, "POST", "/api/0/organizations/acme/artifactbundle/assemble/", tok, "application/json", assembleBody(sha(zip), sums, "shop"), &res)
+	if st != 200 || res.State != "not_found" || len(res.MissingChunks) != 1 || res.MissingChunks[0] != sums[0] {
+		t.Fatalf("assemble with a swept chunk: %d %s", st, b)
 	}
 }
