@@ -16,9 +16,6 @@ const (
 	stRulesVersion stmtID = iota
 	stCreateIssue
 	stProjectRelease
-	stIssueRelease
-	stHourly
-	stUpdateIssue
 	stRegress
 	stCompareReleases
 	numStmts
@@ -30,18 +27,6 @@ var queries = [numStmts]string{
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 	stProjectRelease: `INSERT INTO project_releases (project, release, first_seen, seq)
 SELECT ?1, ?2, CAST(?3 AS BIGINT), coalesce(max(seq), 0) + 1 FROM project_releases WHERE project = ?1 ON CONFLICT DO NOTHING`,
-	// The counters take a transaction's totals (see pending).
-	stIssueRelease: `INSERT INTO issue_releases (project, issue_id, release, first_seen, last_seen, count) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-ON CONFLICT (project, issue_id, release) DO UPDATE SET count = issue_releases.count + excluded.count,
-	first_seen = min(issue_releases.first_seen, excluded.first_seen), last_seen = max(issue_releases.last_seen, excluded.last_seen)`,
-	stHourly: `INSERT INTO issue_hourly (project, issue_id, hour, count) VALUES (?, ?, ?, ?)
-ON CONFLICT (project, issue_id, hour) DO UPDATE SET count = issue_hourly.count + excluded.count`,
-	// ?3 events, ?4 new users, ?5 and ?6 the last_release candidate and its
-	// time, ?7 and ?8 the oldest and newest event; SET reads the old row.
-	stUpdateIssue: `UPDATE issues SET count = count + ?3, users = users + ?4,
-	last_release = CASE WHEN ?5 != '' AND ?6 >= last_seen THEN ?5 ELSE last_release END,
-	first_seen = min(first_seen, ?7), last_seen = max(last_seen, ?8)
-WHERE project = ?1 AND id = ?2 RETURNING status, resolved_in, resolved_at`,
 	stRegress: `UPDATE issues SET status = 'unresolved', substatus = 'regressed', regressed_at = ? WHERE project = ? AND id = ?`,
 	stCompareReleases: `SELECT coalesce((SELECT seq FROM project_releases WHERE project = ?1 AND release = ?2), 0) >
 	coalesce((SELECT seq FROM project_releases WHERE project = ?1 AND release = ?3), 0)`,
