@@ -11,8 +11,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"sync"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
