@@ -13,7 +13,7 @@ import (
 
 // SessionQuery is a parsed session search such as
 //
-//	text:"Payment failed" selector:#error-modal url:/checkout has:error
+//	text:"Payment failed" selector:#error-modal url:/checkout has:error source:real
 //
 // Terms are ANDed. Bare words search the text that was on screen.
 type SessionQuery struct {
@@ -29,7 +29,10 @@ type SessionQuery struct {
 	HasError  bool
 	HasReplay bool
 	HasRage   bool
-	From, To  int64 // ms; 0 = open
+	// Source is "synthetic" (synthetic checks' sessions only), "real"
+	// (none of them) or "" (both).
+	Source   string
+	From, To int64 // ms; 0 = open
 }
 
 // ParseSessionQuery parses the search syntax. Unknown keys are an error so
@@ -83,6 +86,11 @@ func ParseSessionQuery(q string) (SessionQuery, error) {
 			default:
 				return out, fmt.Errorf("search: has:%s: want error, replay or rage", val)
 			}
+		case "source":
+			if val != "synthetic" && val != "real" {
+				return out, fmt.Errorf("search: source:%s: want synthetic or real", val)
+			}
+			out.Source = val
 		case "from", "to":
 			ts, err := parseTime(val)
 			if err != nil {
@@ -217,6 +225,12 @@ func (q SessionQuery) where(d store.Dialect, project string) (string, []any) {
 	}
 	if q.HasRage {
 		conds = append(conds, "rage_clicks > 0")
+	}
+	switch q.Source {
+	case "synthetic":
+		conds = append(conds, "flag_synthetic = 1")
+	case "real":
+		conds = append(conds, "flag_synthetic = 0")
 	}
 	if q.From > 0 {
 		conds = append(conds, "last_seen >= ?")

@@ -20,6 +20,8 @@ func TestParseSessionQuery(t *testing.T) {
 		{`text:"Payment failed" selector:#error-modal`, coordinator.SessionQuery{Text: []string{"Payment failed"}, Selectors: []string{"#error-modal"}}, ""},
 		{`checkout has:error user:u-42 country:de`, coordinator.SessionQuery{Text: []string{"checkout"}, HasError: true, User: "u-42", Country: "DE"}, ""},
 		{`url:/checkout from:1000 to:2000 has:rage`, coordinator.SessionQuery{URL: "/checkout", From: 1000, To: 2000, HasRage: true}, ""},
+		{`source:synthetic has:error`, coordinator.SessionQuery{Source: "synthetic", HasError: true}, ""},
+		{`source:robots`, coordinator.SessionQuery{}, "want synthetic or real"},
 		{`route:/orders/8812?tab=items`, coordinator.SessionQuery{Route: "/orders/:id"}, ""},
 		{`colour:red`, coordinator.SessionQuery{}, `unknown key "colour"`},
 		{`selector:div`, coordinator.SessionQuery{}, "use #id"},

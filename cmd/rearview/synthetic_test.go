@@ -65,7 +65,9 @@ journeys:
 		}
 		return err
 	})
-	if r := runs[0]; r.Passed || r.Check != "checkout" || !strings.Contains(r.Error, demo.CheckoutError) || len(r.Steps) != 7 {
+	// The page throws as the order's answer arrives: while the click
+	// returns (step 6) on a loaded machine, else while the text is awaited.
+	if r := runs[0]; r.Passed || r.Check != "checkout" || !strings.Contains(r.Error, demo.CheckoutError) || len(r.Steps) < 6 || r.Steps[len(r.Steps)-1].Passed {
 		t.Fatalf("probe result %+v", r)
 	}
 
