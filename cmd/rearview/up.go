@@ -21,8 +21,8 @@ import (
 	"github.com/rearview-dev/rearview/coordinator/sourcemap"
 	"github.com/rearview-dev/rearview/coordinator/store"
 	"github.com/rearview-dev/rearview/e2e/demo"
-	"github.com/rearview-dev/rearview/sdkproto"
 	"github.com/rearview-dev/rearview/player"
+	"github.com/rearview-dev/rearview/sdkproto"
 )
 
 // UpCmd runs everything in one process on embedded defaults.
