@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -56,11 +57,14 @@ func (s *Server) serveSentry(w http.ResponseWriter, r *http.Request, store bool)
 		sentryFail(w, http.StatusMethodNotAllowed, "use POST")
 		return
 	}
-	status, n := s.ingestSentry(w, r, store)
-	s.log.Debug("sentry ingest", "status", status, "events", n, "store", store)
+	var items []string
+	status, n := s.ingestSentry(w, r, store, &items)
+	s.log.Debug("sentry ingest", "status", status, "events", n, "items", strings.Join(items, ","), "detail", w.Header().Get("X-Sentry-Error"))
 }
 
-func (s *Server) ingestSentry(w http.ResponseWriter, r *http.Request, store bool) (int, int) {
+// ingestSentry handles one POST and returns the status and the events
+// published; items gets the envelope's item types, for the log.
+func (s *Server) ingestSentry(w http.ResponseWriter, r *http.Request, store bool, items *[]string) (int, int) {
 	if why := s.notReady(); why != "" {
 		w.Header().Set("Retry-After", notReadyRetryAfter)
 		return sentryFail(w, http.StatusServiceUnavailable, why)
@@ -88,6 +92,9 @@ func (s *Server) ingestSentry(w http.ResponseWriter, r *http.Request, store bool
 	}
 	if err != nil {
 		return sentryFail(w, sentryStatus(err), err.Error())
+	}
+	for _, it := range env.Items {
+		*items = append(*items, it.Type)
 	}
 	if !authed {
 		if auth, authed = sentry.DSNAuth(env.Header.DSN); !authed {
