@@ -269,3 +269,34 @@ func TestSentryGoesThroughThePolicyModule(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkSentryIngest measures an error envelope of @sentry/browser from
+// HTTP POST to the JetStream ack: read, parse, translate, decode, stage
+// (pass-through), publish to a real in-process NATS server. Every envelope
+// has its own event id, so JetStream stores each one.
+func BenchmarkSentryIngest(b *testing.B) {
+	h := newHarness(b, edge.Config{EventsPerSecond: 1e9, Burst: 1e9})
+	tmpl := sentryFixture(b, "event-checkout.envelope")
+	const id = "f6501f98cd9e4b93b0524f1ee087378e"
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	url := h.url + shopDSNPath + "?sentry_key=" + testKey
+	b.SetBytes(int64(len(tmpl)))
+	i := 0
+	for b.Loop() {
+		body := bytes.ReplaceAll(tmpl, []byte(id), []byte(fmt.Sprintf("%032x", i)))
+		i++
+		resp, err := client.Post(url, "text/plain;charset=UTF-8", bytes.NewReader(body))
+		if err != nil {
+			b.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			b.Fatalf("status %d", resp.StatusCode)
+		}
+	}
+	if got := h.streamMsgs(b); got != uint64(b.N) {
+		b.Fatalf("stream holds %d messages after %d envelopes: some were duplicates", got, b.N)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "envelopes/s")
+}
