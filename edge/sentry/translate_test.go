@@ -278,3 +278,61 @@ func TestTranslateRecordingBomb(t *testing.T) {
 		t.Errorf("batch %+v", tr.Batch)
 	}
 }
+
+// TestTranslateEventFields covers the forms of an event the browser SDK of
+// the demo does not send: chained exceptions, a message as logentry, tags as
+// pairs, breadcrumbs as {values}, contexts, user, Debug IDs, fingerprints.
+func TestTranslateEventFields(t *testing.T) {
+	tr := translateBytes(t, envelope(`{"type":"event"}`, `{"event_id":"0a0a0a0a-0a0a-0a0a-0a0a-0a0a0a0a0a0a","timestamp":"2026-12-03T15:13:40.5Z","level":"warning","dist":"web",`+
+		`"exception":{"values":[{"type":"NetworkError","value":"cause"},{"type":"CheckoutError","value":"order failed","mechanism":{"type":"auto.browser.global_handlers.onunhandledrejection","handled":false},`+
+		`"stacktrace":{"frames":[{"abs_path":"https://shop.example/assets/app.js","function":"outer","lineno":1,"colno":10},{"filename":"app.js","abs_path":"https://shop.example/assets/app.js","function":"inner","lineno":1,"colno":99}]}}]},`+
+		`"tags":[["feature","checkout"],["count",3]],"contexts":{"browser":{"name":"Chrome","version":"131.0"},"os":{"name":"Linux"},"trace":{"trace_id":"ABC","span_id":"x"}},`+
+		`"user":{"id":42,"email":"maria@example.org","ip_address":"203.0.113.9","username":"maria"},`+
+		`"request":{"url":"https://shop.example/checkout","headers":[["User-Agent","UA/1"],["Cookie","sid=secret"]]},`+
+		`"breadcrumbs":{"values":[{"timestamp":1796310846.5,"category":"navigation","data":{"from":"/","to":"/checkout"}},{"timestamp":1796310846.6,"category":"console","level":"log","message":"hi","data":{"arguments":["hi"],"logger":"console"}}]},`+
+		`"debug_meta":{"images":[{"type":"sourcemap","code_file":"https://shop.example/assets/app.js","debug_id":"C0FFEE00-0000-4000-8000-000000000001"},{"type":"elf","code_file":"x","debug_id":"y"}]},`+
+		`"fingerprint":["checkout",7],"extra":{"card":"4242424242424242"}}`,
+		`{"type":"event"}`, `{"event_id":"0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b","logentry":{"formatted":"Payment failed for order 7"},"fingerprint":["{{ default }}","x"]}`))
+	if tr.Batch == nil || len(tr.Batch.Events) != 2 {
+		t.Fatalf("translation %+v", tr)
+	}
+	ev, msg := tr.Batch.Events[0], tr.Batch.Events[1].Error
+	e := ev.Error
+	if ev.ID != "0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a" || ev.TS != 1796310820500 {
+		t.Errorf("id %s ts %d", ev.ID, ev.TS)
+	}
+	if e.Type != "CheckoutError" || e.Value != "order failed" || e.Mechanism != sdkproto.MechanismUnhandledRejection || e.Handled || e.Level != "warning" || e.Dist != "web" {
+		t.Errorf("error %+v", e)
+	}
+	if len(e.Stack) != 2 || e.Stack[0].Function != "inner" || e.Stack[0].Column != 99 || e.Stack[0].URL != "https://shop.example/assets/app.js" {
+		t.Errorf("stack %+v", e.Stack)
+	}
+	if e.Tags["feature"] != "checkout" || e.Tags["count"] != "3" || e.Tags["browser.name"] != "Chrome" || e.Tags["browser.version"] != "131.0" || e.Tags["os.name"] != "Linux" {
+		t.Errorf("tags %v", e.Tags)
+	}
+	if e.TraceID != "" || e.SpanID != "" {
+		t.Errorf("an invalid trace context was kept: %q %q", e.TraceID, e.SpanID)
+	}
+	if e.DebugIDs["https://shop.example/assets/app.js"] != "c0ffee00-0000-4000-8000-000000000001" || len(e.DebugIDs) != 1 {
+		t.Errorf("debug ids %v", e.DebugIDs)
+	}
+	if strings.Join(e.Fingerprint, ",") != "checkout,7" || msg.Fingerprint != nil {
+		t.Errorf("fingerprints %v %v", e.Fingerprint, msg.Fingerprint)
+	}
+	if len(e.Breadcrumbs) != 2 || e.Breadcrumbs[0].URL != "/checkout" || e.Breadcrumbs[1].Message != "hi" || e.Breadcrumbs[1].Data["logger"] != "console" {
+		t.Errorf("breadcrumbs %+v", e.Breadcrumbs)
+	}
+	if msg.Value != "Payment failed for order 7" || msg.Mechanism != sdkproto.MechanismManual || !msg.Handled {
+		t.Errorf("message event %+v", msg)
+	}
+	if b := tr.Batch; b.Session.UserID != "42" || b.Device.UA != "UA/1" || b.Session.ID != "sentry-0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a" {
+		t.Errorf("session %+v device %+v", b.Session, b.Device)
+	}
+	// What Rearview never keeps does not reach the batch at all.
+	data, _ := sdkproto.Encode(tr.Batch)
+	for _, s := range []string{"maria@example.org", "203.0.113.9", "maria\"", "sid=secret", "4242424242424242"} {
+		if bytes.Contains(data, []byte(s)) {
+			t.Errorf("the batch carries %q", s)
+		}
+	}
+}
