@@ -236,9 +236,15 @@ func (s *Server) lookup(key string) (sdkproto.ProjectKey, *rate.Limiter, bool) {
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/v1/ingest", s.ingest)
-	// Sentry SDKs: the DSN's host is the edge, its path the project.
-	mux.HandleFunc("/api/{project}/envelope/", s.sentryEnvelope)
-	mux.HandleFunc("/api/{project}/store/", s.sentryStore)
+	// Sentry SDKs: the DSN's host is the edge, its path the project. The
+	// paths without the trailing slash are taken too: a redirect would turn
+	// a proxy's POST into a GET.
+	for _, p := range []string{"/api/{project}/envelope/{$}", "/api/{project}/envelope"} {
+		mux.HandleFunc(p, s.sentryEnvelope)
+	}
+	for _, p := range []string{"/api/{project}/store/{$}", "/api/{project}/store"} {
+		mux.HandleFunc(p, s.sentryStore)
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("ok\n"))
 	})

@@ -102,6 +102,7 @@ func TestSentryAuth(t *testing.T) {
 	}{
 		{"X-Sentry-Auth", shopDSNPath, noDSN(event("a0")), map[string]string{"X-Sentry-Auth": "Sentry sentry_version=7, sentry_key=" + testKey}, 200, ""},
 		{"sentry_key", shopDSNPath + "?sentry_key=" + testKey, noDSN(event("a1")), nil, 200, ""},
+		{"no trailing slash", strings.TrimSuffix(shopDSNPath, "/") + "?sentry_key=" + testKey, noDSN(event("a9")), nil, 200, ""},
 		{"envelope header dsn", shopDSNPath, sentryEnvelope(event("a2")), nil, 200, ""},
 		{"store endpoint", "/api/" + sdkproto.SentryProjectID("shop") + "/store/?sentry_key=" + testKey, []byte(`{"event_id":"a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3","exception":{"values":[{"type":"Error","value":"x"}]}}`), nil, 200, ""},
 		{"no key", shopDSNPath, noDSN(event("a4")), nil, 401, "missing authorization"},
