@@ -41,10 +41,11 @@ func ReadBody(r io.Reader, contentEncoding string, lim Limits) ([]byte, error) {
 		}
 		zr = g
 	case "deflate":
-		zr, err = deflateReader(raw)
+		out, err := inflateDeflate(raw, lim.MaxEnvelope)
 		if err != nil {
-			return nil, errorf(http.StatusBadRequest, "content-encoding deflate: %v", err)
+			return nil, errorf(statusOf(err), "content-encoding deflate: %v", err)
 		}
+		return out, nil
 	case "br":
 		zr = brotli.NewReader(bytes.NewReader(raw))
 	default:
@@ -57,17 +58,19 @@ func ReadBody(r io.Reader, contentEncoding string, lim Limits) ([]byte, error) {
 	return out, nil
 }
 
-// deflateReader reads zlib data, or raw deflate when the zlib header is
-// missing: HTTP's "deflate" is zlib, but browsers and old SDKs have sent both.
-func deflateReader(raw []byte) (io.Reader, error) {
-	if len(raw) >= 2 && raw[0]&0x0f == 8 && (uint16(raw[0])<<8|uint16(raw[1]))%31 == 0 {
-		zr, err := zlib.NewReader(bytes.NewReader(raw))
-		if err != nil {
-			return nil, fmt.Errorf("invalid zlib: %w", err)
+// inflateDeflate reads zlib data, or raw deflate when it is not zlib:
+// HTTP's "deflate" is zlib, but clients have sent both.
+func inflateDeflate(raw []byte, max int64) ([]byte, error) {
+	if zr, err := zlib.NewReader(bytes.NewReader(raw)); err == nil {
+		out, err := inflate(zr, max)
+		if err == nil {
+			return out, nil
 		}
-		return zr, nil
+		if _, ok := err.(errTooLarge); ok {
+			return nil, err
+		}
 	}
-	return flate.NewReader(bufio.NewReader(bytes.NewReader(raw))), nil
+	return inflate(flate.NewReader(bufio.NewReader(bytes.NewReader(raw))), max)
 }
 
 // errTooLarge marks an inflated body over its cap.

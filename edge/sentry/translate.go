@@ -35,7 +35,8 @@ const (
 // Request is what the edge knows about the HTTP request beyond the envelope.
 type Request struct {
 	UserAgent string
-	// Now stamps events that carry no time of their own.
+	// Now stamps events that carry no time of their own when the envelope
+	// has no sent_at either.
 	Now time.Time
 }
 
@@ -100,6 +101,11 @@ func Translate(env *Envelope, req Request, lim Limits) *Translation {
 		req.Now = time.Now()
 	}
 	t := &translator{lim: lim, req: req, out: &Translation{EventID: env.Header.EventID}}
+	// Items without a time of their own take the envelope's sent_at, so
+	// that a retried envelope still translates to the same bytes.
+	if ts, err := time.Parse(time.RFC3339Nano, env.Header.SentAt); err == nil {
+		t.req.Now = ts
+	}
 	if d := env.Header.Trace; d != nil {
 		t.replayID(d.ReplayID)
 		t.traceID(d.TraceID)
@@ -921,7 +927,8 @@ func (t *translator) clientReport(payload []byte) error {
 // --- helpers ---
 
 // time reads a Sentry timestamp — seconds since the epoch as a number, or
-// RFC 3339 — as milliseconds; the request's time when absent or invalid.
+// RFC 3339 — as milliseconds; when absent or invalid, the envelope's
+// sent_at, else the request's time.
 func (t *translator) time(raw json.RawMessage) int64 {
 	if ms := tsMillis(raw); ms > 0 {
 		return ms

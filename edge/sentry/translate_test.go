@@ -112,6 +112,13 @@ func TestTranslateIsDeterministic(t *testing.T) {
 	if !bytes.Equal(one, two) {
 		t.Error("two translations of one envelope differ")
 	}
+	// An event without a timestamp takes the envelope's sent_at, not the clock.
+	env, _ = Parse(envelope(`{"type":"event"}`, `{"event_id":"0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c","message":"no time"}`), DefaultLimits())
+	one, _ = sdkproto.Encode(Translate(env, Request{Now: time.Now()}, DefaultLimits()).Batch)
+	two, _ = sdkproto.Encode(Translate(env, Request{Now: time.Now().Add(time.Hour)}, DefaultLimits()).Batch)
+	if !bytes.Equal(one, two) || !bytes.Contains(one, []byte(`"ts":1796310820494`)) {
+		t.Errorf("an event without a timestamp: %s", one)
+	}
 }
 
 func TestTranslateVitalsFromSpans(t *testing.T) {
