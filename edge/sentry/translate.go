@@ -707,21 +707,17 @@ func (s *spanV2) attr(k string) string { return scalar(s.Attributes[k].Value) }
 // other span is dropped: Rearview keeps the browser side of a trace as its
 // trace id, not as spans.
 func (t *translator) spans(it Item) error {
-	var list []spanV2
-	if strings.Contains(it.ContentType, "span.v2") || bytes.Contains(it.Payload[:min(len(it.Payload), 64)], []byte(`"items"`)) {
-		var c struct {
-			Items []spanV2 `json:"items"`
-		}
-		if err := json.Unmarshal(it.Payload, &c); err != nil {
-			return fmt.Errorf("span container: %w", err)
-		}
-		list = c.Items
-	} else {
-		var s spanV2
-		if err := json.Unmarshal(it.Payload, &s); err != nil {
-			return fmt.Errorf("span: %w", err)
-		}
-		list = []spanV2{s}
+	// A span v2 container has "items"; a v1 standalone span is the span.
+	var c struct {
+		Items *[]spanV2 `json:"items"`
+		spanV2
+	}
+	if err := json.Unmarshal(it.Payload, &c); err != nil {
+		return fmt.Errorf("span: %w", err)
+	}
+	list := []spanV2{c.spanV2}
+	if c.Items != nil {
+		list = *c.Items
 	}
 	urls := map[string]string{}
 	for i := range list {

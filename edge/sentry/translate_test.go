@@ -223,6 +223,9 @@ func TestTranslateItems(t *testing.T) {
 				`"contexts":{"trace":{"trace_id":"cccccccccccccccccccccccccccccccc","span_id":"dddddddddddddddd","op":"pageload"}},`+
 				`"measurements":{"lcp":{"value":2600,"unit":"millisecond"},"cls":{"value":0.02,"unit":""},"fcp":{"value":900},"ttfb":{"value":120},"inp":{"value":80},"fp":{"value":850}},"spans":[{"op":"http.client"}]}`),
 			"vital,vital,vital,vital,vital", nil},
+		{"v1 standalone span with a measurement", envelope(`{"type":"span"}`,
+			`{"span_id":"abcdefabcdefabcd","trace_id":"cccccccccccccccccccccccccccccccc","op":"ui.webvital.lcp","start_timestamp":1796310846.1,"timestamp":1796310846.5,"measurements":{"lcp":{"value":1800,"unit":"millisecond"}}}`),
+			"vital", nil},
 		{"zlib recording", envelope(replayEvent, recording(z.Bytes())), "replay", nil},
 		{"plain recording", envelope(replayEvent, recording([]byte(`[{"type":4,"data":{},"timestamp":1796310846200}]`))), "replay", nil},
 		{"corrupt recording dropped, the rest kept", envelope(replayEvent, recording([]byte("\x78\x9cnot zlib")),
