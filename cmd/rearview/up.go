@@ -213,7 +213,7 @@ func ensureDemo(ctx context.Context, coord *coordinator.Coordinator, key string)
 // uploadDemoMaps stores the demo bundle's source maps for release "demo",
 // as the CI step would for a user's app; maps already there are skipped by
 // content.
-func uploadDemoMaps(ctx context.Context, maps *sourcemap.Store, project string) error {
+func uploadDemoMaps(ctx context.Context, maps sourceMaps, project string) error {
 	ms, err := demo.SourceMaps()
 	if err != nil {
 		return err
