@@ -15,6 +15,7 @@ import (
 	"github.com/rearview-dev/rearview/coordinator/auth"
 	"github.com/rearview-dev/rearview/coordinator/blob"
 	"github.com/rearview-dev/rearview/coordinator/store"
+	"github.com/rearview-dev/rearview/sdkproto"
 )
 
 // Handler returns the coordinator's HTTP API. Every /api/ route requires a
@@ -182,10 +183,10 @@ func (c *Coordinator) listProjects(w http.ResponseWriter, r *http.Request) {
 		c.internal(w, err)
 		return
 	}
-	out := []store.Project{}
+	out := []ProjectView{}
 	for _, x := range ps {
 		if p.CanRead(x.ID) {
-			out = append(out, x)
+			out = append(out, c.projectView(x))
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"projects": out})
@@ -193,8 +194,24 @@ func (c *Coordinator) listProjects(w http.ResponseWriter, r *http.Request) {
 
 // CreatedProject is the answer to project creation; Token is shown once.
 type CreatedProject struct {
-	store.Project
+	ProjectView
 	Token string `json:"api_token"`
+}
+
+// ProjectView is a project as the API shows it: with the project id Sentry
+// SDKs see in its DSN and, when the coordinator knows an edge's URL, the DSN.
+type ProjectView struct {
+	store.Project
+	SentryProjectID string `json:"sentry_project_id"`
+	DSN             string `json:"dsn,omitempty"`
+}
+
+func (c *Coordinator) projectView(p store.Project) ProjectView {
+	v := ProjectView{Project: p, SentryProjectID: sdkproto.SentryProjectID(p.ID)}
+	if c.cfg.EdgeURL != "" {
+		v.DSN = sdkproto.SentryDSN(c.cfg.EdgeURL, p.IngestKey, p.ID)
+	}
+	return v
 }
 
 func (c *Coordinator) createProject(w http.ResponseWriter, r *http.Request) {
@@ -215,7 +232,7 @@ func (c *Coordinator) createProject(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad_request", err.Error())
 		return
 	}
-	writeJSON(w, http.StatusCreated, CreatedProject{Project: p, Token: tok})
+	writeJSON(w, http.StatusCreated, CreatedProject{ProjectView: c.projectView(p), Token: tok})
 }
 
 func limitParam(r *http.Request, def, max int) int {
