@@ -28,7 +28,7 @@ type Context struct {
 	Project string
 	Region  string
 	Country string // ISO 3166-1 alpha-2 or ""
-	UA      string // the request's User-Agent; a bot here or in the batch's device.ua drops the batch
+	UA      string // the request's User-Agent, checked for bots; when empty, the batch's device.ua is
 	Now     int64  // milliseconds since the Unix epoch
 }
 
@@ -76,6 +76,7 @@ type Engine struct {
 	fp      []byte
 	ua      []byte
 	memo    memo
+	botList *noise.BotList // nil: noise.Builtin()
 
 	// Per batch.
 	ctx         Context
@@ -298,15 +299,18 @@ func (e *Engine) pageMember(k []byte) {
 // decide makes the decisions that hold for every event of the batch.
 func (e *Engine) decide() {
 	p := e.p
-	// Either user agent can give a bot away: automation that overrides the
-	// page's navigator.userAgent still sends its beacons (which the browser
-	// delivers after the page is gone) with its own, and a crawler that
-	// rewrites the request header still reports itself in device.ua.
+	// One rule: the request's User-Agent when it has one, else the
+	// batch's device.ua (a host that cannot see the header). The header
+	// is what the client sent; device.ua is what the page's script says,
+	// and automation that hides behind one is caught by the SDK's own
+	// signals rather than by checking both.
 	// A batch with neither is a bot too.
 	e.ua = append(e.ua[:0], e.ctx.UA...) // no allocation per batch
-	req := e.ua
-	bot := func(ua []byte) bool { return noise.Bot(ua, p.Bots.Allow, p.Bots.Extra) }
-	isBot := len(req) > 0 && bot(req) || len(e.deviceUA) > 0 && bot(e.deviceUA) || len(req) == 0 && len(e.deviceUA) == 0
+	ua := e.ua
+	if len(ua) == 0 {
+		ua = e.deviceUA
+	}
+	isBot := e.bots().Bot(ua, p.Bots.Allow, p.Bots.Extra)
 	switch {
 	case p.Bots.Drop && isBot:
 		e.batchDrop = rCrawlers
