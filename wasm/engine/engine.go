@@ -77,6 +77,7 @@ type Engine struct {
 	ua      []byte
 	memo    memo
 	botList *noise.BotList // nil: noise.Builtin()
+	botMemo botMemo
 
 	// Per batch.
 	ctx         Context
@@ -310,7 +311,7 @@ func (e *Engine) decide() {
 	if len(ua) == 0 {
 		ua = e.deviceUA
 	}
-	isBot := e.bots().Bot(ua, p.Bots.Allow, p.Bots.Extra)
+	isBot := e.bot(p, ua)
 	switch {
 	case p.Bots.Drop && isBot:
 		e.batchDrop = rCrawlers

@@ -52,18 +52,29 @@ type botLit struct {
 	s, low     string // as written, and lower-case
 	fold       bool   // case-insensitive
 	begin, end bool   // anchored at the start or end of the User-Agent
+	// What a match means: a bot, a human marker to skip, or that regexp
+	// res[kind-1] may match.
+	kind int
 }
 
+const (
+	kindBot   = 0
+	kindHuman = -1
+)
+
 type botRegexp struct {
-	need string // lower-case; a User-Agent without it cannot match
-	re   *regexp.Regexp
+	// need is lower-case: a User-Agent without it cannot match. When
+	// prefix is set it is the literal every match starts with, found by
+	// the lookup where words start, else it is searched for anywhere.
+	need   string
+	prefix bool
+	re     *regexp.Regexp
 }
 
 // humanMarkers are spans of real browsers' User-Agents that contain a
 // list pattern's literal: an in-app browser, a search app named like its
-// vendor's crawler. They are blanked before matching, as is an Android
-// phone's model ("; HTC Butterfly Build/", "; B BOT 550 Build/").
-// Lower-case.
+// vendor's crawler. Match skips them, as it skips an Android phone's model
+// ("; HTC Butterfly Build/", "; B BOT 550 Build/"). Lower-case.
 var humanMarkers = []string{
 	"blackboard/",        // the Blackboard Learn app's product token; the crawler is "Blackboard Safeassign"
 	"sogoumobilebrowser", // Sogou's browser and search app; the crawler is "Sogou web spider"
@@ -73,8 +84,9 @@ var humanMarkers = []string{
 
 // The rules below are Rearview's own, beside the list: names of headless
 // browsers, automation and HTTP libraries the list lacks (case-insensitive,
-// where a word starts), and two conventions only robots follow, a word
-// ending in "bot" and "crawl"/"spider" anywhere. Lower-case.
+// where a word starts), and two conventions only robots follow: a word
+// ending in "bot", and a word holding "crawl" or "spider" (see ownWord).
+// Lower-case.
 var (
 	ownLiterals = []string{
 		"headlesschrome", "phantomjs", "puppeteer", "playwright", "selenium", "webdriver",
@@ -85,7 +97,6 @@ var (
 		"java/", "okhttp", "axios/", "node-fetch", "undici", "libwww-perl", "scrapy", "aiohttp",
 		"slurp", "mediapartners", "facebookexternalhit", "ia_archiver",
 	}
-	ownAnywhere = []string{"crawl", "spider"}
 	// botWordExceptions are words ending in "bot" that name no robot.
 	botWordExceptions = []string{"cubot"} // a phone brand
 )
@@ -199,7 +210,10 @@ func compile(patterns []string, own bool) (*BotList, error) {
 			}
 			continue
 		}
-		need := strings.ToLower(required(re))
+		need, prefix := prefixLiteral(re), true
+		if len(need) < 3 {
+			need, prefix = required(re), false
+		}
 		if len(need) < 3 {
 			return nil, fmt.Errorf("bot list: pattern %d %q: no literal of three bytes or more that every match holds", i, p)
 		}
@@ -207,16 +221,24 @@ func compile(patterns []string, own bool) (*BotList, error) {
 		if err != nil {
 			return nil, fmt.Errorf("bot list: pattern %d %q: %w", i, p, err)
 		}
-		l.res = append(l.res, botRegexp{need: need, re: c})
+		need = strings.ToLower(need)
+		if prefix {
+			add(botLit{s: need, low: need, fold: true, kind: len(l.res) + 1})
+		}
+		l.res = append(l.res, botRegexp{need: need, prefix: prefix, re: c})
 	}
 	if own {
 		for _, s := range ownLiterals {
 			add(botLit{s: s, low: s, fold: true})
 		}
 	}
+	// Human markers last, so that they head their slots' chains: a
+	// marker is skipped before a pattern it contains can match.
+	for _, s := range humanMarkers {
+		add(botLit{s: s, low: s, fold: true, kind: kindHuman})
+	}
 	l.next = make([]int32, len(l.lits))
-	for i := len(l.lits) - 1; i >= 0; i-- {
-		b := l.lits[i]
+	for i, b := range l.lits {
 		if len(b.low) < 3 {
 			l.short = append(l.short, int32(i))
 			continue
@@ -264,12 +286,38 @@ func expand(re *syntax.Regexp) ([]botLit, bool) {
 	case syntax.OpEmptyMatch:
 		return []botLit{{}}, true
 	case syntax.OpLiteral:
+		letters := 0
 		for _, r := range re.Rune {
 			if r >= 0x80 {
 				return nil, false
 			}
+			if alnum(byte(r)) && !(r >= '0' && r <= '9') {
+				letters++
+			}
 		}
-		return []botLit{{s: string(re.Rune), fold: re.Flags&syntax.FoldCase != 0}}, true
+		if re.Flags&syntax.FoldCase == 0 || letters == 0 {
+			return []botLit{{s: string(re.Rune)}}, true
+		}
+		if letters > 3 {
+			return []botLit{{s: string(re.Rune), fold: true}}, true
+		}
+		// A class like [wW], which the parser turns into a case-folded
+		// literal: its spellings, so that it joins the literals around it.
+		out := []botLit{{}}
+		for _, r := range re.Rune {
+			c := byte(r)
+			var next []botLit
+			for _, a := range out {
+				next = append(next, botLit{s: a.s + string(c)})
+				if u := c &^ 0x20; alnum(c) && c > '9' && u != c {
+					next = append(next, botLit{s: a.s + string(u)})
+				} else if l := c | 0x20; alnum(c) && c > '9' && l != c {
+					next = append(next, botLit{s: a.s + string(l)})
+				}
+			}
+			out = next
+		}
+		return out, true
 	case syntax.OpCharClass:
 		var out []botLit
 		for i := 0; i+1 < len(re.Rune); i += 2 {
@@ -332,10 +380,23 @@ func concat(a, b botLit) (botLit, bool) {
 	if a.end && b.s != "" || b.begin && a.s != "" {
 		return botLit{}, false
 	}
-	if a.fold != b.fold && a.s != "" && b.s != "" {
+	if a.fold && hasLetter(b.s) || b.fold && hasLetter(a.s) {
 		return botLit{}, false // mixed case rules: keep the regexp
 	}
 	return botLit{s: a.s + b.s, fold: a.fold || b.fold, begin: a.begin || b.begin, end: a.end || b.end}, true
+}
+
+// prefixLiteral returns the literal every match of re starts with.
+func prefixLiteral(re *syntax.Regexp) string {
+	switch re.Op {
+	case syntax.OpLiteral:
+		if re.Flags&syntax.FoldCase == 0 {
+			return string(re.Rune)
+		}
+	case syntax.OpCapture, syntax.OpConcat:
+		return prefixLiteral(re.Sub[0])
+	}
+	return ""
 }
 
 // required returns the longest literal every match of re contains.
@@ -363,93 +424,92 @@ func required(re *syntax.Regexp) string {
 	return ""
 }
 
-func alnum(c byte) bool { return c-'0' < 10 || (c|0x20)-'a' < 26 }
-
-// Match reports whether ua matches a pattern of l or one of Rearview's own
-// rules.
-func (l *BotList) Match(ua []byte) bool {
-	// Two working copies, blanked where a human marker is: as written
-	// and lower-case. On the stack for every real User-Agent.
-	var stack [2 * 1024]byte
-	var orig, low []byte
-	if len(ua) <= 1024 {
-		orig, low = stack[:len(ua)], stack[1024:1024+len(ua)]
-	} else {
-		buf := make([]byte, 2*len(ua))
-		orig, low = buf[:len(ua)], buf[len(ua):]
-	}
-	copy(orig, ua)
-	for i, c := range ua {
-		low[i] = lower(c)
-	}
-	for _, h := range humanMarkers {
-		for i := 0; ; {
-			k := bytes.Index(low[i:], []byte(h))
-			if k < 0 {
-				break
-			}
-			for j := i + k; j < i+k+len(h); j++ {
-				orig[j], low[j] = ' ', ' '
-			}
-			i += k + len(h)
-		}
-	}
-	blankModel(orig, low)
-	n := len(low)
-	for i := 0; i < n; i++ {
-		wordStart := i == 0 || !alnum(low[i-1])
-		if !wordStart && alnum(low[i]) {
-			continue // inside a word: no pattern starts here
-		}
-		if l.own && wordStart && alnum(low[i]) && l.botWord(low[i:]) {
+func hasLetter(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if (s[i]|0x20)-'a' < 26 {
 			return true
-		}
-		if i+3 <= n {
-			for j := l.heads[botSlot(low[i], low[i+1], low[i+2])]; j != 0; j = l.next[j-1] {
-				if l.lits[j-1].at(orig, low, i) {
-					return true
-				}
-			}
-		}
-		for _, j := range l.short {
-			if l.lits[j].at(orig, low, i) {
-				return true
-			}
-		}
-	}
-	for _, s := range ownAnywhere {
-		if l.own && bytes.Contains(low, []byte(s)) {
-			return true
-		}
-	}
-	for _, r := range l.res {
-		if !bytes.Contains(low, []byte(r.need)) {
-			continue
-		}
-		for _, m := range r.re.FindAllIndex(orig, -1) {
-			if s := m[0]; s == 0 || !alnum(orig[s-1]) || !alnum(orig[s]) {
-				return true
-			}
 		}
 	}
 	return false
 }
 
-// blankModel blanks an Android device model, the text between the last
-// "; " and " Build/": phone makers name models after anything, crawlers
-// included, and no crawler announces itself there.
-func blankModel(orig, low []byte) {
-	b := bytes.Index(low, []byte(" build/"))
-	if b < 0 {
-		return
+func alnum(c byte) bool { return c-'0' < 10 || (c|0x20)-'a' < 26 }
+
+// Match reports whether ua matches a pattern of l or one of Rearview's own
+// rules.
+//
+// It is one pass over the User-Agent that looks literals up where a word
+// or a punctuation character starts (compiled to wasm, every further scan
+// of the string costs more than the lookups): bots' literals, the human
+// markers it skips, and the prefixes of the regexps it then runs.
+func (l *BotList) Match(ua []byte) bool {
+	var stack [1024]byte
+	low := stack[:0]
+	if len(ua) > len(stack) {
+		low = make([]byte, 0, len(ua))
 	}
-	s := bytes.LastIndexByte(low[:b], ';')
-	if s < 0 || !bytes.Contains(low[:s], []byte("android")) {
-		return
+	for _, c := range ua {
+		low = append(low, lower(c))
 	}
-	for j := s + 1; j < b; j++ {
-		orig[j], low[j] = ' ', ' '
+	n := len(low)
+	// An Android phone's model, between the last "; " and " Build/", is
+	// skipped: phone makers name models after anything, crawlers
+	// included, and no crawler announces itself there.
+	ms, me := -1, -1
+	if b := bytes.Index(low, []byte(" build/")); b > 0 {
+		if s := bytes.LastIndexByte(low[:b], ';'); s >= 0 && bytes.Contains(low[:s], []byte("android")) {
+			ms, me = s+1, b
+		}
 	}
+	var maybe uint64 // regexps whose prefix was found, by index (the first 64)
+	for i := 0; i < n; i++ {
+		if i == ms {
+			i = me
+		}
+		c := low[i]
+		word := alnum(c)
+		if word && i > 0 && alnum(low[i-1]) {
+			continue // inside a word: no pattern starts here
+		}
+		if word && l.own && l.ownWord(low[i:]) {
+			return true
+		}
+		if i+3 <= n {
+		chain:
+			for j := l.heads[botSlot(c, low[i+1], low[i+2])]; j != 0; j = l.next[j-1] {
+				b := &l.lits[j-1]
+				if !b.at(ua, low, i) {
+					continue
+				}
+				switch b.kind {
+				case kindBot:
+					return true
+				case kindHuman:
+					i += len(b.low) - 1
+					break chain
+				default:
+					maybe |= 1 << ((b.kind - 1) & 63)
+				}
+			}
+		}
+		for _, j := range l.short {
+			if b := &l.lits[j]; b.kind == kindBot && b.at(ua, low, i) {
+				return true
+			}
+		}
+	}
+	for k := range l.res {
+		r := &l.res[k]
+		if r.prefix && k < 64 && maybe&(1<<k) == 0 || !bytes.Contains(low, []byte(r.need)) {
+			continue
+		}
+		for _, m := range r.re.FindAllIndex(ua, -1) {
+			if s := m[0]; s == 0 || !alnum(ua[s-1]) || !alnum(ua[s]) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // at reports whether b occurs at i.
@@ -463,16 +523,22 @@ func (b *botLit) at(orig, low []byte, i int) bool {
 	return string(orig[i:i+len(b.s)]) == b.s
 }
 
-// botWord reports whether the word w starts with ends in "bot" or "bots"
-// after at least one more letter or digit ("Googlebot", "FeedCatBot"): a
-// word "bot" alone is a phone model or a sentence more often than a
-// robot's name.
-func (l *BotList) botWord(w []byte) bool {
+// ownWord applies Rearview's own rules to the word w starts with: it
+// ends in "bot" or "bots" after at least one more letter or digit
+// ("Googlebot", "FeedCatBot": a word "bot" alone is a phone model or a
+// sentence more often than a robot's name), or it holds "crawl" or
+// "spider" ("Crawlera", "METASpider").
+func (l *BotList) ownWord(w []byte) bool {
 	e := 0
 	for e < len(w) && alnum(w[e]) {
 		e++
 	}
 	w = w[:e]
+	for k := 0; k+5 <= len(w); k++ {
+		if w[k] == 'c' && string(w[k:k+5]) == "crawl" || w[k] == 's' && k+6 <= len(w) && string(w[k:k+6]) == "spider" {
+			return true
+		}
+	}
 	if bytes.HasSuffix(w, []byte("bots")) {
 		w = w[:len(w)-1]
 	}
