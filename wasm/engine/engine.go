@@ -36,6 +36,7 @@ type Context struct {
 var reasons = [...]string{
 	noise.ReasonCrawlers, noise.ReasonLocalhost, noise.ReasonExtensions, noise.ReasonBrowser,
 	noise.ReasonKnown, noise.ReasonRelease, noise.ReasonSampled,
+	noise.ReasonWebdriver, noise.ReasonHeadless,
 }
 
 const (
@@ -47,6 +48,8 @@ const (
 	rKnown
 	rRelease
 	rSampled
+	rWebdriver
+	rHeadless
 )
 
 // kinds of events.
@@ -83,6 +86,8 @@ type Engine struct {
 	ctx         Context
 	session     sample.Session
 	deviceUA    []byte
+	webdriver   bool // device.webdriver: the SDK saw navigator.webdriver
+	headless    bool // device.headless: the SDK saw a headless browser
 	seenSession bool
 	seenPage    bool
 	seenDevice  bool
@@ -153,6 +158,7 @@ func (e *Engine) apply(p *policy.Resolved, ctx Context, batch []byte, out []byte
 	e.selectors()
 	e.session = sample.Session{}
 	e.deviceUA = nil
+	e.webdriver, e.headless = false, false
 	e.seenSession, e.seenPage, e.seenDevice, e.envelope = false, false, false, false
 	e.batchDrop, e.keepSession = rKept, true
 	e.kept, e.masked, e.evMasked = 0, 0, 0
@@ -203,6 +209,17 @@ func (e *Engine) envelopeMember(k []byte) {
 				s, end, _ := e.r.String()
 				e.deviceUA = e.r.In[s:end]
 				e.r.Emit(s-1, end+1) // with its quotes
+				return
+			}
+			if (string(k) == "webdriver" || string(k) == "headless") && (e.r.Peek() == 't' || e.r.Peek() == 'f') {
+				s := e.r.Pos
+				v := e.r.Bool()
+				if string(k) == "webdriver" {
+					e.webdriver = v
+				} else {
+					e.headless = v
+				}
+				e.r.Emit(s, e.r.Pos)
 				return
 			}
 			e.r.Copy()
@@ -312,9 +329,16 @@ func (e *Engine) decide() {
 		ua = e.deviceUA
 	}
 	isBot := e.bot(p, ua)
+	// The SDK's signals, each with its own reason; a project's allowed
+	// User-Agents (its own synthetic monitoring) pass them too.
+	signal := p.Bots.Drop && (p.Bots.Webdriver && e.webdriver || p.Bots.Headless && e.headless) && !noise.Allowed(ua, p.Bots.Allow)
 	switch {
 	case p.Bots.Drop && isBot:
 		e.batchDrop = rCrawlers
+	case signal && p.Bots.Webdriver && e.webdriver:
+		e.batchDrop = rWebdriver
+	case signal:
+		e.batchDrop = rHeadless
 	case p.Noise.Localhost && noise.Localhost(e.session.PageURL):
 		e.batchDrop = rLocalhost
 	}

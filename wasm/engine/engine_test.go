@@ -139,6 +139,19 @@ func TestDecisions(t *testing.T) {
 		{"browser in device.ua, no request User-Agent", ``, Context{}, noise, map[string]string{
 			"n-ext": "browser-extensions", "n-moz": "browser-extensions", "n-resize": "browser-noise", "n-script": "browser-noise",
 			"n-abort": "browser-noise", "n-real": "", "n-vital": "", "n-replay": "sampled", "n-crumb": "sampled"}},
+		// The SDK's signals, each with its own reason.
+		{"webdriver", ``, Context{UA: browserUA}, bytes.Replace(noise, []byte(`"device": {`), []byte(`"device": {"webdriver": true, `), 1), allDropped("webdriver")},
+		{"headless", ``, Context{UA: browserUA}, bytes.Replace(noise, []byte(`"device": {`), []byte(`"device": {"headless": true, `), 1), allDropped("headless-browser")},
+		{"webdriver and headless", ``, Context{UA: browserUA}, bytes.Replace(noise, []byte(`"device": {`), []byte(`"device": {"headless": true, "webdriver": true, `), 1), allDropped("webdriver")},
+		{"webdriver false", ``, Context{UA: browserUA}, bytes.Replace(noise, []byte(`"device": {`), []byte(`"device": {"webdriver": false, `), 1), map[string]string{
+			"n-ext": "browser-extensions", "n-moz": "browser-extensions", "n-resize": "browser-noise", "n-script": "browser-noise",
+			"n-abort": "browser-noise", "n-real": "", "n-vital": "", "n-replay": "sampled", "n-crumb": "sampled"}},
+		{"webdriver allowed", `{"bots":{"drop":true,"webdriver":true,"allow":["chrome/156"]}}`, Context{UA: browserUA}, bytes.Replace(noise, []byte(`"device": {`), []byte(`"device": {"webdriver": true, `), 1), map[string]string{
+			"n-ext": "browser-extensions", "n-moz": "browser-extensions", "n-resize": "browser-noise", "n-script": "browser-noise",
+			"n-abort": "browser-noise", "n-real": "", "n-vital": "", "n-replay": "sampled", "n-crumb": "sampled"}},
+		{"webdriver signal off", `{"bots":{"drop":true,"webdriver":false}}`, Context{UA: browserUA}, bytes.Replace(noise, []byte(`"device": {`), []byte(`"device": {"webdriver": true, `), 1), map[string]string{
+			"n-ext": "browser-extensions", "n-moz": "browser-extensions", "n-resize": "browser-noise", "n-script": "browser-noise",
+			"n-abort": "browser-noise", "n-real": "", "n-vital": "", "n-replay": "sampled", "n-crumb": "sampled"}},
 		{"no user agent at all", ``, Context{}, bytes.Replace(noise, []byte(`"ua": "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Safari/605.1.15"`), []byte(`"ua": ""`), 1), allDropped("web-crawlers")},
 		{"release", `{"noise":{"deny_releases":["1.4.*"]}}`, Context{UA: browserUA}, noise, map[string]string{
 			"n-ext": "browser-extensions", "n-moz": "browser-extensions", "n-resize": "browser-noise", "n-script": "browser-noise",

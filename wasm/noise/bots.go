@@ -558,10 +558,8 @@ func (l *BotList) ownWord(w []byte) bool {
 // extra (lower-case) adds literals matched case-insensitively where a word
 // starts. An empty User-Agent is a bot: browsers always send one.
 func (l *BotList) Bot(ua []byte, allow, extra []string) bool {
-	for _, a := range allow {
-		if a != "" && containsFold(ua, a) {
-			return false
-		}
+	if Allowed(ua, allow) {
+		return false
 	}
 	if len(ua) == 0 {
 		return true
@@ -572,6 +570,16 @@ func (l *BotList) Bot(ua []byte, allow, extra []string) bool {
 		}
 	}
 	return l.Match(ua)
+}
+
+// Allowed reports whether ua holds one of allow (lower-case substrings).
+func Allowed(ua []byte, allow []string) bool {
+	for _, a := range allow {
+		if a != "" && containsFold(ua, a) {
+			return true
+		}
+	}
+	return false
 }
 
 // Bot is Builtin().Bot.
