@@ -128,6 +128,9 @@ func ParseBotList(doc []byte) (patterns []string, err error) {
 		return string(r.In[s:e])
 	}
 	r.Open('[')
+	// One pattern an element, and crawler-user-agents' elements are
+	// ~360 bytes: enough room without growing the slice.
+	patterns = make([]string, 0, len(doc)/256+1)
 	n := 0
 	for r.NextElem(&n) {
 		switch r.Peek() {
@@ -179,8 +182,8 @@ const maxLiterals = 64
 func CompilePatterns(patterns []string) (*BotList, error) { return compile(patterns, true) }
 
 func compile(patterns []string, own bool) (*BotList, error) {
-	l := &BotList{patterns: len(patterns), own: own}
-	seen := map[botLit]bool{}
+	l := &BotList{patterns: len(patterns), own: own, lits: make([]botLit, 0, len(patterns)+len(ownLiterals)+len(humanMarkers))}
+	seen := make(map[botLit]bool, cap(l.lits))
 	add := func(b botLit) {
 		if !seen[b] {
 			seen[b] = true
