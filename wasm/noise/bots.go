@@ -30,8 +30,9 @@ import (
 // literals up by the first three bytes at every position where a word or
 // a punctuation character starts, a handful of table probes per
 // User-Agent. The few patterns that are no finite set (`AdsBot-Google([^-]|$)`,
-// `BlogTraffic\/\d\.\d+`) keep a regexp, run only on a User-Agent holding
-// their longest required literal.
+// `BlogTraffic\/\d\.\d+`) keep a regexp, run only when the lookup saw the
+// literal they start with (or, without one, on a User-Agent holding their
+// longest required literal).
 //
 // A BotList is immutable and safe for concurrent use.
 type BotList struct {
@@ -526,11 +527,10 @@ func (b *botLit) at(orig, low []byte, i int) bool {
 	return string(orig[i:i+len(b.s)]) == b.s
 }
 
-// ownWord applies Rearview's own rules to the word w starts with: it
-// ends in "bot" or "bots" after at least one more letter or digit
-// ("Googlebot", "FeedCatBot": a word "bot" alone is a phone model or a
-// sentence more often than a robot's name), or it holds "crawl" or
-// "spider" ("Crawlera", "METASpider").
+// ownWord applies Rearview's own rules to the word w starts with: it is
+// or ends in "bot" or "bots" ("Googlebot", "FeedCatBot", "Analytics Bot";
+// phone models named so are skipped before, see Match), or it holds
+// "crawl" or "spider" ("Crawlera", "METASpider").
 func (l *BotList) ownWord(w []byte) bool {
 	e := 0
 	for e < len(w) && alnum(w[e]) {
@@ -545,7 +545,7 @@ func (l *BotList) ownWord(w []byte) bool {
 	if bytes.HasSuffix(w, []byte("bots")) {
 		w = w[:len(w)-1]
 	}
-	if len(w) < 4 || !bytes.HasSuffix(w, []byte("bot")) {
+	if len(w) < 3 || !bytes.HasSuffix(w, []byte("bot")) {
 		return false
 	}
 	for _, x := range botWordExceptions {
