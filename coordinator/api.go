@@ -50,13 +50,21 @@ func (c *Coordinator) Handler(mount ...func(*http.ServeMux)) http.Handler {
 			return
 		}
 		// Plain text stays "ready" for probes; JSON also says which
-		// run-once leases this process holds, to find where work runs.
+		// run-once leases this process holds, to find where work runs,
+		// and how many messages the coordinators have yet to store
+		// (the shared consumer's pending and unacknowledged ones).
 		if strings.Contains(r.Header.Get("Accept"), "application/json") {
 			leases := []string{}
 			if c.cfg.Leases != nil {
 				leases = append(leases, c.cfg.Leases()...)
 			}
-			writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "leases": leases})
+			out := map[string]any{"status": "ready", "leases": leases}
+			if cons, err := c.cfg.JetStream.Consumer(r.Context(), sdkproto.StreamName, c.cfg.Consumer); err == nil {
+				if info, err := cons.Info(r.Context()); err == nil {
+					out["backlog"] = info.NumPending + uint64(info.NumAckPending)
+				}
+			}
+			writeJSON(w, http.StatusOK, out)
 			return
 		}
 		w.Write([]byte("ready\n"))
