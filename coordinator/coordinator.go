@@ -53,6 +53,9 @@ type Config struct {
 	// TraceURLTemplate links a trace id to the backend's tracing UI in the
 	// player, e.g. "https://jaeger.example.com/trace/{trace_id}".
 	TraceURLTemplate string
+	// EdgeURL is the public URL of an edge; when set, projects in the API
+	// carry their Sentry DSN (sdkproto.SentryDSN) for the player to show.
+	EdgeURL string
 	// SecureCookies marks the player's session cookie Secure; set it when
 	// the coordinator is served over HTTPS.
 	SecureCookies bool

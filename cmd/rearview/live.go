@@ -19,6 +19,7 @@ type ServeFlags struct {
 	EventRetention  time.Duration `help:"How long events and sessions are kept unless a project sets their own." default:"2160h" env:"REARVIEW_EVENT_RETENTION"`
 	SecureCookies   bool          `help:"Mark the player's session cookie Secure (serve the player over HTTPS)." env:"REARVIEW_SECURE_COOKIES"`
 	AllowOrigin     []string      `name:"allow-origin" help:"Extra browser origins allowed to open the live tail." env:"REARVIEW_ALLOW_ORIGINS"`
+	EdgeURL         string        `name:"edge-url" help:"Public URL of an edge, for the Sentry DSNs the API and the player show (rearview up: its own edge)." env:"REARVIEW_EDGE_URL"`
 	Workers         int           `help:"Transactions the coordinator runs at once, each on its own fetched messages (0: 1 on SQLite, 4 on Postgres)." default:"0" env:"REARVIEW_WORKERS"`
 }
 
@@ -27,6 +28,7 @@ func (f ServeFlags) apply(c *coordinator.Config) {
 	c.ReplayRetention = f.ReplayRetention
 	c.EventRetention = f.EventRetention
 	c.SecureCookies = f.SecureCookies
+	c.EdgeURL = f.EdgeURL
 	c.Workers = f.Workers
 }
 

@@ -61,6 +61,10 @@ func (r *Runner) journey(ctx context.Context, base string, j Journey, res *synth
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.UserAgent(ua),
 		chromedp.WindowSize(1280, 800),
+		// A journey is marked synthetic and so is let through; without
+		// this the SDK would see navigator.webdriver and the edge drop the
+		// session as automation before it is marked.
+		chromedp.Flag("disable-blink-features", "AutomationControlled"),
 	}
 	actx, cancelA := chromedp.NewExecAllocator(ctx, opts...)
 	defer cancelA()
@@ -85,6 +89,11 @@ func (r *Runner) journey(ctx context.Context, base string, j Journey, res *synth
 	}
 	setup := func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
 		if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: markSynthetic}); err != nil {
+			return chromedp.Void{}, err
+		}
+		// Through the protocol too, so navigator.userAgentData no longer
+		// names HeadlessChrome (the --user-agent flag leaves its brands).
+		if _, err := chromedp.Call(ctx, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: ua}); err != nil {
 			return chromedp.Void{}, err
 		}
 		if j.Profile == synthetic.Mobile {

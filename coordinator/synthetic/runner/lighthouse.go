@@ -17,7 +17,8 @@ import (
 // chromeFlags are the flags every Chromium the runners start gets: headless
 // in a closed network, no background traffic, a fresh profile.
 var chromeFlags = []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-	"--disable-component-update", "--no-first-run", "--disable-sync", "--disable-dev-shm-usage"}
+	"--disable-component-update", "--no-first-run", "--disable-sync", "--disable-dev-shm-usage",
+	"--disable-blink-features=AutomationControlled"}
 
 // lighthouseReport is the part of Lighthouse's JSON report we read.
 type lighthouseReport struct {
