@@ -271,6 +271,7 @@ func TestMayMatchAsm(t *testing.T) {
 // lower-casing and strings.Contains, on names made of parts, their
 // prefixes and near misses in mixed case.
 func TestSensitiveKeyReference(t *testing.T) {
+	camel := regexp.MustCompile(`([a-z])([A-Z])`)
 	ref := func(name string) bool {
 		if len(name) < 2 || len(name) > 64 {
 			return false
@@ -286,7 +287,7 @@ func TestSensitiveKeyReference(t *testing.T) {
 			}
 		}
 		// Words: split at non-alphanumerics and camelCase boundaries.
-		words := strings.FieldsFunc(regexp.MustCompile(`([a-z])([A-Z])`).ReplaceAllString(name, "$1 $2"), func(r rune) bool {
+		words := strings.FieldsFunc(camel.ReplaceAllString(name, "$1 $2"), func(r rune) bool {
 			return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
 		})
 		for _, w := range words {
