@@ -171,7 +171,9 @@ func (e *Engine) handle(req []byte) ([]byte, error) {
 	// quarter at a time), a batch with a masked string every hundred bytes
 	// allocated five times its size in abandoned buffers, and under wasm,
 	// where the collector runs only as the module allocates, a fresh
-	// instance ran out of memory on a segment its limit could hold.
+	// instance ran out of memory on a segment its limit could hold. (The
+	// output never outgrows it: masked strings keep their length or
+	// shrink, and the report holds a decision per event.)
 	if need := 12 + len(batch) + 4 + reportSize(len(batch)); cap(e.resp) < need {
 		e.resp = make([]byte, 0, need)
 	}

@@ -585,10 +585,7 @@ func (r *Reader) write(b []byte) {
 	copy(r.Out[n:], b)
 }
 
-// grow makes room for n more bytes in Out, at least doubling it: Go's
-// append grows a large slice by a quarter, which for an output written in
-// many small steps allocates several times its size in abandoned buffers.
-func (r *Reader) grow(n int) { r.Out = slices.Grow(r.Out, max(n, cap(r.Out))) }
+func (r *Reader) grow(n int) { r.Out = slices.Grow(r.Out, n) }
 
 func (r *Reader) literal(lit string) {
 	if len(r.In)-r.Pos < len(lit) || string(r.In[r.Pos:r.Pos+len(lit)]) != lit {

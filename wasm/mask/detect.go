@@ -367,8 +367,7 @@ func digits(b []byte, i int, set Set) (Set, int, int) {
 	if i > 0 && b[i-1] == '.' && i > 1 && isDigit(b[i-2]) {
 		return 0, 0, 0 // inside a dotted number
 	}
-	// product/1.2.3.4, as in a User-Agent, is a version.
-	if set&IP != 0 && !(i > 1 && b[i-1] == '/' && isAlpha(b[i-2])) {
+	if set&IP != 0 {
 		if e := ipv4(b, i); e > i {
 			return IP, i, e
 		}
@@ -424,6 +423,11 @@ func ipv4(b []byte, i int) int {
 	if j < len(b) && (isAlnum(b[j]) || b[j] == '.' && j+1 < len(b) && isDigit(b[j+1])) {
 		return 0
 	}
+	// N.0.0.0 names a network, not a host, and is how User-Agents write
+	// versions (Chrome/156.0.0.0).
+	if j-i >= 7 && string(b[j-6:j]) == ".0.0.0" {
+		return 0
+	}
 	return j
 }
 
@@ -431,8 +435,8 @@ func ipv4(b []byte, i int) int {
 // or nine plain digits where the text before says it is one ("SSN",
 // "social security"): nine digits alone are as likely an order number.
 func ssn(b []byte, i int) int {
-	if len(b)-i >= 9 && validSSN(b, i, i+3, i+5) && boundary(b, i+9) {
-		if _, e := num(b, i, 9); e == i+9 && ssnContext(b, i) {
+	if len(b)-i >= 9 && isDigit(b[i+8]) && boundary(b, i+9) {
+		if _, e := num(b, i, 9); e == i+9 && validSSN(b, i, i+3, i+5) && ssnContext(b, i) {
 			return e
 		}
 	}
@@ -968,7 +972,7 @@ func assignment(b []byte, i int) (int, int) {
 func SensitiveKey(name []byte) bool {
 	n := len(name)
 	if n == 2 {
-		return tokenSensitive(name) // cc, ip
+		return sensitiveToken(name) // cc, ip
 	}
 	if n < 3 || n > 64 {
 		return false
@@ -981,9 +985,6 @@ func SensitiveKey(name []byte) bool {
 		if exactSensitive(buf[:n]) {
 			return true
 		}
-	}
-	if sensitiveToken(name) {
-		return true
 	}
 	// One pass over the name, comparing only the parts that start with
 	// the two bytes at hand (most names have no such place), in place and
@@ -1001,7 +1002,7 @@ func SensitiveKey(name []byte) bool {
 			}
 		}
 	}
-	return false
+	return sensitiveToken(name)
 }
 
 // lower folds an ASCII upper-case letter to lower case.
@@ -1055,37 +1056,48 @@ var sensitiveParts = [...]string{
 // letters and digits, and where camelCase starts a word) is one that
 // names personal data or a credential on its own, as Sentry's and Relay's
 // scrubbers treat them: card_number, ccExp, pan, user_pwd, auth, cvv.
-// Words, not substrings: "author", "discard" and "japan" are not.
+// Words, not substrings: "author", "discard" and "japan" are not. Like the
+// parts, words are compared only where the two bytes at hand start one.
 func sensitiveToken(name []byte) bool {
-	for i := 0; i < len(name); {
-		for i < len(name) && !isAlnum(name[i]) {
-			i++
+	for i := 0; i+2 <= len(name); i++ {
+		m := tokenStart[name[i]] & tokenSecond[name[i+1]]
+		if m == 0 || i > 0 && !wordBreak(name, i) {
+			continue
 		}
-		j := i + 1
-		for j < len(name) && isAlnum(name[j]) && !(class[name[j]]&cUpper != 0 && class[name[j-1]]&cLower != 0) {
-			j++
+		for m != 0 {
+			j := bits.TrailingZeros32(m)
+			m &= m - 1
+			w := sensitiveWords[j]
+			if e := i + len(w); e <= len(name) && equalFold(name[i:e], w) && (e == len(name) || wordBreak(name, e)) {
+				return true
+			}
 		}
-		if j <= len(name) && j-i >= 2 && j-i <= 6 && tokenSensitive(name[i:j]) {
-			return true
-		}
-		i = j
 	}
 	return false
 }
 
-// tokenSensitive matches one word, case-folded.
-func tokenSensitive(w []byte) bool {
-	var buf [6]byte
-	for k, c := range w {
-		buf[k] = lower(c)
-	}
-	switch string(buf[:len(w)]) {
-	case "cc", "ip", "card", "ccn", "pan", "cvv", "cvc", "cvn", "pin", "pwd", "pass", "passwd", "auth", "secret",
-		"ssn", "iban", "email", "mail", "phone", "mobile", "tel", "otp", "jwt", "token", "bearer":
-		return true
-	}
-	return false
+// wordBreak reports whether a word of name starts at i > 0.
+func wordBreak(name []byte, i int) bool {
+	c := class[name[i]]
+	return c&(cDigit|cUpper|cLower) == 0 || class[name[i-1]]&(cDigit|cUpper|cLower) == 0 || c&cUpper != 0 && class[name[i-1]]&cLower != 0
 }
+
+var sensitiveWords = [...]string{
+	"cc", "ip", "card", "ccn", "pan", "cvv", "cvc", "cvn", "pin", "pwd", "pass", "passwd", "auth", "secret",
+	"ssn", "iban", "email", "mail", "phone", "mobile", "tel", "otp", "jwt", "token", "bearer",
+}
+
+// tokenStart and tokenSecond map a byte, in either case, to the set of
+// sensitiveWords whose first (second) letter it is.
+var tokenStart, tokenSecond = func() (s, t [256]uint32) {
+	for j, w := range sensitiveWords {
+		s[w[0]] |= 1 << j
+		s[w[0]-32] |= 1 << j
+		t[w[1]] |= 1 << j
+		t[w[1]-32] |= 1 << j
+	}
+	return s, t
+}()
 
 // partStart maps a byte to the set (bit j: sensitiveParts[j]) of parts
 // starting with it.

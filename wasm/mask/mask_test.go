@@ -39,6 +39,7 @@ func TestDetect(t *testing.T) {
 		{"version not ip", "v1.2.3.4.5", nil},
 		{"product version not ip", "Chrome/156.0.0.0 Safari/537.36", nil},
 		{"ip in a URL", "http://203.0.113.42/admin", []string{"203.0.113.42"}},
+		{"ip in a path", "https://api.example.com/lookup/203.0.113.42", []string{"203.0.113.42"}},
 		{"ipv6", "addr 2001:db8::7334 end", []string{"2001:db8::7334"}},
 		{"ipv6 full", "fe80:0:0:0:200:f8ff:fe21:67cf", []string{"fe80:0:0:0:200:f8ff:fe21:67cf"}},
 		{"cpp scope", "std::vector and Foo::bar", nil},

@@ -1,5 +1,7 @@
 package mask
 
+import "bytes"
+
 // URL masks personal data in the URL in b, in place, keeping its length:
 // the values of sensitive query parameters whole (see Query), then what
 // the detectors find in each path segment and query value once decoded —
@@ -11,7 +13,8 @@ package mask
 // grown, for the next call, and the number of values masked.
 func URL(b []byte, set Set, all bool, extra func(name []byte) bool, buf []byte) (int, []byte) {
 	n := Query(b, all, extra)
-	if set != 0 {
+	// Most URLs hold no escape and no '+': nothing to decode.
+	if set != 0 && (bytes.IndexByte(b, '%') >= 0 || bytes.IndexByte(b, '+') >= 0) {
 		q := len(b)
 		for i, c := range b {
 			if c == '?' || c == '#' {
