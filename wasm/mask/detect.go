@@ -909,6 +909,9 @@ func ipv6(b []byte, i int) (int, int) {
 // assignment matches the value of key=value or key: value where the key
 // names a secret (password=…, "token": "…", Authorization: Bearer …).
 func assignment(b []byte, i int) (int, int) {
+	if b[i] == ':' && i+1 < len(b) && b[i+1] == '/' {
+		return 0, 0 // a URL's scheme (https://), not a key
+	}
 	k := i
 	for k > 0 && b[k-1] == ' ' {
 		k--
