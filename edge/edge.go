@@ -10,6 +10,7 @@ package edge
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -390,12 +391,56 @@ func (s *Server) serveIngest(w http.ResponseWriter, r *http.Request) (int, int) 
 			fail(w, http.StatusServiceUnavailable, "unavailable", "event bus unavailable; retry later")
 			return http.StatusServiceUnavailable, 0
 		}
-		s.log.Error("policy stage", "project", pk.Project, "err", err)
-		fail(w, http.StatusInternalServerError, "policy_failed", err.Error())
-		return http.StatusInternalServerError, 0
+		return s.policyFailed(r.Context(), w, pk.Project, in, len(batch.Events), err), 0
 	}
 	writeJSON(w, http.StatusAccepted, Accepted{Accepted: n, Rejected: rejected})
 	return http.StatusAccepted, n
+}
+
+// ReasonPolicyFailed counts, in an Outcome, the events of a batch the
+// policy stage failed on (a module that trapped, ran past its deadline or
+// wrote garbage). Nothing of the batch was stored; the client retries it.
+const ReasonPolicyFailed = "policy-failed"
+
+// policyFailedRetryAfter is the Retry-After, in seconds, of a batch the
+// policy stage failed on: a retry runs on another (or a new) instance.
+const policyFailedRetryAfter = "2"
+
+// policyFailed answers a batch the policy stage failed on: 500, which the
+// SDK retries with the same bytes, with a reference to the log line and
+// nothing of the failure itself (a module's error carries its stack
+// trace: internals, and no use to a client). The failure is counted as an
+// outcome, once per batch however often it is retried.
+func (s *Server) policyFailed(ctx context.Context, w http.ResponseWriter, project string, in []byte, events int, err error) int {
+	ref := failureRef()
+	msg, trace, _ := strings.Cut(err.Error(), "\n")
+	s.log.Error("policy stage failed: batch refused, client retries", "ref", ref, "project", project, "events", events, "err", msg)
+	if trace != "" {
+		s.log.Debug("policy stage failure trace", "ref", ref, "trace", trace)
+	}
+	o := sdkproto.Outcome{Project: project, Region: s.cfg.Region, TS: time.Now().UnixMilli(), Dropped: map[string]int{ReasonPolicyFailed: events}}
+	if data, err := json.Marshal(o); err == nil {
+		m := nats.NewMsg(sdkproto.Subject(s.cfg.Region, project, sdkproto.KindOutcome))
+		m.Data = data
+		// Not the id of the batch's own outcome, which a successful retry
+		// publishes and which must not be taken for a duplicate of this.
+		m.Header.Set(sdkproto.HeaderMsgID, batchKey(project, in)+"."+ReasonPolicyFailed)
+		m.Header.Set(sdkproto.HeaderProject, project)
+		m.Header.Set(sdkproto.HeaderRegion, s.cfg.Region)
+		if err := s.publish(ctx, []*nats.Msg{m}); err != nil {
+			s.log.Warn("publish policy failure outcome", "ref", ref, "err", err)
+		}
+	}
+	w.Header().Set("Retry-After", policyFailedRetryAfter)
+	fail(w, http.StatusInternalServerError, "policy_failed", "the edge could not filter this batch; nothing was stored; retry it (ref "+ref+")")
+	return http.StatusInternalServerError
+}
+
+// failureRef returns a short random id that ties an answer to its log line.
+func failureRef() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 func codeOr(err error, def sdkproto.Code) sdkproto.Code {
@@ -421,7 +466,8 @@ func decodeStatus(err error) int {
 }
 
 // publishError marks a failure to reach JetStream, which the client may
-// retry (503), as opposed to a policy failure (500).
+// retry (503, holding its other batches), as opposed to a policy failure
+// (500, which it retries alone: see policyFailed).
 type publishError struct{ err error }
 
 func (e *publishError) Error() string { return "publish: " + e.err.Error() }

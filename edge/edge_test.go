@@ -5,12 +5,15 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -624,4 +627,82 @@ func TestIngestMarksSyntheticChecks(t *testing.T) {
 			}
 		})
 	}
+}
+
+// flakyStage fails like a trapping wasm module until fixed is set, then
+// drops every event.
+type flakyStage struct{ fixed atomic.Bool }
+
+func (f *flakyStage) Apply(ctx context.Context, in edge.StageInput) (edge.StageOutput, error) {
+	if f.fixed.Load() {
+		return dropAll{}.Apply(ctx, in)
+	}
+	return edge.StageOutput{}, errors.New("policy module: apply: wasm error: unreachable\nwasm stack trace:\n\t.runtime.abort()\n\t.engine.(*Engine).Handle(i32) (instance replaced)")
+}
+
+// TestIngestPolicyFailure checks what the edge answers when the policy
+// module fails on a batch: a 500 the SDK retries, a reference to the log
+// line and none of the failure's internals; one outcome counting the
+// batch's events however often it is retried, and a retry that succeeds
+// still stores its own.
+func TestIngestPolicyFailure(t *testing.T) {
+	logs := &syncWriter{w: &bytes.Buffer{}}
+	st := &flakyStage{}
+	h := newHarness(t, edge.Config{Stage: st, Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	body := vector(t, "error-batch.json")
+	var refs []string
+	for range 2 {
+		a := h.post(t, body, nil)
+		detail, _ := a.body["detail"].(string)
+		if a.status != http.StatusInternalServerError || a.body["error"] != "policy_failed" || a.header.Get("Retry-After") == "" {
+			t.Fatalf("got %d %v %v", a.status, a.header, a.body)
+		}
+		if strings.Contains(detail, "wasm") || strings.Contains(detail, "runtime") || !strings.Contains(detail, "(ref ") {
+			t.Fatalf("detail %q: want a reference and no internals", detail)
+		}
+		refs = append(refs, strings.TrimSuffix(detail[strings.Index(detail, "(ref ")+5:], ")"))
+	}
+	if refs[0] == refs[1] {
+		t.Fatalf("two failures, one reference %s", refs[0])
+	}
+	if l := logs.String(); !strings.Contains(l, "ref="+refs[0]) || !strings.Contains(l, "wasm error: unreachable") || strings.Contains(l, "runtime.abort") {
+		t.Fatalf("log: want the reference and the error's first line, not its trace:\n%s", l)
+	}
+	if n := h.streamMsgs(t); n != 1 {
+		t.Fatalf("%d messages after a failed batch and its failed retry, want 1 outcome", n)
+	}
+	s, _ := h.js.Stream(context.Background(), sdkproto.StreamName)
+	m, err := s.GetMsg(context.Background(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var o sdkproto.Outcome
+	if err := json.Unmarshal(m.Data, &o); err != nil || o.Dropped[edge.ReasonPolicyFailed] != 2 || o.Accepted != 0 {
+		t.Fatalf("outcome %s (%v), want 2 %s", m.Data, err, edge.ReasonPolicyFailed)
+	}
+	st.fixed.Store(true)
+	if a := h.post(t, body, nil); a.status != http.StatusAccepted {
+		t.Fatalf("retry after the fix: %d %v", a.status, a.body)
+	}
+	if n := h.streamMsgs(t); n != 2 {
+		t.Fatalf("%d messages, want the failure's outcome and the retry's", n)
+	}
+}
+
+// syncWriter serialises writes from the edge's handlers.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
+
+func (s *syncWriter) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.(*bytes.Buffer).String()
 }

@@ -22,6 +22,24 @@ type rawBatch struct {
 	Events  []json.RawMessage `json:"events"`
 }
 
+// rawEventID returns the id of an event the strict decoder refused, read
+// leniently (unknown fields and wrong types elsewhere ignored), so that a
+// rejection names the event the client sent; "" when the id itself is
+// missing or not a string.
+func rawEventID(raw []byte) string {
+	var ev struct {
+		ID json.RawMessage `json:"id"`
+	}
+	if json.Unmarshal(raw, &ev) != nil {
+		return ""
+	}
+	var id string
+	if json.Unmarshal(ev.ID, &id) != nil {
+		return ""
+	}
+	return id
+}
+
 // Rejected is an event a decoder left out of a batch, and why.
 type Rejected struct {
 	Index int    `json:"index"`
@@ -79,7 +97,7 @@ func Decode(data []byte, lim Limits) (b *Batch, rejected []Rejected, err error) 
 		if err := strictUnmarshal(raw, &ev); err != nil {
 			var de *DecodeError
 			errors.As(jsonError(raw, prefix, err), &de)
-			rejected = append(rejected, Rejected{Index: i, Path: de.Path, Error: de.Msg})
+			rejected = append(rejected, Rejected{Index: i, ID: rawEventID(raw), Path: de.Path, Error: de.Msg})
 			continue
 		}
 		if e := validateEvent(&ev, prefix); e != nil {

@@ -159,6 +159,11 @@ func TestDecodeKeepsGoodEvents(t *testing.T) {
 			if len(rej) != 1 || rej[0].Index != 2 || rej[0].Path != tc.path || !strings.Contains(rej[0].Error, tc.msg) {
 				t.Fatalf("rejected %+v; want index 2 path %q msg~%q", rej, tc.path, tc.msg)
 			}
+			// Also when the strict decoder refused the event's JSON
+			// before validation could read it.
+			if id := tc.bad.(map[string]any)["id"]; rej[0].ID != id {
+				t.Fatalf("rejected event's id %q, want %q", rej[0].ID, id)
+			}
 		})
 	}
 }

@@ -78,16 +78,10 @@ func (f *PolicyFlags) stage(ctx context.Context, js jetstream.JetStream, log *sl
 	if err != nil {
 		return nil, err
 	}
-	cache := f.WasmCacheDir
-	if cache == "" {
-		if d, err := os.UserCacheDir(); err == nil {
-			cache = filepath.Join(d, "rearview", "wasm")
-		}
-	}
 	st, err := wasmhost.New(ctx, wasmhost.Config{
 		JetStream:       js,
 		Native:          f.PolicyEngine == "native",
-		CacheDir:        cache,
+		CacheDir:        wasmCacheDir(f.WasmCacheDir),
 		Instances:       f.WasmInstances,
 		MemoryLimit:     f.WasmMemoryMB << 20,
 		Timeout:         f.WasmTimeout,
@@ -100,6 +94,19 @@ func (f *PolicyFlags) stage(ctx context.Context, js jetstream.JetStream, log *sl
 	}
 	go st.Run(ctx)
 	return st, nil
+}
+
+// wasmCacheDir is where edges and `filter run` keep compiled policy
+// modules: dir when set, else the user cache dir. Compiling the module
+// takes seconds; loading it from there, milliseconds.
+func wasmCacheDir(dir string) string {
+	if dir != "" {
+		return dir
+	}
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "rearview", "wasm")
+	}
+	return "" // in memory only
 }
 
 // FilterCmd groups the policy engine's tools.
@@ -161,16 +168,22 @@ type FilterRunCmd struct {
 	Country string `help:"The request's country (ISO 3166-1 alpha-2)."`
 	Native  bool   `help:"Run the engine as Go code instead of the wasm module."`
 	Module  string `help:"Run this filter.wasm instead of the embedded one." type:"existingfile"`
-	Batch   string `arg:"" optional:"" help:"Batch JSON file; '-' or nothing reads standard input."`
+	// The same cache as the edge's (PolicyFlags.WasmCacheDir): a run after
+	// the first, or after an edge ran on this machine, skips the compile.
+	WasmCacheDir string `help:"Directory caching the compiled policy module (default: the user cache dir, shared with edges)." env:"REARVIEW_WASM_CACHE_DIR" type:"path"`
+	Batch        string `arg:"" optional:"" help:"Batch JSON file; '-' or nothing reads standard input."`
 }
 
 // Run prints {"forward": batch or null, "kept", "masked", "dropped", "decisions"}.
 func (c *FilterRunCmd) Run(g *Globals) error {
-	ctx := context.Background()
+	return c.run(context.Background(), os.Stdin, os.Stdout, os.Stderr)
+}
+
+func (c *FilterRunCmd) run(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer) error {
 	var in []byte
 	var err error
 	if c.Batch == "" || c.Batch == "-" {
-		in, err = io.ReadAll(os.Stdin)
+		in, err = io.ReadAll(stdin)
 	} else {
 		in, err = os.ReadFile(c.Batch)
 	}
@@ -192,14 +205,18 @@ func (c *FilterRunCmd) Run(g *Globals) error {
 		return fmt.Errorf("batch: %w", err)
 	}
 	for _, r := range rejected {
-		fmt.Fprintf(os.Stderr, "rejected event %d (%s): %s: %s\n", r.Index, r.ID, r.Path, r.Error)
+		id := ""
+		if r.ID != "" {
+			id = fmt.Sprintf(" (%s)", r.ID)
+		}
+		fmt.Fprintf(stderr, "rejected event %d%s: %s: %s\n", r.Index, id, r.Path, r.Error)
 	}
 	if len(rejected) > 0 {
 		if in, err = sdkproto.Encode(b); err != nil {
 			return err
 		}
 	}
-	cfg := wasmhost.Config{Native: c.Native, Instances: 1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	cfg := wasmhost.Config{Native: c.Native, Instances: 1, CacheDir: wasmCacheDir(c.WasmCacheDir), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if c.Module != "" {
 		if cfg.Module, err = os.ReadFile(c.Module); err != nil {
 			return fmt.Errorf("read module: %w", err)
@@ -238,7 +255,7 @@ func (c *FilterRunCmd) Run(g *Globals) error {
 		return err
 	}
 	pretty.WriteByte('\n')
-	_, err = os.Stdout.Write(pretty.Bytes())
+	_, err = stdout.Write(pretty.Bytes())
 	return err
 }
 

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"os"
@@ -121,5 +124,42 @@ func TestEdgeFlagsParse(t *testing.T) {
 				t.Fatalf("parsed geoip-db %q, module-pubkey %q", pf.GeoIPDB, pf.ModulePubkey)
 			}
 		})
+	}
+}
+
+// TestFilterRun runs a batch with one event the decoder refuses: the
+// refusal names the event's id, the rest is filtered, and the compiled
+// module is left in the cache the edge uses, so the next run skips the
+// compile.
+func TestFilterRun(t *testing.T) {
+	b, err := os.ReadFile("../../sdkproto/testdata/valid/error-batch.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	evs := m["events"].([]any)
+	m["events"] = append([]any{map[string]any{"id": "bad-1", "ts": 5, "kind": "session", "session": map[string]any{"state": "start"}, "email": "a@b.c"}}, evs...)
+	batch, _ := json.Marshal(m)
+	cache := filepath.Join(t.TempDir(), "cache")
+	var stdout, stderr bytes.Buffer
+	cmd := &FilterRunCmd{Region: "local", Project: "cli", WasmCacheDir: cache}
+	if err := cmd.run(context.Background(), bytes.NewReader(batch), &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	if want := "rejected event 0 (bad-1): events[0]: "; !strings.HasPrefix(stderr.String(), want) {
+		t.Errorf("stderr %q, want it to start with %q", stderr.String(), want)
+	}
+	var out struct {
+		Kept int `json:"kept"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil || out.Kept != len(evs) {
+		t.Errorf("kept %d (%v), want %d:\n%s", out.Kept, err, len(evs), stdout.String())
+	}
+	ents, _ := os.ReadDir(cache)
+	if len(ents) == 0 {
+		t.Error("the compiled module was not cached")
 	}
 }

@@ -161,7 +161,7 @@ func TestNothingPersonalReachesNATS(t *testing.T) {
 	for _, native := range []bool{false, true} {
 		t.Run(fmt.Sprintf("native=%v", native), func(t *testing.T) {
 			h := newHarness(t, Config{Native: native})
-			if a := h.post(t, corpusBatch(t, "pii-batch")); a.status != http.StatusAccepted || !strings.Contains(a.body, `"accepted":4`) {
+			if a := h.post(t, corpusBatch(t, "pii-batch")); a.status != http.StatusAccepted || !strings.Contains(a.body, `"accepted":5`) {
 				t.Fatalf("post: %+v", a)
 			}
 			msgs := h.published(t)

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,6 +42,9 @@ type instance struct {
 	// botsGen is the generation of the list installed, 0 the built-in one.
 	bots    api.Function
 	botsGen uint64
+	// stderr holds what the module wrote there: Go's runtime writes why
+	// it aborts (a fatal error, a panic) before the trap that ends a call.
+	stderr stderrHead
 	// Without hard deadlines a call runs on the instance's own goroutine,
 	// so that the caller can give up on it (see soft). The goroutine lives
 	// as long as the instance: one started per call began each call on a
@@ -132,12 +137,13 @@ func (m *module) close() {
 }
 
 func (m *module) instantiate(ctx context.Context) (*instance, error) {
-	cfg := wazero.NewModuleConfig().WithName("").WithStartFunctions("_initialize")
+	in := &instance{}
+	cfg := wazero.NewModuleConfig().WithName("").WithStartFunctions("_initialize").WithStderr(&in.stderr)
 	mod, err := m.rt.InstantiateModule(ctx, m.compiled, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("instantiate: %w", err)
 	}
-	in := &instance{mod: mod, alloc: mod.ExportedFunction("alloc"), apply: mod.ExportedFunction("apply"), mem: mod.Memory(), bots: mod.ExportedFunction("bots")}
+	in.mod, in.alloc, in.apply, in.mem, in.bots = mod, mod.ExportedFunction("alloc"), mod.ExportedFunction("apply"), mod.Memory(), mod.ExportedFunction("bots")
 	if in.alloc == nil || in.apply == nil || in.mem == nil {
 		mod.Close(ctx)
 		return nil, errors.New("instantiate: the module must export alloc, apply and memory")
@@ -208,10 +214,37 @@ func (m *module) raw(ctx context.Context, req request, timeout time.Duration) ([
 		if errors.As(err, &exit) && exit.ExitCode() == sys.ExitCodeDeadlineExceeded {
 			return nil, fmt.Errorf("policy module: ran past its %v deadline (instance replaced)", time.Since(start).Round(time.Millisecond))
 		}
-		return nil, fmt.Errorf("policy module: %w (instance replaced)", err)
+		return nil, fmt.Errorf("policy module%s: %w (instance replaced)", in.stderr.said(), err)
 	}
 	m.put(in)
 	return out, nil
+}
+
+// stderrHead keeps the start of what a module writes to stderr, where the
+// first line says why it failed.
+type stderrHead struct{ b []byte }
+
+const stderrKeep = 4 << 10
+
+func (h *stderrHead) Write(p []byte) (int, error) {
+	if n := stderrKeep - len(h.b); n > 0 {
+		h.b = append(h.b, p[:min(n, len(p))]...)
+	}
+	return len(p), nil
+}
+
+// said returns the first line the module wrote, for an error message, or
+// "" when it wrote nothing.
+func (h *stderrHead) said() string {
+	line := strings.TrimSpace(string(h.b))
+	line, _, _ = strings.Cut(line, "\n")
+	if line == "" {
+		return ""
+	}
+	if len(line) > 200 {
+		line = line[:200] + "…"
+	}
+	return " (it wrote " + strconv.Quote(line) + ")"
 }
 
 type result struct {
@@ -241,7 +274,7 @@ func (m *module) soft(in *instance, req request, timeout time.Duration) ([]byte,
 		}
 		if r.err != nil {
 			m.discard(in)
-			return nil, fmt.Errorf("policy module: %w (instance replaced)", r.err)
+			return nil, fmt.Errorf("policy module%s: %w (instance replaced)", in.stderr.said(), r.err)
 		}
 		m.put(in)
 		return r.out, nil

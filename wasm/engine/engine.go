@@ -76,6 +76,7 @@ type Engine struct {
 	cache   map[uint64]*cached
 	scratch []byte
 	spare   []byte
+	urlBuf  []byte // decoded URL parts (see mask.URL)
 	fp      []byte
 	ua      []byte
 	memo    memo
@@ -664,7 +665,7 @@ func (e *Engine) stack(ev *eventState) {
 					if noise.Extension(r.In[s:end]) {
 						ev.extension = true
 					}
-					e.strRead(s, end, esc, mDetect)
+					e.strRead(s, end, esc, mURL)
 					continue
 				}
 				e.generic()

@@ -165,7 +165,18 @@ func (e *Engine) handle(req []byte) ([]byte, error) {
 		return nil, err
 	}
 	// The batch is written straight after the response header so that it
-	// is never copied again.
+	// is never copied again. The buffer is sized for the whole answer at
+	// once: masking keeps lengths, so the output is at most the batch and
+	// the report. Grown step by step instead (Go grows a large slice by a
+	// quarter at a time), a batch with a masked string every hundred bytes
+	// allocated five times its size in abandoned buffers, and under wasm,
+	// where the collector runs only as the module allocates, a fresh
+	// instance ran out of memory on a segment its limit could hold. (The
+	// output never outgrows it: masked strings keep their length or
+	// shrink, and the report holds a decision per event.)
+	if need := 12 + len(batch) + 4 + reportSize(len(batch)); cap(e.resp) < need {
+		e.resp = make([]byte, 0, need)
+	}
 	out := append(e.resp[:0], ResponseMagic...)
 	out = binary.LittleEndian.AppendUint32(out, StatusOK)
 	out = append(out, 0, 0, 0, 0)
@@ -186,6 +197,12 @@ func (e *Engine) handle(req []byte) ([]byte, error) {
 	e.resp = out
 	return out, nil
 }
+
+// reportSize is room for the report of a batch of n bytes: its counts and
+// a decision per event, for as many events as the batch can hold (each
+// takes 40 bytes or more) up to a thousand; a longer report grows the
+// buffer.
+func reportSize(n int) int { return 256 + min(n/40, 1000)*64 }
 
 func (e *Engine) appendReport(b []byte) []byte {
 	b = append(b, `{"kept":`...)

@@ -161,11 +161,12 @@ func keep(dst *[]byte, buf []byte) {
 }
 
 func (e *Engine) detect(b []byte, m mode) int {
-	n := 0
 	if m == mURL {
-		n = mask.Query(b, e.p.Masking.QueryAll, e.queryParam)
+		n, buf := mask.URL(b, e.p.Detectors, e.p.Masking.QueryAll, e.queryParam, e.urlBuf)
+		keep(&e.urlBuf, buf)
+		return n
 	}
-	return n + mask.Detect(b, e.p.Detectors)
+	return mask.Detect(b, e.p.Detectors)
 }
 
 func (e *Engine) queryParam(name []byte) bool {

@@ -272,26 +272,63 @@ func scan(b []byte, set Set, mask bool, first *Match) int {
 	return n
 }
 
-// star replaces every byte but whitespace with '*'.
+// star replaces every character but whitespace with '*', in place. A
+// character of several bytes (a match may hold letters beyond ASCII, as
+// an e-mail address's local part does) becomes one masking character of
+// the same length in bytes, so that the text keeps its length both in
+// bytes and as rendered: '·' (U+00B7) for two, '∗' (U+2217) for three and
+// '*∗' for four.
 func star(b []byte) {
-	for i, c := range b {
-		if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+		case c < 0x80:
 			b[i] = '*'
+		default:
+			n := 1
+			for i+n < len(b) && n < 4 && b[i+n]&0xC0 == 0x80 {
+				n++
+			}
+			switch n {
+			case 1:
+				b[i] = '*' // a stray byte
+			case 2:
+				b[i], b[i+1] = 0xC2, 0xB7
+			case 3:
+				b[i], b[i+1], b[i+2] = 0xE2, 0x88, 0x97
+			default:
+				b[i], b[i+1], b[i+2], b[i+3] = '*', 0xE2, 0x88, 0x97
+			}
+			i += n - 1
 		}
 	}
 }
 
+// localChar reports whether c may be part of an e-mail address's local
+// part: RFC 5322's common characters, the apostrophe (o'brien@…) and the
+// bytes of letters beyond ASCII (RFC 6531: josé@…).
 func localChar(c byte) bool {
-	return isAlnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-'
+	return isAlnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-' || c == '\'' || c >= 0x80
 }
 
-func domainChar(c byte) bool { return isAlnum(c) || c == '.' || c == '-' }
+// domainChar reports whether c may be part of a domain, internationalised
+// ones included (bücher.de).
+func domainChar(c byte) bool { return isAlnum(c) || c == '.' || c == '-' || c >= 0x80 }
 
 // email returns the bounds of an address whose @ spans b[at:dom].
 func email(b []byte, at, dom int) (int, int) {
 	s := at
 	for s > 0 && localChar(b[s-1]) {
 		s--
+	}
+	// Not a quote or a dot before the address ('jane@…' quoted).
+	for s < at && (b[s] == '\'' || b[s] == '.') {
+		s++
+	}
+	// Nor half a character.
+	for s < at && b[s]&0xC0 == 0x80 {
+		s++
 	}
 	if s == at {
 		return 0, 0
@@ -303,7 +340,7 @@ func email(b []byte, at, dom int) (int, int) {
 	for e > dom && (b[e-1] == '.' || b[e-1] == '-') {
 		e--
 	}
-	if e == dom || !isAlnum(b[dom]) {
+	if e == dom || !isAlnum(b[dom]) && b[dom] < 0x80 {
 		return 0, 0
 	}
 	// The last label must be a TLD: two or more letters.
@@ -338,6 +375,11 @@ func digits(b []byte, i int, set Set) (Set, int, int) {
 	if set&SSN != 0 {
 		if e := ssn(b, i); e > i {
 			return SSN, i, e
+		}
+	}
+	if set&Phone != 0 && b[i] == '0' && i+2 < len(b) && b[i+1] == '0' && b[i+2] >= '1' && b[i+2] <= '9' {
+		if e := phone00(b, i); e > i {
+			return Phone, i, e
 		}
 	}
 	if set&Card != 0 {
@@ -381,23 +423,98 @@ func ipv4(b []byte, i int) int {
 	if j < len(b) && (isAlnum(b[j]) || b[j] == '.' && j+1 < len(b) && isDigit(b[j+1])) {
 		return 0
 	}
+	// N.0.0.0 names a network, not a host, and is how User-Agents write
+	// versions (Chrome/156.0.0.0).
+	if j-i >= 7 && string(b[j-6:j]) == ".0.0.0" {
+		return 0
+	}
 	return j
 }
 
+// ssn matches a US social security number: ddd-dd-dddd or ddd dd dddd,
+// or nine plain digits where the text before says it is one ("SSN",
+// "social security"): nine digits alone are as likely an order number.
 func ssn(b []byte, i int) int {
-	if len(b)-i < 11 || b[i+3] != '-' || b[i+6] != '-' {
+	if len(b)-i >= 9 && isDigit(b[i+8]) && boundary(b, i+9) {
+		if _, e := num(b, i, 9); e == i+9 && validSSN(b, i, i+3, i+5) && ssnContext(b, i) {
+			return e
+		}
+	}
+	if len(b)-i < 11 || b[i+3] != b[i+6] || b[i+3] != '-' && b[i+3] != ' ' {
 		return 0
 	}
-	area, e1 := num(b, i, 3)
-	group, e2 := num(b, i+4, 2)
-	serial, e3 := num(b, i+7, 4)
-	if e1 != i+3 || e2 != i+6 || e3 != i+11 || !boundary(b, e3) {
-		return 0
-	}
-	if area == 0 || area == 666 || area >= 900 || group == 0 || serial == 0 {
+	_, e1 := num(b, i, 3)
+	_, e2 := num(b, i+4, 2)
+	_, e3 := num(b, i+7, 4)
+	if e1 != i+3 || e2 != i+6 || e3 != i+11 || !boundary(b, e3) || !validSSN(b, i, i+4, i+7) {
 		return 0
 	}
 	return e3
+}
+
+// validSSN checks the area, group and serial of an SSN whose parts start
+// at a, g and s: none is all zeros, and the area is not 666 or 9xx.
+func validSSN(b []byte, a, g, s int) bool {
+	area, e1 := num(b, a, 3)
+	group, e2 := num(b, g, 2)
+	serial, e3 := num(b, s, 4)
+	if e1 != a+3 || e2 != g+2 || e3 != s+4 {
+		return false
+	}
+	return area != 0 && area != 666 && area < 900 && group != 0 && serial != 0
+}
+
+// ssnContext reports whether the 32 bytes before i name a social security
+// number.
+func ssnContext(b []byte, i int) bool {
+	for j := max(0, i-32); j+3 <= i; j++ {
+		if hasPrefixFold(b[j:], "ssn") || hasPrefixFold(b[j:], "social security") {
+			return true
+		}
+	}
+	return false
+}
+
+// phone00 matches an international number written with the 00 prefix in
+// place of +: 00, a country code, 7 to 13 more digits, grouped by spaces,
+// dashes, dots or brackets, or plain where the text before says it is a
+// phone number ("tel", "phone", "call", …). Plain runs of digits starting
+// with 00 are as often order numbers and ids.
+func phone00(b []byte, i int) int {
+	count, j, last, seps := 0, i+2, 0, 0
+	for j < len(b) && j-i <= 26 {
+		c := b[j]
+		if isDigit(c) {
+			count++
+			last = j + 1
+		} else if c == ' ' || c == '-' || c == '.' || c == '(' || c == ')' {
+			if j+1 >= len(b) || !isDigit(b[j+1]) && b[j+1] != '(' && b[j+1] != ' ' {
+				break
+			}
+			seps++
+		} else {
+			break
+		}
+		j++
+	}
+	if count < 8 || count > 15 || !boundary(b, last) {
+		return 0
+	}
+	if seps == 0 && !phoneContext(b, i) {
+		return 0
+	}
+	return last
+}
+
+// phoneContext reports whether the 24 bytes before i name a phone number.
+func phoneContext(b []byte, i int) bool {
+	for j := max(0, i-24); j+3 <= i; j++ {
+		if hasPrefixFold(b[j:], "tel") || hasPrefixFold(b[j:], "phone") || hasPrefixFold(b[j:], "call") ||
+			hasPrefixFold(b[j:], "mobile") || hasPrefixFold(b[j:], "fax") || hasPrefixFold(b[j:], "whatsapp") {
+			return true
+		}
+	}
+	return false
 }
 
 // card finds the longest run of 13–19 digits at i, in groups separated by
@@ -792,6 +909,9 @@ func ipv6(b []byte, i int) (int, int) {
 // assignment matches the value of key=value or key: value where the key
 // names a secret (password=…, "token": "…", Authorization: Bearer …).
 func assignment(b []byte, i int) (int, int) {
+	if b[i] == ':' && i+1 < len(b) && b[i+1] == '/' {
+		return 0, 0 // a URL's scheme (https://), not a key
+	}
 	k := i
 	for k > 0 && b[k-1] == ' ' {
 		k--
@@ -837,7 +957,13 @@ func assignment(b []byte, i int) (int, int) {
 		j++
 	}
 	for k := s; k < j; k++ {
-		if b[k] != '*' {
+		switch {
+		case b[k] == '*' || b[k] == ' ' || b[k] == '\t' || b[k] == '\n' || b[k] == '\r': // as star leaves it
+		case k+1 < j && b[k] == 0xC2 && b[k+1] == 0xB7: // star's '·'
+			k++
+		case k+2 < j && b[k] == 0xE2 && b[k+1] == 0x88 && b[k+2] == 0x97: // and '∗'
+			k += 2
+		default:
 			return s, j
 		}
 	}
@@ -848,6 +974,9 @@ func assignment(b []byte, i int) (int, int) {
 // suggests that its value is a secret or personal data.
 func SensitiveKey(name []byte) bool {
 	n := len(name)
+	if n == 2 {
+		return sensitiveToken(name) // cc, ip
+	}
 	if n < 3 || n > 64 {
 		return false
 	}
@@ -876,7 +1005,7 @@ func SensitiveKey(name []byte) bool {
 			}
 		}
 	}
-	return false
+	return sensitiveToken(name)
 }
 
 // lower folds an ASCII upper-case letter to lower case.
@@ -923,7 +1052,55 @@ var sensitiveParts = [...]string{
 	"password", "passwd", "passphrase", "secret", "token", "apikey", "api_key", "api-key",
 	"accesskey", "access_key", "privatekey", "private_key", "credential", "authorization",
 	"sessionid", "session_id", "cookie", "csrf", "xsrf", "signature",
+	"creditcard", "cardnumber", "cardnum", "ccnum", "mysql_pwd",
 }
+
+// sensitiveToken reports whether a word of name (split at anything but
+// letters and digits, and where camelCase starts a word) is one that
+// names personal data or a credential on its own, as Sentry's and Relay's
+// scrubbers treat them: card_number, ccExp, pan, user_pwd, auth, cvv.
+// Words, not substrings: "author", "discard" and "japan" are not. Like the
+// parts, words are compared only where the two bytes at hand start one.
+func sensitiveToken(name []byte) bool {
+	for i := 0; i+2 <= len(name); i++ {
+		m := tokenStart[name[i]] & tokenSecond[name[i+1]]
+		if m == 0 || i > 0 && !wordBreak(name, i) {
+			continue
+		}
+		for m != 0 {
+			j := bits.TrailingZeros32(m)
+			m &= m - 1
+			w := sensitiveWords[j]
+			if e := i + len(w); e <= len(name) && equalFold(name[i:e], w) && (e == len(name) || wordBreak(name, e)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// wordBreak reports whether a word of name starts at i > 0.
+func wordBreak(name []byte, i int) bool {
+	c := class[name[i]]
+	return c&(cDigit|cUpper|cLower) == 0 || class[name[i-1]]&(cDigit|cUpper|cLower) == 0 || c&cUpper != 0 && class[name[i-1]]&cLower != 0
+}
+
+var sensitiveWords = [...]string{
+	"cc", "ip", "card", "ccn", "pan", "cvv", "cvc", "cvn", "pin", "pwd", "pass", "passwd", "auth", "secret",
+	"ssn", "iban", "email", "mail", "phone", "mobile", "tel", "otp", "jwt", "token", "bearer",
+}
+
+// tokenStart and tokenSecond map a byte, in either case, to the set of
+// sensitiveWords whose first (second) letter it is.
+var tokenStart, tokenSecond = func() (s, t [256]uint32) {
+	for j, w := range sensitiveWords {
+		s[w[0]] |= 1 << j
+		s[w[0]-32] |= 1 << j
+		t[w[1]] |= 1 << j
+		t[w[1]-32] |= 1 << j
+	}
+	return s, t
+}()
 
 // partStart maps a byte to the set (bit j: sensitiveParts[j]) of parts
 // starting with it.
