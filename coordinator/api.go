@@ -441,7 +441,8 @@ func (c *Coordinator) getSegment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var key string
-	err := c.cfg.DB.QueryRowContext(r.Context(), `SELECT blob_key FROM replay_segments WHERE project = ? AND session_id = ? AND segment = ?`, project, r.PathValue("id"), r.PathValue("n")).Scan(&key)
+	var offset, raw int64
+	err := c.cfg.DB.QueryRowContext(r.Context(), `SELECT blob_key, raw_offset, raw_bytes FROM replay_segments WHERE project = ? AND session_id = ? AND segment = ?`, project, r.PathValue("id"), r.PathValue("n")).Scan(&key, &offset, &raw)
 	if errors.Is(err, sql.ErrNoRows) {
 		writeError(w, http.StatusNotFound, "not_found", "no such segment")
 		return
@@ -450,7 +451,7 @@ func (c *Coordinator) getSegment(w http.ResponseWriter, r *http.Request) {
 		c.internal(w, err)
 		return
 	}
-	data, err := c.readSegment(r.Context(), key)
+	data, err := c.segmentBytes(r.Context(), key, offset, raw)
 	if errors.Is(err, blob.ErrNotFound) {
 		writeError(w, http.StatusNotFound, "not_found", "segment expired")
 		return
