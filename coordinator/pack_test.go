@@ -35,7 +35,7 @@ func segmentBatch(t *testing.T, session string, n int, evs []json.RawMessage, ev
 		"page":    map[string]any{"url": "https://shop.example.com/"},
 		"device":  map[string]any{"ua": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36", "viewport": map[string]any{"w": 1280, "h": 720}},
 		"sent_at": ts.Timestamp,
-		"events": []any{map[string]any{"id": eventID, "ts": first, "kind": "replay", "replay": map[string]any{"segment": n, "end_ts": ts.Timestamp, "events": evs}}},
+		"events":  []any{map[string]any{"id": eventID, "ts": first, "kind": "replay", "replay": map[string]any{"segment": n, "end_ts": ts.Timestamp, "events": evs}}},
 	})
 	return b
 }

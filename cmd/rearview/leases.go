@@ -33,6 +33,7 @@ const (
 	leaseSourcemapRetention = "sourcemap-retention"
 	leaseVitals             = "vitals-fold"
 	leaseAlerts             = "alerts"
+	leaseReplayPack         = "replay-pack"
 )
 
 // upHolder is the lease holder id of `rearview up`: stable across restarts
