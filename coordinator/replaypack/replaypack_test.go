@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"flag"
 	"os"
 	"testing"
 
@@ -49,18 +50,18 @@ func TestRoundTrip(t *testing.T) {
 		segments [][]byte
 		format   byte
 	}{
-		{"recording", fixture, 2},
-		{"no segments", nil, 2},
-		{"empty segment", [][]byte{[]byte(`[]`), []byte(`[{"type":4,"timestamp":5}]`)}, 2},
-		{"strings with brackets and commas", [][]byte{[]byte(`[{"a":"],[{\"x","timestamp":1764028800000},{"b":[1,{"c":"}"}],"timestamp":1764028800020}]`)}, 2},
-		{"timestamps going back", [][]byte{[]byte(`[{"type":3,"timestamp":20},{"type":3,"timestamp":3}]`), []byte(`[{"type":3,"timestamp":-4}]`)}, 2},
-		{"no key before the timestamp", [][]byte{[]byte(`[{"timestamp":20}]`)}, 1},
+		{"recording", fixture, 4},
+		{"no segments", nil, 4},
+		{"empty segment", [][]byte{[]byte(`[]`), []byte(`[{"type":4,"timestamp":5}]`)}, 4},
+		{"strings with brackets and commas", [][]byte{[]byte(`[{"a":"],[{\"x","timestamp":1764028800000},{"b":[1,{"c":"}"}],"timestamp":1764028800020}]`)}, 4},
+		{"timestamps going back", [][]byte{[]byte(`[{"type":3,"timestamp":20},{"type":3,"timestamp":3}]`), []byte(`[{"type":3,"timestamp":-4}]`)}, 4},
+		{"no key before the timestamp", [][]byte{[]byte(`[{"timestamp":20}]`)}, 3},
 		// Anything the rewrite would not give back byte for byte is packed as it is.
-		{"timestamp not last", [][]byte{[]byte(`[{"timestamp":1,"type":3}]`)}, 1},
-		{"leading zero", [][]byte{[]byte(`[{"timestamp":01}]`)}, 1},
-		{"whitespace", [][]byte{[]byte(`[ {"timestamp":1} ]`)}, 1},
-		{"not an array", [][]byte{[]byte(`{"timestamp":1}`)}, 1},
-		{"float timestamp", [][]byte{[]byte(`[{"timestamp":1.5}]`)}, 1},
+		{"timestamp not last", [][]byte{[]byte(`[{"timestamp":1,"type":3}]`)}, 3},
+		{"leading zero", [][]byte{[]byte(`[{"timestamp":01}]`)}, 3},
+		{"whitespace", [][]byte{[]byte(`[ {"timestamp":1} ]`)}, 3},
+		{"not an array", [][]byte{[]byte(`{"timestamp":1}`)}, 3},
+		{"float timestamp", [][]byte{[]byte(`[{"timestamp":1.5}]`)}, 3},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -108,9 +109,9 @@ func TestSmallerThanAlone(t *testing.T) {
 		w.Close()
 		alone += b.Len()
 	}
-	// A trailing space defeats the timestamp rewrite: format 1.
+	// A trailing space defeats the timestamp rewrite: format 3.
 	plain, _, err := replaypack.Pack([][]byte{append(bytes.Join(segs, nil), ' ')})
-	if err != nil || plain[3] != 1 {
+	if err != nil || plain[3] != 3 {
 		t.Fatalf("plain pack: format %d, %v", plain[3], err)
 	}
 	if !(len(obj) < len(plain) && len(plain) < alone) {
@@ -146,13 +147,13 @@ func TestUnpackCorrupt(t *testing.T) {
 	}
 }
 
-// mustPlainAsDelta packs s plainly and relabels it format 2.
+// mustPlainAsDelta packs s plainly and relabels it as having deltas.
 func mustPlainAsDelta(t *testing.T, s string) []byte {
 	obj, _, err := replaypack.Pack([][]byte{[]byte(s + " ")})
-	if err != nil || obj[3] != 1 {
+	if err != nil || obj[3] != 3 {
 		t.Fatalf("pack: %v", err)
 	}
-	obj[3] = 2
+	obj[3] = 4
 	return obj
 }
 
@@ -189,4 +190,53 @@ func FuzzPack(f *testing.F) {
 			}
 		}
 	})
+}
+
+var update = flag.Bool("update", false, "rewrite vocabulary.br from vocabulary.txt")
+
+// TestVocabularyPrefix: the committed prefix is what this encoder emits
+// for the vocabulary. If a brotli upgrade changes that, packs are made
+// without the vocabulary (formats 1 and 2) and old packs still read with
+// the committed prefix; rewrite it (-update) only with the vocabulary.
+func TestVocabularyPrefix(t *testing.T) {
+	got, err := replaypack.VocabularyPrefix()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *update {
+		if err := os.WriteFile("vocabulary.br", got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile("vocabulary.br")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("the encoder's vocabulary prefix (%d bytes) is not vocabulary.br (%d bytes)", len(got), len(want))
+	}
+}
+
+// TestFormatsWithoutVocabulary: packs of formats 1 and 2, which an encoder
+// whose prefix differs makes, read back.
+func TestFormatsWithoutVocabulary(t *testing.T) {
+	for _, tc := range []struct {
+		format byte
+		body   string
+		want   string
+	}{
+		{1, `[{"type":3,"timestamp":5}]`, `[{"type":3,"timestamp":5}]`},
+		{2, `[{"type":3,"timestamp":5},{"type":3,"timestamp":2}][{"type":3,"timestamp":-1}]`, `[{"type":3,"timestamp":5},{"type":3,"timestamp":7}][{"type":3,"timestamp":6}]`},
+	} {
+		var b bytes.Buffer
+		b.WriteString("RVP")
+		b.WriteByte(tc.format)
+		w := brotli.NewWriterLevel(&b, 5)
+		w.Write([]byte(tc.body))
+		w.Close()
+		got, err := replaypack.Unpack(&b)
+		if err != nil || string(got) != tc.want {
+			t.Errorf("format %d: %q %v, want %q", tc.format, got, err, tc.want)
+		}
+	}
 }
