@@ -240,3 +240,57 @@ func TestFormatsWithoutVocabulary(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkPack packs the fixture recording (one minute, 686 KB of rrweb
+// events from the demo shop) in 5-s-like segments of 20 events: the CPU a
+// packed minute costs and what it stores.
+func BenchmarkPack(b *testing.B) {
+	raw, err := os.ReadFile("../testdata/session.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var evs []json.RawMessage
+	if err := json.Unmarshal(raw, &evs); err != nil {
+		b.Fatal(err)
+	}
+	var segs [][]byte
+	for i := 0; i < len(evs); i += 20 {
+		s := []byte{'['}
+		for j, e := range evs[i:min(i+20, len(evs))] {
+			if j > 0 {
+				s = append(s, ',')
+			}
+			s = append(s, e...)
+		}
+		segs = append(segs, append(s, ']'))
+	}
+	var obj []byte
+	b.SetBytes(int64(len(raw)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if obj, _, err = replaypack.Pack(segs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(obj))/1024, "KB/min")
+}
+
+// BenchmarkUnpack reads the same pack back, as the player's first segment
+// request does.
+func BenchmarkUnpack(b *testing.B) {
+	raw, err := os.ReadFile("../testdata/session.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	obj, _, err := replaypack.Pack([][]byte{raw})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(raw)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := replaypack.Unpack(bytes.NewReader(obj)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -343,6 +343,12 @@ func record(b *testing.B, u *up, site, app string) run {
 		all = append(all, evs...)
 	}
 	events, _ := json.Marshal(all)
+	// REPLAYBENCH_DUMP=dir keeps both recordings, to look into what the
+	// bytes are.
+	if d := os.Getenv("REPLAYBENCH_DUMP"); d != "" {
+		os.WriteFile(filepath.Join(d, app+".rearview.json"), events, 0o644)
+		os.WriteFile(filepath.Join(d, app+".stock.json"), []byte(stock), 0o644)
+	}
 
 	// Played back from storage to its end, the app shows what the live page did.
 	if err := chromedp.Do(ctx, chromedp.Navigate(site+"/play.html")); err != nil {
