@@ -231,7 +231,8 @@ func (c *Coordinator) CollectReplayGarbage(ctx context.Context) (int, error) {
 
 // PackDue packs every session whose replay is due at now (idle for
 // Config.ReplayPackAfter, or ended), at most limit of them, oldest due
-// first, and returns how many it packed.
+// first, and returns how many it packed. A session that fails is logged and
+// due again one ReplayPackAfter later.
 func (c *Coordinator) PackDue(ctx context.Context, now time.Time, limit int) (int, error) {
 	if _, err := c.CollectReplayGarbage(ctx); err != nil {
 		return 0, err
@@ -258,7 +259,18 @@ func (c *Coordinator) PackDue(ctx context.Context, now time.Time, limit int) (in
 	for _, s := range due {
 		ok, err := c.PackSession(ctx, s.project, s.id)
 		if err != nil {
-			return n, err
+			if ctx.Err() != nil {
+				return n, err
+			}
+			// One session that cannot be packed now (an object store
+			// error, a segment retention took meanwhile) must not hold up
+			// the others: it is tried again after another interval.
+			c.log.Warn("replay packing", "project", s.project, "session", s.id, "err", err)
+			if _, err := c.cfg.DB.ExecContext(ctx, `UPDATE sessions SET replay_pack_due = ? WHERE project = ? AND id = ? AND replay_pack_due > 0`,
+				now.Add(c.cfg.ReplayPackAfter).UnixMilli(), s.project, s.id); err != nil {
+				return n, fmt.Errorf("pack due: %w", err)
+			}
+			continue
 		}
 		if ok {
 			n++

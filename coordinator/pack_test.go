@@ -290,3 +290,35 @@ func TestReplayPackTwoCoordinators(t *testing.T) {
 }
 
 func nowPlus(d time.Duration) time.Time { return time.Now().Add(d + time.Second) }
+
+// TestReplayPackSkipsBrokenSession: a session whose segment object is gone
+// is put off, and the next session due is packed all the same.
+func TestReplayPackSkipsBrokenSession(t *testing.T) {
+	s := start(t, nil)
+	ctx := context.Background()
+	recordSession(t, s, "s-broken", 2)
+	want := recordSession(t, s, "s-fine", 2)
+	var key string
+	if err := s.db.QueryRow(`SELECT blob_key FROM replay_segments WHERE session_id = 's-broken' AND segment = 1`).Scan(&key); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.blobs.Delete(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	// s-broken is due first.
+	if _, err := s.db.Exec(`UPDATE sessions SET replay_pack_due = 1 WHERE id = 's-broken'`); err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.coord.PackDue(ctx, nowPlus(coordinator.DefaultReplayPackAfter), 10)
+	if err != nil || n != 1 {
+		t.Fatalf("pack due: %d %v, want s-fine packed", n, err)
+	}
+	playable(t, s, "s-fine", want)
+	packedWhole(t, s, "s-fine", 2)
+	if n := s.count(t, `SELECT count(*) FROM sessions WHERE id = 's-broken' AND replay_pack_due > ?`, time.Now().UnixMilli()); n != 1 {
+		t.Errorf("the broken session is not put off")
+	}
+	if objs := sessionObjects(t, s, "s-broken"); len(objs) != 1 || objs[0] != "0.json.br" {
+		t.Errorf("broken session's objects %v, want its segment 0 left as it was", objs)
+	}
+}
