@@ -322,3 +322,27 @@ func TestReplayPackSkipsBrokenSession(t *testing.T) {
 		t.Errorf("broken session's objects %v, want its segment 0 left as it was", objs)
 	}
 }
+
+// TestReplayPackOnSessionEnd: a session that says it ended is due at once,
+// not after ReplayPackAfter.
+func TestReplayPackOnSessionEnd(t *testing.T) {
+	s := start(t, nil)
+	ctx := context.Background()
+	want := recordSession(t, s, "s-end", 2)
+	if n, err := s.coord.PackDue(ctx, time.Now(), 10); err != nil || n != 0 {
+		t.Fatalf("pack due before the end: %d %v, want none (idle for less than %s)", n, err, coordinator.DefaultReplayPackAfter)
+	}
+	var batch map[string]any
+	json.Unmarshal(segmentBatch(t, "s-end", 9, fixtureEvents(t, 1), "x"), &batch)
+	batch["events"] = []any{map[string]any{"id": "s-end-end", "ts": time.Now().UnixMilli(), "kind": "session", "session": map[string]any{"state": "end"}}}
+	body, _ := json.Marshal(batch)
+	if st := s.post(t, body); st != http.StatusAccepted {
+		t.Fatalf("post end: %d", st)
+	}
+	waitConsumed(t, s)
+	if n, err := s.coord.PackDue(ctx, time.Now().Add(time.Second), 10); err != nil || n != 1 {
+		t.Fatalf("pack due after the end: %d %v, want the session packed", n, err)
+	}
+	playable(t, s, "s-end", want)
+	packedWhole(t, s, "s-end", 2)
+}
