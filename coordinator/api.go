@@ -440,18 +440,11 @@ func (c *Coordinator) getSegment(w http.ResponseWriter, r *http.Request) {
 	if project == "" {
 		return
 	}
-	var key string
-	var offset, raw int64
-	err := c.cfg.DB.QueryRowContext(r.Context(), `SELECT blob_key, raw_offset, raw_bytes FROM replay_segments WHERE project = ? AND session_id = ? AND segment = ?`, project, r.PathValue("id"), r.PathValue("n")).Scan(&key, &offset, &raw)
+	data, err := c.segment(r.Context(), project, r.PathValue("id"), r.PathValue("n"))
 	if errors.Is(err, sql.ErrNoRows) {
 		writeError(w, http.StatusNotFound, "not_found", "no such segment")
 		return
 	}
-	if err != nil {
-		c.internal(w, err)
-		return
-	}
-	data, err := c.segmentBytes(r.Context(), key, offset, raw)
 	if errors.Is(err, blob.ErrNotFound) {
 		writeError(w, http.StatusNotFound, "not_found", "segment expired")
 		return

@@ -313,6 +313,26 @@ func (c *Coordinator) RunPacking(ctx context.Context, every time.Duration) {
 	}
 }
 
+// segment returns segment n of a session as the player reads it. Its
+// object may be deleted between reading its row and reading it, when the
+// session is packed just then: the row names the pack by then, so it is
+// read once more.
+func (c *Coordinator) segment(ctx context.Context, project, session, n string) ([]byte, error) {
+	for try := 0; ; try++ {
+		var key string
+		var offset, raw int64
+		err := c.cfg.DB.QueryRowContext(ctx, `SELECT blob_key, raw_offset, raw_bytes FROM replay_segments WHERE project = ? AND session_id = ? AND segment = ?`, project, session, n).Scan(&key, &offset, &raw)
+		if err != nil {
+			return nil, err
+		}
+		data, err := c.segmentBytes(ctx, key, offset, raw)
+		if errors.Is(err, blob.ErrNotFound) && try == 0 {
+			continue
+		}
+		return data, err
+	}
+}
+
 // segmentBytes returns a segment's rrweb events: its own object
 // decompressed, or its span of a pack.
 func (c *Coordinator) segmentBytes(ctx context.Context, key string, offset, n int64) ([]byte, error) {

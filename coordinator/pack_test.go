@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -345,4 +346,55 @@ func TestReplayPackOnSessionEnd(t *testing.T) {
 	}
 	playable(t, s, "s-end", want)
 	packedWhole(t, s, "s-end", 2)
+}
+
+// packOnRead is a blob store that packs the session the first time the
+// player reads one of its segment objects, between the API reading the
+// segment's row and reading its object: the object is gone by then.
+type packOnRead struct {
+	blob.Store
+	pack    atomic.Pointer[func()]
+	tripped atomic.Bool
+}
+
+func (p *packOnRead) Get(ctx context.Context, key string) (io.ReadCloser, error) {
+	// Swapped out first: the packer's own reads pass through.
+	if f := p.pack.Swap(nil); f != nil && strings.HasSuffix(key, ".json.br") {
+		(*f)()
+		p.tripped.Store(true)
+	}
+	return p.Store.Get(ctx, key)
+}
+
+// TestReplayPackedWhileRead: a segment whose object is deleted by packing
+// while the player reads it is served from the pack.
+func TestReplayPackedWhileRead(t *testing.T) {
+	dir, err := blob.NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &packOnRead{Store: dir}
+	s := start(t, p)
+	evs := fixtureEvents(t, 40)
+	for i := 0; i < 2; i++ {
+		if st := s.post(t, segmentBatch(t, "s-race", i, evs[20*i:20*i+20], fmt.Sprintf("s-race-r%d", i))); st != http.StatusAccepted {
+			t.Fatalf("post: %d", st)
+		}
+	}
+	waitConsumed(t, s)
+	project := projectOf(t, s, "s-race")
+	pack := func() {
+		if _, err := s.coord.PackSession(context.Background(), project, "s-race"); err != nil {
+			t.Errorf("pack: %v", err)
+		}
+	}
+	p.pack.Store(&pack)
+	st, b := s.rawSegment(t, "s-race", 1)
+	if !p.tripped.Load() {
+		t.Fatal("the read did not race the packing")
+	}
+	if st != http.StatusOK || !bytes.HasPrefix(b, []byte(`[{"type"`)) {
+		t.Fatalf("segment 1 read while packed: %d %.80q", st, b)
+	}
+	packedWhole(t, s, "s-race", 2)
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/andybalholm/brotli"
 
+	"github.com/rearview-dev/rearview/coordinator/blob"
 	"github.com/rearview-dev/rearview/coordinator/replayscan"
 	"github.com/rearview-dev/rearview/coordinator/route"
 	"github.com/rearview-dev/rearview/sdkproto"
@@ -153,7 +155,17 @@ func (c *Coordinator) readSegment(ctx context.Context, key string) ([]byte, erro
 // ReplaySince returns a session's stored rrweb events from its latest full
 // snapshot (and the Meta event before it) on, reading back at most 32
 // segments. The live tail uses it to open a session it holds no buffer for.
+// A segment object deleted under it (the session was packed meanwhile) is
+// read again from the pack.
 func (c *Coordinator) ReplaySince(ctx context.Context, project, session string) ([]json.RawMessage, error) {
+	evs, err := c.replaySince(ctx, project, session)
+	if errors.Is(err, blob.ErrNotFound) {
+		return c.replaySince(ctx, project, session)
+	}
+	return evs, err
+}
+
+func (c *Coordinator) replaySince(ctx context.Context, project, session string) ([]json.RawMessage, error) {
 	rows, err := c.cfg.DB.QueryContext(ctx, `SELECT blob_key, raw_offset, raw_bytes FROM replay_segments WHERE project = ? AND session_id = ? ORDER BY segment DESC LIMIT 32`, project, session)
 	if err != nil {
 		return nil, fmt.Errorf("replay since: %w", err)
