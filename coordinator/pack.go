@@ -165,7 +165,7 @@ func (c *Coordinator) switchToPack(ctx context.Context, project, session, key st
 	}
 	now := time.Now().UnixMilli()
 	for k := range garbage {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO replay_garbage (blob_key, since) VALUES (?, ?) ON CONFLICT DO NOTHING`, k, now); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO replay_garbage (blob_key, project, session_id, since) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`, k, project, session, now); err != nil {
 			return fmt.Errorf("switch: garbage: %w", err)
 		}
 	}
@@ -195,7 +195,8 @@ func (c *Coordinator) packDone(ctx context.Context, project, session string, due
 // garbage rows, and returns how many it deleted. A key some row names again
 // is only forgotten: packing the same segments twice writes one key.
 func (c *Coordinator) CollectReplayGarbage(ctx context.Context) (int, error) {
-	rows, err := c.cfg.DB.QueryContext(ctx, `SELECT blob_key FROM replay_garbage g WHERE NOT EXISTS (SELECT 1 FROM replay_segments s WHERE s.blob_key = g.blob_key) ORDER BY blob_key LIMIT 1000`)
+	rows, err := c.cfg.DB.QueryContext(ctx, `SELECT blob_key FROM replay_garbage g
+WHERE NOT EXISTS (SELECT 1 FROM replay_segments s WHERE s.project = g.project AND s.session_id = g.session_id AND s.blob_key = g.blob_key) ORDER BY blob_key LIMIT 1000`)
 	if err != nil {
 		return 0, fmt.Errorf("replay garbage: %w", err)
 	}
@@ -223,7 +224,8 @@ func (c *Coordinator) CollectReplayGarbage(ctx context.Context) (int, error) {
 			return i, fmt.Errorf("replay garbage: %w", err)
 		}
 	}
-	if _, err := c.cfg.DB.ExecContext(ctx, `DELETE FROM replay_garbage WHERE EXISTS (SELECT 1 FROM replay_segments s WHERE s.blob_key = replay_garbage.blob_key)`); err != nil {
+	if _, err := c.cfg.DB.ExecContext(ctx, `DELETE FROM replay_garbage WHERE EXISTS (SELECT 1 FROM replay_segments s
+WHERE s.project = replay_garbage.project AND s.session_id = replay_garbage.session_id AND s.blob_key = replay_garbage.blob_key)`); err != nil {
 		return len(keys), fmt.Errorf("replay garbage: %w", err)
 	}
 	return len(keys), nil

@@ -10,7 +10,11 @@ CREATE INDEX sessions_replay_pack_due ON sessions (replay_pack_due) WHERE replay
 -- Objects that no row names any more since a pack replaced them, written
 -- in the transaction that switched the rows and deleted after it: a crash
 -- in between leaves them here for the next pass.
+-- Keyed by session too, so that "does a row still name it" reads the
+-- segments' primary key, not the whole table.
 CREATE TABLE replay_garbage (
-	blob_key TEXT PRIMARY KEY,
-	since    BIGINT NOT NULL
+	blob_key   TEXT PRIMARY KEY,
+	project    TEXT NOT NULL,
+	session_id TEXT NOT NULL,
+	since      BIGINT NOT NULL
 );
