@@ -7,7 +7,7 @@
 //
 //	go test -run '^$' -bench ReplayStorage -benchtime 1x ./e2e/replaybench/
 //
-// Each app takes about 45 s (a 30 s script, packing, playback), so it is a
+// Each app takes about 50 s (a 30 s script, packing, playback), so it is a
 // benchmark and not part of the default test run.
 package replaybench
 
