@@ -15,6 +15,7 @@ import (
 	"github.com/rearview-dev/rearview/coordinator/auth"
 	"github.com/rearview-dev/rearview/coordinator/blob"
 	"github.com/rearview-dev/rearview/coordinator/store"
+	"github.com/rearview-dev/rearview/sdkproto"
 )
 
 // Handler returns the coordinator's HTTP API. Every /api/ route requires a
@@ -49,13 +50,21 @@ func (c *Coordinator) Handler(mount ...func(*http.ServeMux)) http.Handler {
 			return
 		}
 		// Plain text stays "ready" for probes; JSON also says which
-		// run-once leases this process holds, to find where work runs.
+		// run-once leases this process holds, to find where work runs,
+		// and how many messages the coordinators have yet to store
+		// (the shared consumer's pending and unacknowledged ones).
 		if strings.Contains(r.Header.Get("Accept"), "application/json") {
 			leases := []string{}
 			if c.cfg.Leases != nil {
 				leases = append(leases, c.cfg.Leases()...)
 			}
-			writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "leases": leases})
+			out := map[string]any{"status": "ready", "leases": leases}
+			if cons, err := c.cfg.JetStream.Consumer(r.Context(), sdkproto.StreamName, c.cfg.Consumer); err == nil {
+				if info, err := cons.Info(r.Context()); err == nil {
+					out["backlog"] = info.NumPending + uint64(info.NumAckPending)
+				}
+			}
+			writeJSON(w, http.StatusOK, out)
 			return
 		}
 		w.Write([]byte("ready\n"))
@@ -182,10 +191,10 @@ func (c *Coordinator) listProjects(w http.ResponseWriter, r *http.Request) {
 		c.internal(w, err)
 		return
 	}
-	out := []store.Project{}
+	out := []ProjectView{}
 	for _, x := range ps {
 		if p.CanRead(x.ID) {
-			out = append(out, x)
+			out = append(out, c.projectView(x))
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"projects": out})
@@ -193,8 +202,24 @@ func (c *Coordinator) listProjects(w http.ResponseWriter, r *http.Request) {
 
 // CreatedProject is the answer to project creation; Token is shown once.
 type CreatedProject struct {
-	store.Project
+	ProjectView
 	Token string `json:"api_token"`
+}
+
+// ProjectView is a project as the API shows it: with the project id Sentry
+// SDKs see in its DSN and, when the coordinator knows an edge's URL, the DSN.
+type ProjectView struct {
+	store.Project
+	SentryProjectID string `json:"sentry_project_id"`
+	DSN             string `json:"dsn,omitempty"`
+}
+
+func (c *Coordinator) projectView(p store.Project) ProjectView {
+	v := ProjectView{Project: p, SentryProjectID: sdkproto.SentryProjectID(p.ID)}
+	if c.cfg.EdgeURL != "" {
+		v.DSN = sdkproto.SentryDSN(c.cfg.EdgeURL, p.IngestKey, p.ID)
+	}
+	return v
 }
 
 func (c *Coordinator) createProject(w http.ResponseWriter, r *http.Request) {
@@ -215,7 +240,7 @@ func (c *Coordinator) createProject(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad_request", err.Error())
 		return
 	}
-	writeJSON(w, http.StatusCreated, CreatedProject{Project: p, Token: tok})
+	writeJSON(w, http.StatusCreated, CreatedProject{ProjectView: c.projectView(p), Token: tok})
 }
 
 func limitParam(r *http.Request, def, max int) int {

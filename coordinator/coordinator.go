@@ -43,11 +43,19 @@ type Config struct {
 	Replicas int
 	// FetchBatch is how many messages one transaction handles at most.
 	FetchBatch int
+	// Workers is how many transactions the coordinator runs at once, each
+	// on its own fetched messages; zero means 1 on SQLite, which has one
+	// writer, and 4 on Postgres, where a transaction mostly waits for round
+	// trips and several keep the server busy.
+	Workers int
 	// Consumer names the durable consumer; zero means "coordinator".
 	Consumer string
 	// TraceURLTemplate links a trace id to the backend's tracing UI in the
 	// player, e.g. "https://jaeger.example.com/trace/{trace_id}".
 	TraceURLTemplate string
+	// EdgeURL is the public URL of an edge; when set, projects in the API
+	// carry their Sentry DSN (sdkproto.SentryDSN) for the player to show.
+	EdgeURL string
 	// SecureCookies marks the player's session cookie Secure; set it when
 	// the coordinator is served over HTTPS.
 	SecureCookies bool
@@ -76,6 +84,72 @@ type Message struct {
 	ReceivedAt int64
 	StreamSeq  uint64
 	Batch      *sdkproto.Batch
+	// issues holds the issue each event was grouped into (StoreHook).
+	issues map[string]string
+}
+
+// IssueOf returns the issue a store hook grouped the message's event into,
+// or "" when it has none (not an error, or not grouped).
+func (m *Message) IssueOf(eventID string) string { return m.issues[eventID] }
+
+// SetIssue records the issue of the message's event, as the coordinator
+// does with what a StoreHook returned; for callers that run the hooks
+// themselves.
+func (m *Message) SetIssue(eventID, issueID string) {
+	if m.issues == nil {
+		m.issues = map[string]string{}
+	}
+	m.issues[eventID] = issueID
+}
+
+// txLocals is one processing transaction's storage for its hooks. Each
+// transaction runs on one goroutine, so it needs no lock.
+type txLocals map[any]any
+
+type txLocalsKey struct{}
+
+// WithTx returns ctx carrying fresh storage for one transaction's hooks
+// (see TxLocal). The coordinator gives every processing transaction its
+// own; callers that run hooks themselves, on their own transaction, call it
+// once per transaction.
+func WithTx(ctx context.Context) context.Context {
+	return context.WithValue(ctx, txLocalsKey{}, txLocals{})
+}
+
+// TxLocal returns what the transaction of ctx keeps under key, made by mk
+// the first time: hooks gather there what their flush hook writes, so that
+// a coordinator can run several transactions at once and a rolled-back one
+// leaves nothing behind. It panics when ctx carries no transaction storage
+// (a hook called without WithTx), which is a programming error.
+func TxLocal[T any](ctx context.Context, key any, mk func() *T) *T {
+	l, ok := ctx.Value(txLocalsKey{}).(txLocals)
+	if !ok {
+		panic("coordinator: hook called outside a processing transaction (no coordinator.WithTx)")
+	}
+	if v, ok := l[key].(*T); ok {
+		return v
+	}
+	v := mk()
+	l[key] = v
+	return v
+}
+
+// StoreHook decides, before an event of its kind is inserted, what is
+// stored with it: the issue it belongs to and the payload as stored (a
+// symbolicated stack). Deciding first lets each event be written once, in
+// one multi-row insert with the rest of its batch, instead of inserted and
+// then rewritten. It runs for redelivered events too, so what it writes
+// must be idempotent; counting belongs in an EventHook, which runs only for
+// events stored for the first time.
+type StoreHook func(ctx context.Context, tx *sql.Tx, m *Message, ev *sdkproto.Event) (Stored, error)
+
+// Stored is what a StoreHook decided for an event.
+type Stored struct {
+	// IssueID is the issue the event is grouped into, if any.
+	IssueID string
+	// Payload, when not nil, is the event's JSON as stored instead of the
+	// event as received.
+	Payload []byte
 }
 
 // EventHook runs inside the processing transaction for every event stored
@@ -99,6 +173,7 @@ type Coordinator struct {
 	cfg   Config
 	log   *slog.Logger
 	hooks map[sdkproto.Kind][]EventHook
+	store map[sdkproto.Kind]StoreHook
 	flush []FlushHook
 	after []CommitHook
 	kv    jetstream.KeyValue
@@ -135,6 +210,12 @@ func New(ctx context.Context, cfg Config) (*Coordinator, error) {
 	if cfg.Replicas == 0 {
 		cfg.Replicas = 1
 	}
+	if cfg.Workers == 0 {
+		cfg.Workers = 1
+		if store.DialectOf(cfg.DB) == store.Postgres {
+			cfg.Workers = 4
+		}
+	}
 	if cfg.FetchBatch == 0 {
 		cfg.FetchBatch = 256
 	}
@@ -153,7 +234,7 @@ func New(ctx context.Context, cfg Config) (*Coordinator, error) {
 	if cfg.ReplayPackAfter == 0 {
 		cfg.ReplayPackAfter = DefaultReplayPackAfter
 	}
-	c := &Coordinator{cfg: cfg, log: cfg.Logger.With("component", "coordinator"), hooks: map[sdkproto.Kind][]EventHook{}, dialect: store.DialectOf(cfg.DB)}
+	c := &Coordinator{cfg: cfg, log: cfg.Logger.With("component", "coordinator"), hooks: map[sdkproto.Kind][]EventHook{}, store: map[sdkproto.Kind]StoreHook{}, dialect: store.DialectOf(cfg.DB)}
 	if cfg.AdminToken != "" {
 		c.sessions = auth.NewSessions(cfg.AdminToken, 0)
 	}
@@ -216,6 +297,15 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, l StreamLimits) e
 // OnEvent registers a hook for newly stored events of kind.
 func (c *Coordinator) OnEvent(kind sdkproto.Kind, h EventHook) {
 	c.hooks[kind] = append(c.hooks[kind], h)
+}
+
+// OnStore registers the store hook of kind; a kind has at most one, and
+// registering a second is a programming error that panics.
+func (c *Coordinator) OnStore(kind sdkproto.Kind, h StoreHook) {
+	if c.store[kind] != nil {
+		panic(fmt.Sprintf("coordinator: a second store hook for %s events", kind))
+	}
+	c.store[kind] = h
 }
 
 // OnFlush registers a hook that runs before each processing transaction

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -117,7 +118,9 @@ func vectorWithSession(t testing.TB, name, session string) []byte {
 	json.Unmarshal(b, &m)
 	m["session"].(map[string]any)["id"] = session
 	for i, ev := range m["events"].([]any) {
-		ev.(map[string]any)["id"] = fmt.Sprintf("%s-%d", session, i)
+		// Unique across the vectors too: two of them in one session must
+		// not share an event id, whichever is stored first.
+		ev.(map[string]any)["id"] = fmt.Sprintf("%s-%s-%d", session, strings.TrimSuffix(name, ".json"), i)
 	}
 	out, _ := json.Marshal(m)
 	return out

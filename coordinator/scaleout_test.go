@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -32,13 +33,19 @@ type node struct {
 }
 
 func startNode(t testing.TB, js jetstream.JetStream, dsn string, blobs blob.Store, consumer string) *node {
+	return startWorkers(t, js, dsn, blobs, consumer, 0)
+}
+
+// startWorkers is startNode with that many concurrent transactions (zero:
+// the engine's default).
+func startWorkers(t testing.TB, js jetstream.JetStream, dsn string, blobs blob.Store, consumer string, workers int) *node {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := coordinator.New(ctx, coordinator.Config{JetStream: js, DB: db, Blobs: blobs, AdminToken: admin, FetchBatch: 32, Consumer: consumer})
+	c, err := coordinator.New(ctx, coordinator.Config{JetStream: js, DB: db, Blobs: blobs, AdminToken: admin, FetchBatch: 32, Consumer: consumer, Workers: workers})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,8 +241,9 @@ func TestCoordinatorsCountExactlyOnce(t *testing.T) {
 // REARVIEW_TEST_DATABASE=postgres), with one and two coordinators sharing
 // one consumer: batches of 20 errors over 50 issues, grouped and counted.
 func BenchmarkConsume(b *testing.B) {
-	for _, coordinators := range []int{1, 2} {
-		b.Run(fmt.Sprintf("coordinators=%d", coordinators), func(b *testing.B) {
+	for _, c := range []struct{ coordinators, workers int }{{1, 1}, {1, 4}, {2, 1}, {2, 4}} {
+		coordinators := c.coordinators
+		b.Run(fmt.Sprintf("coordinators=%d/workers=%d", coordinators, c.workers), func(b *testing.B) {
 			const perBatch = 20
 			ns := testenv.NATS(b)
 			nc, err := nats.Connect(ns.ClientURL())
@@ -259,16 +267,40 @@ func BenchmarkConsume(b *testing.B) {
 				publishBatch(b, js, p.ID, i, scaleBatchOf(i, 50, perBatch, now, false), now)
 			}
 			<-js.PublishAsyncComplete()
+			pgCPU := func() time.Duration {
+				if !storetest.Postgres() {
+					return 0
+				}
+				t, err := testenv.PostgresCPU(dsn)
+				if err != nil {
+					b.Fatal(err)
+				}
+				return t
+			}
 			b.ResetTimer()
-			start := time.Now()
+			start, cpu0, pg0 := time.Now(), processCPU(), pgCPU()
 			for range coordinators {
-				startNode(b, js, dsn, blobs, "bench")
+				startWorkers(b, js, dsn, blobs, "bench", c.workers)
 			}
 			for drained(ctx, js, "bench") != nil {
 				time.Sleep(20 * time.Millisecond)
 			}
 			b.StopTimer()
-			b.ReportMetric(float64(batches*perBatch)/time.Since(start).Seconds(), "events/s")
+			n := float64(batches * perBatch)
+			b.ReportMetric(n/time.Since(start).Seconds(), "events/s")
+			// Where a 2-core machine's time goes: the coordinators (with
+			// the embedded NATS server) and the database server.
+			b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/n, "coord-cpu-µs/event")
+			if storetest.Postgres() {
+				b.ReportMetric(float64((pgCPU()-pg0).Microseconds())/n, "pg-cpu-µs/event")
+			}
 		})
 	}
+}
+
+// processCPU is the test process's CPU time (user and system).
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -765,48 +765,8 @@ func TestDemoShop(t *testing.T) {
 	})
 
 	t.Run("privacy proof", func(t *testing.T) {
-		pii := piiStrings()
-		check := func(where string, b []byte) {
-			for _, p := range pii {
-				if bytes.Contains(b, []byte(p)) {
-					t.Errorf("%q found in %s", p, where)
-				}
-			}
-		}
-		// The NATS stream, read back raw: every message and its headers.
-		js, _ := jetstream.New(nc)
-		cons, err := js.OrderedConsumer(context.Background(), sdkproto.StreamName, jetstream.OrderedConsumerConfig{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		info, _ := js.Stream(context.Background(), sdkproto.StreamName)
-		total := info.CachedInfo().State.Msgs
-		read := uint64(0)
-		for read < total {
-			batch, err := cons.Fetch(500, jetstream.FetchMaxWait(2*time.Second))
-			if err != nil {
-				t.Fatal(err)
-			}
-			n := 0
-			for m := range batch.Messages() {
-				n++
-				check("NATS message "+m.Subject(), m.Data())
-				for k, v := range m.Headers() {
-					check("NATS header "+k, []byte(strings.Join(v, ",")))
-				}
-			}
-			if n == 0 {
-				break
-			}
-			read += uint64(n)
-		}
-		if read == 0 || read < total {
-			t.Fatalf("read %d of %d stream messages", read, total)
-		}
-		walkFiles(t, d.natsDir, check)
-
-		// Every MinIO object, decompressed: by now each replayed session
-		// has been packed (2 s after its last segment).
+		// By now each replayed session has been packed (2 s after its last
+		// segment): the proof searches the packs too.
 		testenv.Eventually(t, 60*time.Second, func() error {
 			for _, sess := range []session{us, eu} {
 				packs := 0
@@ -822,40 +782,90 @@ func TestDemoShop(t *testing.T) {
 			}
 			return nil
 		})
-		objects := 0
-		s3.List(context.Background(), "", func(i blob.Info) bool {
-			rc, err := s3.Get(context.Background(), i.Key)
-			if err != nil {
-				t.Errorf("get %s: %v", i.Key, err)
-				return true
-			}
-			b, _ := io.ReadAll(rc)
-			rc.Close()
-			check("MinIO "+i.Key, b)
-			if strings.HasSuffix(i.Key, ".br") {
-				raw, err := io.ReadAll(brotli.NewReader(bytes.NewReader(b)))
-				if err != nil {
-					t.Errorf("decompress %s: %v", i.Key, err)
-				}
-				check("MinIO "+i.Key+" (decompressed)", raw)
-			}
-			if strings.HasSuffix(i.Key, ".rvp") {
-				raw, err := replaypack.Unpack(bytes.NewReader(b))
-				if err != nil {
-					t.Errorf("unpack %s: %v", i.Key, err)
-				}
-				check("MinIO "+i.Key+" (unpacked)", raw)
-			}
-			objects++
-			return true
-		})
-		if objects == 0 {
-			t.Fatal("no objects in MinIO to check")
-		}
-		// The SQLite file (and its WAL) and every process's log.
-		walkFiles(t, d.dataDir, check)
-		walkFiles(t, d.logDir, check)
+		checkNoPII(t, d, nc, s3)
 	})
+}
+
+// checkNoPII is the privacy proof: none of piiStrings is in any message of
+// the NATS stream (data and headers) or NATS's files, in any MinIO object
+// (brotli objects decompressed), in the data dir (the SQLite file and its
+// WAL) or in any process's log.
+func checkNoPII(t *testing.T, d *deployment, nc *nats.Conn, s3 *blob.S3) {
+	t.Helper()
+	pii := piiStrings()
+	check := func(where string, b []byte) {
+		for _, p := range pii {
+			if bytes.Contains(b, []byte(p)) {
+				t.Errorf("%q found in %s", p, where)
+			}
+		}
+	}
+	// The NATS stream, read back raw: every message and its headers.
+	js, _ := jetstream.New(nc)
+	cons, err := js.OrderedConsumer(context.Background(), sdkproto.StreamName, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, _ := js.Stream(context.Background(), sdkproto.StreamName)
+	total := info.CachedInfo().State.Msgs
+	read := uint64(0)
+	for read < total {
+		batch, err := cons.Fetch(500, jetstream.FetchMaxWait(2*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for m := range batch.Messages() {
+			n++
+			check("NATS message "+m.Subject(), m.Data())
+			for k, v := range m.Headers() {
+				check("NATS header "+k, []byte(strings.Join(v, ",")))
+			}
+		}
+		if n == 0 {
+			break
+		}
+		read += uint64(n)
+	}
+	if read == 0 || read < total {
+		t.Fatalf("read %d of %d stream messages", read, total)
+	}
+	walkFiles(t, d.natsDir, check)
+
+	// Every MinIO object, decompressed.
+	objects := 0
+	s3.List(context.Background(), "", func(i blob.Info) bool {
+		rc, err := s3.Get(context.Background(), i.Key)
+		if err != nil {
+			t.Errorf("get %s: %v", i.Key, err)
+			return true
+		}
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		check("MinIO "+i.Key, b)
+		if strings.HasSuffix(i.Key, ".br") {
+			raw, err := io.ReadAll(brotli.NewReader(bytes.NewReader(b)))
+			if err != nil {
+				t.Errorf("decompress %s: %v", i.Key, err)
+			}
+			check("MinIO "+i.Key+" (decompressed)", raw)
+		}
+		if strings.HasSuffix(i.Key, ".rvp") {
+			raw, err := replaypack.Unpack(bytes.NewReader(b))
+			if err != nil {
+				t.Errorf("unpack %s: %v", i.Key, err)
+			}
+			check("MinIO "+i.Key+" (unpacked)", raw)
+		}
+		objects++
+		return true
+	})
+	if objects == 0 {
+		t.Fatal("no objects in MinIO to check")
+	}
+	// The SQLite file (and its WAL) and every process's log.
+	walkFiles(t, d.dataDir, check)
+	walkFiles(t, d.logDir, check)
 }
 
 func piiStrings() []string {

@@ -28,6 +28,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"golang.org/x/time/rate"
 
+	"github.com/rearview-dev/rearview/edge/sentry"
 	"github.com/rearview-dev/rearview/sdkproto"
 )
 
@@ -41,6 +42,9 @@ type Config struct {
 	Stage Stage
 	// Limits are the protocol limits; zero means sdkproto.DefaultLimits.
 	Limits sdkproto.Limits
+	// SentryLimits cap what Sentry SDKs send; zero means Relay's defaults
+	// (sentry.DefaultLimits). A translated envelope must also fit Limits.
+	SentryLimits sentry.Limits
 	// CountryHeader is a header set by a trusted proxy with the client's
 	// country (ISO 3166-1 alpha-2), e.g. CF-IPCountry. Empty: none trusted.
 	CountryHeader string
@@ -88,6 +92,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Limits == (sdkproto.Limits{}) {
 		cfg.Limits = sdkproto.DefaultLimits()
+	}
+	if cfg.SentryLimits == (sentry.Limits{}) {
+		cfg.SentryLimits = sentry.DefaultLimits()
 	}
 	if cfg.EventsPerSecond == 0 {
 		cfg.EventsPerSecond, cfg.Burst = 1000, 5000
@@ -229,6 +236,15 @@ func (s *Server) lookup(key string) (sdkproto.ProjectKey, *rate.Limiter, bool) {
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/v1/ingest", s.ingest)
+	// Sentry SDKs: the DSN's host is the edge, its path the project. The
+	// paths without the trailing slash are taken too: a redirect would turn
+	// a proxy's POST into a GET.
+	for _, p := range []string{"/api/{project}/envelope/{$}", "/api/{project}/envelope"} {
+		mux.HandleFunc(p, s.sentryEnvelope)
+	}
+	for _, p := range []string{"/api/{project}/store/{$}", "/api/{project}/store"} {
+		mux.HandleFunc(p, s.sentryStore)
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("ok\n"))
 	})
@@ -357,7 +373,7 @@ func (s *Server) serveIngest(w http.ResponseWriter, r *http.Request) (int, int) 
 			return http.StatusInternalServerError, 0
 		}
 	}
-	n, err := s.process(r.Context(), pk.Project, r, in, batch)
+	n, err := s.process(r.Context(), pk.Project, r, in, batch, nil)
 	if err != nil {
 		if errors.Is(err, ErrNotReady) {
 			// The gate above covers a stage that is a Readier; this
@@ -412,8 +428,10 @@ func (e *publishError) Error() string { return "publish: " + e.err.Error() }
 func (e *publishError) Unwrap() error { return e.err }
 
 // process runs the policy stage and publishes the result split by kind. It
-// returns the number of events published.
-func (s *Server) process(ctx context.Context, project string, r *http.Request, in []byte, decoded *sdkproto.Batch) (int, error) {
+// returns the number of events published. dropped counts what was left out
+// before the stage (a Sentry envelope's unusable items); it is reported in
+// the same outcome as the stage's drops.
+func (s *Server) process(ctx context.Context, project string, r *http.Request, in []byte, decoded *sdkproto.Batch, dropped map[string]int) (int, error) {
 	country := s.country(r)
 	out, err := s.stage.Apply(ctx, StageInput{
 		Project:   project,
@@ -445,6 +463,15 @@ func (s *Server) process(ctx context.Context, project string, r *http.Request, i
 	msgs, err := s.split(project, country, kept)
 	if err != nil {
 		return 0, err
+	}
+	if len(dropped) > 0 {
+		all := make(map[string]int, len(out.Dropped)+len(dropped))
+		for _, m := range []map[string]int{out.Dropped, dropped} {
+			for reason, n := range m {
+				all[reason] += n
+			}
+		}
+		out.Dropped = all
 	}
 	if len(out.Dropped) > 0 {
 		m, err := s.outcome(project, in, kept, out.Dropped)

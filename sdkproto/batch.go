@@ -93,6 +93,12 @@ type Device struct {
 	Timezone string  `json:"timezone,omitempty"`
 	// Connection is the Network Information API's effectiveType ("4g", …).
 	Connection string `json:"connection,omitempty"`
+	// Webdriver is navigator.webdriver: the page is driven by automation
+	// (WebDriver, Puppeteer, Playwright). Sent only when true.
+	Webdriver bool `json:"webdriver,omitempty"`
+	// Headless says the page's navigator.userAgent or userAgentData names
+	// a headless browser (HeadlessChrome, PhantomJS). Sent only when true.
+	Headless bool `json:"headless,omitempty"`
 }
 
 // Size is a width and height in CSS pixels.

@@ -20,6 +20,11 @@ const (
 	KeysBucket = "rv_keys"
 	// PolicyBucket is the KV bucket holding one policy per project.
 	PolicyBucket = "rv_policy"
+	// BotListKey is the key of PolicyBucket holding the bot list every
+	// edge matches User-Agents against (crawler-user-agents.json's
+	// format); without it edges use the module's built-in copy. No project
+	// id starts with an underscore.
+	BotListKey = "_bots"
 	// ModulesBucket is the object store holding signed filter modules.
 	ModulesBucket = "rv_modules"
 

@@ -17,6 +17,7 @@ import (
 	"github.com/rearview-dev/rearview/edge"
 	"github.com/rearview-dev/rearview/edge/wasmhost"
 	"github.com/rearview-dev/rearview/sdkproto"
+	"github.com/rearview-dev/rearview/wasm/noise"
 	"github.com/rearview-dev/rearview/wasm/policy"
 )
 
@@ -107,6 +108,48 @@ type FilterCmd struct {
 	PublishModule FilterPublishModuleCmd `cmd:"" name:"publish-module" help:"Publish a filter module to NATS: every edge verifies it and swaps it in live."`
 	Keygen        FilterKeygenCmd        `cmd:"" help:"Write an ed25519 key pair for signing filter modules (publish-module --sign-key, edge --module-pubkey)."`
 	SetPolicy     FilterSetPolicyCmd     `cmd:"" name:"set-policy" help:"Store a project's policy in NATS KV: every edge applies it within a second."`
+	SetBots       FilterSetBotsCmd       `cmd:"" name:"set-bots" help:"Publish a bot list (crawler-user-agents.json's format) in NATS KV: every edge matches User-Agents against it instead of its module's built-in copy."`
+}
+
+// FilterSetBotsCmd is `rearview filter set-bots FILE` (or --builtin).
+type FilterSetBotsCmd struct {
+	NATSURL string `name:"nats-url" help:"NATS server URL." default:"nats://127.0.0.1:4222" env:"REARVIEW_NATS_URL"`
+	File    string `arg:"" optional:"" help:"Bot list: a JSON array of patterns or of objects with a pattern (crawler-user-agents.json)." type:"existingfile"`
+	Builtin bool   `help:"Delete the published list: edges go back to their module's built-in copy."`
+}
+
+// Run checks the list and publishes it.
+func (c *FilterSetBotsCmd) Run(g *Globals) error {
+	if (c.File == "") == !c.Builtin {
+		return fmt.Errorf("set-bots: give a FILE or --builtin")
+	}
+	var doc []byte
+	if c.File != "" {
+		var err error
+		if doc, err = os.ReadFile(c.File); err != nil {
+			return fmt.Errorf("read bot list: %w", err)
+		}
+		if _, err := noise.CompileBotList(doc); err != nil {
+			return err
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	nc, js, err := connectNATS(c.NATSURL, "rearview-filter")
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	rev, err := wasmhost.SetBotsKV(ctx, js, doc)
+	if err != nil {
+		return err
+	}
+	if doc == nil {
+		fmt.Println("bot list deleted: edges use their module's built-in list")
+		return nil
+	}
+	fmt.Printf("bot list stored (revision %d)\n", rev)
+	return nil
 }
 
 // FilterRunCmd is `rearview filter [run]`.

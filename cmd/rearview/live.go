@@ -20,6 +20,8 @@ type ServeFlags struct {
 	ReplayPackAfter time.Duration `help:"How long a session's replay goes without a new segment (or since it ended) before its segments are packed into one object." default:"5m" env:"REARVIEW_REPLAY_PACK_AFTER"`
 	SecureCookies   bool          `help:"Mark the player's session cookie Secure (serve the player over HTTPS)." env:"REARVIEW_SECURE_COOKIES"`
 	AllowOrigin     []string      `name:"allow-origin" help:"Extra browser origins allowed to open the live tail." env:"REARVIEW_ALLOW_ORIGINS"`
+	EdgeURL         string        `name:"edge-url" help:"Public URL of an edge, for the Sentry DSNs the API and the player show (rearview up: its own edge)." env:"REARVIEW_EDGE_URL"`
+	Workers         int           `help:"Transactions the coordinator runs at once, each on its own fetched messages (0: 1 on SQLite, 4 on Postgres)." default:"0" env:"REARVIEW_WORKERS"`
 }
 
 func (f ServeFlags) apply(c *coordinator.Config) {
@@ -28,6 +30,8 @@ func (f ServeFlags) apply(c *coordinator.Config) {
 	c.EventRetention = f.EventRetention
 	c.ReplayPackAfter = f.ReplayPackAfter
 	c.SecureCookies = f.SecureCookies
+	c.EdgeURL = f.EdgeURL
+	c.Workers = f.Workers
 }
 
 // startServing starts the live tail hub, and the retention janitor and

@@ -3,10 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"sort"
+	"sync"
 	"syscall"
 	"time"
 
@@ -17,8 +20,8 @@ import (
 // every accepted event in the coordinator's API.
 type LoadtestCmd struct {
 	Edge        []string      `help:"Edge base URL; repeat (or comma-separate) for several: batches go round-robin, a retry goes to the next edge." default:"http://127.0.0.1:7070" env:"REARVIEW_LOADTEST_EDGES"`
-	Key         string        `help:"Project ingest key." default:"rvk_demo" env:"REARVIEW_KEY"`
-	Rate        float64       `help:"Events per second sent." default:"200"`
+	Key         []string      `help:"Project ingest key; repeat (or comma-separate) for several projects, each sent its share of --rate at once (an edge admits a project's own rate, 1,000 events/s by default)." default:"rvk_demo" env:"REARVIEW_KEY"`
+	Rate        float64       `help:"Events per second sent, over all the keys." default:"200"`
 	Duration    time.Duration `help:"How long to send (ignored with --count)." default:"30s"`
 	Count       int           `help:"Events to send; 0 means rate × duration."`
 	Batch       int           `help:"Events per batch (1-500)." default:"20"`
@@ -33,7 +36,7 @@ type LoadtestCmd struct {
 
 	Verify        bool          `help:"Wait until every accepted event is stored and check every count through the API (--url, --token)."`
 	VerifyTimeout time.Duration `name:"verify-timeout" help:"How long after the run to wait for accepted events to be stored." default:"2m"`
-	Project       string        `help:"Project id for --verify; default: the project of --key." env:"REARVIEW_PROJECT"`
+	Project       string        `help:"Project id for --verify; default: the project of --key (one key only)." env:"REARVIEW_PROJECT"`
 	JSON          bool          `name:"json" help:"Print the verification report as JSON."`
 	APIFlags
 }
@@ -44,51 +47,127 @@ func (c *LoadtestCmd) Run(g *Globals) error {
 	log := g.Logger()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	gen, err := loadgen.New(loadgen.Config{
-		Edges: c.Edge, Key: c.Key, Rate: c.Rate, Duration: c.Duration, Count: c.Count,
-		BatchSize: c.Batch, Concurrency: c.Concurrency, Issues: c.Issues, Sessions: c.Sessions, Users: c.Users,
-		VitalEvery: c.VitalEvery, ReplayEvery: c.ReplayEvery, RetryFor: c.RetryFor, RunID: c.RunID, Logger: log,
-	})
-	if err != nil {
-		return err
+	if len(c.Key) == 0 {
+		return errors.New("load test: no --key")
 	}
-	cfg := gen.Config()
-	fmt.Fprintf(os.Stderr, "load test %s: %d events at %.0f/s in batches of %d to %d edge(s)\n", gen.RunID(), cfg.Count, cfg.Rate, cfg.BatchSize, len(cfg.Edges))
-	if !c.Verify {
-		res, err := gen.Run(ctx)
+	if len(c.Key) > 1 && c.Project != "" {
+		return errors.New("load test: --project names the project of one --key; with several, each key's own is verified")
+	}
+	gens := make([]*loadgen.Generator, len(c.Key))
+	for i, key := range c.Key {
+		count := c.Count
+		if count > 0 {
+			count = c.Count / len(c.Key)
+			if i < c.Count%len(c.Key) {
+				count++
+			}
+		}
+		gen, err := loadgen.New(loadgen.Config{
+			Edges: c.Edge, Key: key, Rate: c.Rate / float64(len(c.Key)), Duration: c.Duration, Count: count,
+			BatchSize: c.Batch, Concurrency: c.Concurrency, Issues: c.Issues, Sessions: c.Sessions, Users: c.Users,
+			VitalEvery: c.VitalEvery, ReplayEvery: c.ReplayEvery, RetryFor: c.RetryFor, RunID: runID(c.RunID, i, len(c.Key)), Logger: log,
+		})
 		if err != nil {
 			return err
 		}
-		printResult(res)
-		if res.Failed > 0 {
-			return fmt.Errorf("load test %s: %d events never accepted", res.RunID, res.Failed)
-		}
-		return nil
+		cfg := gen.Config()
+		fmt.Fprintf(os.Stderr, "load test %s: %d events at %.0f/s in batches of %d to %d edge(s)\n", gen.RunID(), cfg.Count, cfg.Rate, cfg.BatchSize, len(cfg.Edges))
+		gens[i] = gen
 	}
-	results := make(chan *loadgen.Result, 1)
-	go func() {
-		res, err := gen.Run(ctx)
-		if err != nil {
-			log.Error("load test", "err", err)
+	var wg sync.WaitGroup
+	errs := make([]error, len(gens))
+	if !c.Verify {
+		res := make([]*loadgen.Result, len(gens))
+		for i, gen := range gens {
+			wg.Go(func() { res[i], errs[i] = gen.Run(ctx) })
 		}
-		results <- res
-	}()
-	rep, err := loadgen.Verify(ctx, loadgen.VerifyConfig{
-		API: c.URL, Token: c.token(), Project: c.Project, Key: c.Key, Timeout: c.VerifyTimeout, Logger: log,
-	}, gen, results)
-	if err != nil {
+		wg.Wait()
+		for i, r := range res {
+			if errs[i] != nil {
+				return errs[i]
+			}
+			printResult(r)
+			if r.Failed > 0 {
+				errs[i] = fmt.Errorf("load test %s: %d events never accepted", r.RunID, r.Failed)
+			}
+		}
+		return errors.Join(errs...)
+	}
+	reps := make([]*loadgen.Report, len(gens))
+	for i, gen := range gens {
+		wg.Go(func() {
+			results := make(chan *loadgen.Result, 1)
+			go func() {
+				res, err := gen.Run(ctx)
+				if err != nil {
+					log.Error("load test", "err", err)
+				}
+				results <- res
+			}()
+			reps[i], errs[i] = loadgen.Verify(ctx, loadgen.VerifyConfig{
+				API: c.URL, Token: c.token(), Project: c.Project, Key: c.Key[i], Timeout: c.VerifyTimeout, Logger: log,
+			}, gen, results)
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
 		return err
 	}
 	if c.JSON {
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
+		var v any = reps[0]
+		if len(reps) > 1 {
+			v = reps
+		}
+		if err := enc.Encode(v); err != nil {
 			return err
 		}
 	} else {
-		rep.WriteTable(os.Stdout)
+		for _, rep := range reps {
+			rep.WriteTable(os.Stdout)
+		}
+		if len(reps) > 1 {
+			writeTotals(os.Stdout, reps)
+		}
 	}
-	return rep.Err()
+	for i, rep := range reps {
+		errs[i] = rep.Err()
+	}
+	return errors.Join(errs...)
+}
+
+// runID gives each key's generator its own prefix: the given one with the
+// key's number when there are several, else random (empty).
+func runID(base string, i, n int) string {
+	if base == "" || n == 1 {
+		return base
+	}
+	return fmt.Sprintf("%s-%d", base, i)
+}
+
+// writeTotals sums several projects' reports: rates add up, and the
+// latency shown is the worst project's.
+func writeTotals(w io.Writer, reps []*loadgen.Report) {
+	var accepted, stored, lost, dup int
+	var acceptedPS, storedPS float64
+	var p50, p99 time.Duration
+	for _, r := range reps {
+		accepted += r.Accepted
+		stored += r.Stored
+		lost += r.Lost
+		dup += r.Duplicated
+		acceptedPS += r.AcceptedPerSec
+		storedPS += r.StoredPerSec
+		p50, p99 = max(p50, r.P50), max(p99, r.P99)
+	}
+	fmt.Fprintf(w, "all %d projects\n", len(reps))
+	row := func(name string, v any) { fmt.Fprintf(w, "  %-28s %v\n", name, v) }
+	row("accepted (202)", accepted)
+	row("stored (of accepted)", stored)
+	row("lost / duplicated", fmt.Sprintf("%d / %d", lost, dup))
+	row("accepted/s, stored/s", fmt.Sprintf("%.1f, %.1f", acceptedPS, storedPS))
+	row("p50 / p99 (worst project)", fmt.Sprintf("%v / %v", p50, p99))
 }
 
 func printResult(res *loadgen.Result) {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 
 	"github.com/alecthomas/kong"
 )
@@ -16,6 +17,9 @@ import (
 type Globals struct {
 	LogLevel  slog.Level `help:"Log level: debug, info, warn, error." default:"info" env:"REARVIEW_LOG_LEVEL"`
 	LogFormat string     `help:"Log format: text or json." enum:"text,json" default:"text" env:"REARVIEW_LOG_FORMAT"`
+	// CPUProfile is for finding where a server's time goes under load
+	// (go tool pprof); a server writes it when it stops gracefully.
+	CPUProfile string `name:"cpu-profile" help:"Write a CPU profile of the command's run to this file (go tool pprof)." type:"path"`
 }
 
 // Logger returns the process logger. Logs never carry request bodies or
@@ -50,8 +54,29 @@ func main() {
 		kong.Description("Self-hosted frontend error tracking, session replay and real-user monitoring."),
 		kong.UsageOnError(),
 	)
-	if err := ctx.Run(&cli.Globals); err != nil {
+	if err := run(ctx, &cli.Globals); err != nil {
 		fmt.Fprintln(os.Stderr, "rearview:", err)
 		os.Exit(1)
 	}
+}
+
+// run runs the chosen command, under the CPU profiler when asked.
+func run(ctx *kong.Context, g *Globals) error {
+	if g.CPUProfile == "" {
+		return ctx.Run(g)
+	}
+	f, err := os.Create(g.CPUProfile)
+	if err != nil {
+		return fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return fmt.Errorf("cpu profile: %w", err)
+	}
+	err = ctx.Run(g)
+	pprof.StopCPUProfile()
+	if cerr := f.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("cpu profile: %w", cerr)
+	}
+	return err
 }

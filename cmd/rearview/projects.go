@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rearview-dev/rearview/sdkproto"
 )
 
 // APIFlags locate the coordinator API for client commands.
@@ -75,7 +77,8 @@ type ProjectsCmd struct {
 
 // ProjectsCreateCmd creates a project.
 type ProjectsCreateCmd struct {
-	Name string `arg:"" help:"Project name."`
+	Name    string `arg:"" help:"Project name."`
+	EdgeURL string `name:"edge-url" help:"Public URL of the edge Sentry SDKs send to, for the DSN printed (unless the coordinator was given one)." default:"http://127.0.0.1:7070" env:"REARVIEW_EDGE_URL"`
 	APIFlags
 }
 
@@ -85,11 +88,15 @@ func (c *ProjectsCreateCmd) Run() error {
 		ID        string `json:"id"`
 		IngestKey string `json:"ingest_key"`
 		Token     string `json:"api_token"`
+		DSN       string `json:"dsn"`
 	}
 	if err := c.call(http.MethodPost, "/api/v1/projects", map[string]string{"name": c.Name}, &out); err != nil {
 		return fmt.Errorf("create project: %w", err)
 	}
-	fmt.Printf("project     %s\ningest key  %s   (public: put it in the SDK)\napi token   %s   (secret: shown once)\n", out.ID, out.IngestKey, out.Token)
+	if out.DSN == "" {
+		out.DSN = sdkproto.SentryDSN(c.EdgeURL, out.IngestKey, out.ID)
+	}
+	fmt.Printf("project     %s\ningest key  %s   (public: put it in the SDK)\nsentry dsn  %s   (public: for @sentry/browser, instead of your Sentry DSN)\napi token   %s   (secret: shown once)\n", out.ID, out.IngestKey, out.DSN, out.Token)
 	return nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"os"
 	"path"
@@ -26,6 +27,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/rearview-dev/rearview/coordinator/blob"
+	"github.com/rearview-dev/rearview/coordinator/sentryapi"
 	"github.com/rearview-dev/rearview/coordinator/sourcemap"
 	"github.com/rearview-dev/rearview/coordinator/symbolicate"
 )
@@ -35,20 +37,43 @@ type MapFlags struct {
 	SourcemapRetention time.Duration `name:"sourcemap-retention" help:"How long uploaded source maps are kept after their last upload; at least 2160h (90 days)." default:"2160h" env:"REARVIEW_SOURCEMAP_RETENTION"`
 }
 
+// sourceMaps is the coordinator's source-map service: the store, and
+// sentry-cli's upload API over it (coordinator/sentryapi).
+type sourceMaps struct {
+	*sourcemap.Store
+	sentry *sentryapi.Server
+}
+
+// Mount adds both upload APIs: /api/v1/sourcemaps and Sentry's /api/0/.
+func (m sourceMaps) Mount(mux *http.ServeMux) {
+	m.Store.Mount(mux)
+	m.sentry.Mount(mux)
+}
+
 // openSourcemaps opens the source-map store on the coordinator's database
-// and blobs, and starts its retention sweep under its lease.
-func (f *MapFlags) openSourcemaps(db *sql.DB, blobs blob.Store, admin string, ro *runOnce, log *slog.Logger) (*sourcemap.Store, error) {
+// and blobs, with sentry-cli's upload API over it, and starts their
+// sweeps (expired maps, stale upload chunks) under the retention lease.
+func (f *MapFlags) openSourcemaps(db *sql.DB, blobs blob.Store, admin string, ro *runOnce, log *slog.Logger) (sourceMaps, error) {
 	s, err := sourcemap.New(sourcemap.Config{DB: db, Blobs: blobs, AdminToken: admin, Retention: f.SourcemapRetention, Logger: log})
 	if err != nil {
-		return nil, fmt.Errorf("--sourcemap-retention: %w", err)
+		return sourceMaps{}, fmt.Errorf("--sourcemap-retention: %w", err)
 	}
-	ro.start(leaseSourcemapRetention, func(ctx context.Context) { s.Run(ctx, time.Hour) })
-	return s, nil
+	sentry, err := sentryapi.New(sentryapi.Config{DB: db, Maps: s, Blobs: blobs, Logger: log})
+	if err != nil {
+		return sourceMaps{}, err
+	}
+	ro.start(leaseSourcemapRetention, func(ctx context.Context) {
+		done := make(chan struct{})
+		go func() { defer close(done); sentry.Run(ctx, time.Hour) }()
+		s.Run(ctx, time.Hour)
+		<-done
+	})
+	return sourceMaps{Store: s, sentry: sentry}, nil
 }
 
 // newSymbolicator returns the symbolicator over the source-map store.
-func newSymbolicator(maps *sourcemap.Store, log *slog.Logger) *symbolicate.Symbolicator {
-	return symbolicate.New(maps, symbolicate.Options{Logger: log})
+func newSymbolicator(maps sourceMaps, log *slog.Logger) *symbolicate.Symbolicator {
+	return symbolicate.New(maps.Store, symbolicate.Options{Logger: log})
 }
 
 // SourcemapsCmd groups the source-map tools CI runs after a build.

@@ -22,6 +22,7 @@ import (
 	"github.com/rearview-dev/rearview/coordinator/store"
 	"github.com/rearview-dev/rearview/e2e/demo"
 	"github.com/rearview-dev/rearview/player"
+	"github.com/rearview-dev/rearview/sdkproto"
 )
 
 // UpCmd runs everything in one process on embedded defaults.
@@ -107,6 +108,15 @@ func (c *UpCmd) Run(g *Globals) error {
 		return err
 	}
 	defer ro.close()
+	// The edge's address is known before the coordinator starts, so the
+	// API can show each project's Sentry DSN; it serves once it is built.
+	edgeSrv, err := listen("edge", c.EdgeListen, nil)
+	if err != nil {
+		return err
+	}
+	if c.ServeFlags.EdgeURL == "" {
+		c.ServeFlags.EdgeURL = edgeSrv.URL()
+	}
 	coord, err := newCoordinator(ctx, js, db, blobs, admin, log, c.ServeFlags, ro, 1)
 	if err != nil {
 		return err
@@ -122,10 +132,7 @@ func (c *UpCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	edgeSrv, err := listen("edge", c.EdgeListen, ed.Handler())
-	if err != nil {
-		return err
-	}
+	edgeSrv.srv.Handler = ed.Handler()
 	maps, err := c.openSourcemaps(db, blobs, admin, ro, log)
 	if err != nil {
 		return err
@@ -163,8 +170,9 @@ func (c *UpCmd) Run(g *Globals) error {
   Data          %s
   Admin token   %s  (also in %s)
   Demo project  demo, ingest key %s%s
+  Sentry DSN    %s  (demo project, for @sentry/browser)
 Press Ctrl-C to stop.
-`, apiSrv.URL(), apiSrv.URL(), edgeSrv.URL(), c.Region, ns.ClientURL(), c.DataDir, admin, filepath.Join(c.DataDir, "admin-token"), c.DemoKey, demoToken)
+`, apiSrv.URL(), apiSrv.URL(), edgeSrv.URL(), c.Region, ns.ClientURL(), c.DataDir, admin, filepath.Join(c.DataDir, "admin-token"), c.DemoKey, demoToken, sdkproto.SentryDSN(edgeSrv.URL(), c.DemoKey, demoProject))
 
 	<-ctx.Done()
 	log.Info("shutting down: draining")
@@ -205,7 +213,7 @@ func ensureDemo(ctx context.Context, coord *coordinator.Coordinator, key string)
 // uploadDemoMaps stores the demo bundle's source maps for release "demo",
 // as the CI step would for a user's app; maps already there are skipped by
 // content.
-func uploadDemoMaps(ctx context.Context, maps *sourcemap.Store, project string) error {
+func uploadDemoMaps(ctx context.Context, maps sourceMaps, project string) error {
 	ms, err := demo.SourceMaps()
 	if err != nil {
 		return err

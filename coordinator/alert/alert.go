@@ -93,9 +93,6 @@ type Alerts struct {
 	opts Options
 	log  *slog.Logger
 
-	// pend is the current consume transaction's error counts.
-	pend pendingCounts
-
 	evalMu sync.Mutex
 	stop   context.CancelFunc
 	done   chan struct{}
@@ -209,15 +206,11 @@ func (a *Alerts) Hook(ctx context.Context, tx *sql.Tx, m *coordinator.Message, e
 		u = m.Batch.Page.URL
 	}
 	bucket := ts - ts%minute
-	pc := a.pendingFor(tx)
+	pc := a.pendingFor(ctx)
 	pc.counts[countKey{m.Project, ScopePage, route.Normalise(u), bucket}]++
-	// The issues hook, registered earlier, has grouped this event already.
-	var issue sql.NullString
-	if err := tx.QueryRowContext(ctx, `SELECT issue_id FROM events WHERE project = ? AND id = ?`, m.Project, ev.ID).Scan(&issue); err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("count error: issue of %s: %w", ev.ID, err)
-	}
-	if issue.Valid && issue.String != "" {
-		pc.counts[countKey{m.Project, ScopeIssue, issue.String, bucket}]++
+	// The issues store hook grouped the event before it was stored.
+	if issue := m.IssueOf(ev.ID); issue != "" {
+		pc.counts[countKey{m.Project, ScopeIssue, issue, bucket}]++
 	}
 	return nil
 }
@@ -225,7 +218,6 @@ func (a *Alerts) Hook(ctx context.Context, tx *sql.Tx, m *coordinator.Message, e
 // pendingCounts are a transaction's error counts, written by Flush once
 // per (project, scope, key, minute), in that order, before it commits.
 type pendingCounts struct {
-	tx     *sql.Tx
 	counts map[countKey]int64
 }
 
@@ -234,27 +226,30 @@ type countKey struct {
 	minute              int64
 }
 
-// pendingFor returns tx's counts, afresh for a new transaction. Hooks and
-// Flush of one coordinator run one transaction at a time.
-func (a *Alerts) pendingFor(tx *sql.Tx) *pendingCounts {
-	if a.pend.tx != tx {
-		a.pend = pendingCounts{tx: tx, counts: map[countKey]int64{}}
-	}
-	return &a.pend
+// pendKey is the service's key in its transactions' storage.
+type pendKey struct{ a *Alerts }
+
+// pendingFor returns the counts of ctx's transaction
+// (coordinator.TxLocal): each transaction its own.
+func (a *Alerts) pendingFor(ctx context.Context) *pendingCounts {
+	return coordinator.TxLocal(ctx, pendKey{a}, func() *pendingCounts {
+		return &pendingCounts{counts: map[countKey]int64{}}
+	})
 }
 
 // Flush writes the transaction's error counts: the coordinator's flush hook.
 func (a *Alerts) Flush(ctx context.Context, tx *sql.Tx) error {
-	if a.pend.tx != tx || len(a.pend.counts) == 0 {
+	pc := a.pendingFor(ctx)
+	if len(pc.counts) == 0 {
 		return nil
 	}
-	keys := slices.SortedFunc(maps.Keys(a.pend.counts), func(x, y countKey) int {
+	keys := slices.SortedFunc(maps.Keys(pc.counts), func(x, y countKey) int {
 		return cmp.Or(strings.Compare(x.project, y.project), strings.Compare(x.scope, y.scope), strings.Compare(x.key, y.key), cmp.Compare(x.minute, y.minute))
 	})
 	const upsert = `INSERT INTO alert_counts (project, scope, key, minute, count) VALUES (?, ?, ?, ?, ?)
 ON CONFLICT (project, scope, key, minute) DO UPDATE SET count = alert_counts.count + excluded.count`
 	for _, k := range keys {
-		if _, err := tx.ExecContext(ctx, upsert, k.project, k.scope, k.key, k.minute, a.pend.counts[k]); err != nil {
+		if _, err := tx.ExecContext(ctx, upsert, k.project, k.scope, k.key, k.minute, pc.counts[k]); err != nil {
 			return fmt.Errorf("count errors: %w", err)
 		}
 	}

@@ -52,14 +52,31 @@ type Service struct {
 
 	mu    sync.Mutex
 	rules map[string]cachedRules // by project
-	// rulesInTx are the rules each project had when transaction rulesTx
-	// first asked.
-	rulesTx   *sql.Tx
-	rulesInTx map[string]*fingerprint.Rules
 
 	stmts stmts
-	// pend is the current transaction's counts, written by Flush.
-	pend pending
+}
+
+// txState is what the service keeps for one processing transaction
+// (coordinator.TxLocal): the counts Flush writes, the rules each project
+// had when the transaction first asked, and its handles on the prepared
+// statements.
+type txState struct {
+	pend  pending
+	rules map[string]*fingerprint.Rules
+	stmts map[string]*sql.Stmt
+}
+
+// txKey is the service's key in its transactions' storage.
+type txKey struct{ s *Service }
+
+func (s *Service) inTx(ctx context.Context) *txState {
+	return coordinator.TxLocal(ctx, txKey{s}, func() *txState {
+		return &txState{
+			pend:  pending{issues: map[issueKey]*issueDelta{}, owner: map[hashKey]string{}, relSeen: map[issueKey]int64{}},
+			rules: map[string]*fingerprint.Rules{},
+			stmts: map[string]*sql.Stmt{},
+		}
+	})
 }
 
 type cachedRules struct {
@@ -72,7 +89,8 @@ type cachedRules struct {
 // nil interface, not a typed nil pointer.
 func Register(c *coordinator.Coordinator, sym Symbolicator, opts Options) *Service {
 	s := New(c.DB(), sym, opts)
-	c.OnEvent(sdkproto.KindError, s.Hook)
+	c.OnStore(sdkproto.KindError, s.Group)
+	c.OnEvent(sdkproto.KindError, s.Count)
 	c.OnFlush(s.Flush)
 	return s
 }
@@ -89,18 +107,20 @@ func New(db *sql.DB, sym Symbolicator, opts Options) *Service {
 	return &Service{db: db, sym: sym, log: opts.Logger.With("component", "issues"), now: opts.Now, dialect: store.DialectOf(db), rules: map[string]cachedRules{}}
 }
 
-// Hook is the coordinator.EventHook for error events. It groups the event
-// and counts it for its transaction; Flush (the coordinator's flush hook,
-// which Register installs) writes the counts before the transaction commits.
-func (s *Service) Hook(ctx context.Context, tx *sql.Tx, m *coordinator.Message, ev *sdkproto.Event) error {
+// Group is the coordinator.StoreHook for error events: it symbolicates
+// the event, groups it into its issue (creating the issue and its hashes
+// when they are new, which a redelivery finds done) and returns the issue
+// and the event as stored. Count, the event hook, counts it once it is
+// stored for the first time; Flush writes the counts before the commit.
+func (s *Service) Group(ctx context.Context, tx *sql.Tx, m *coordinator.Message, ev *sdkproto.Event) (coordinator.Stored, error) {
 	e := ev.Error
 	if e == nil {
-		return nil
+		return coordinator.Stored{}, nil
 	}
 	frames := s.symbolicate(ctx, m, e)
 	rules, err := s.projectRules(ctx, tx, m.Project)
 	if err != nil {
-		return err
+		return coordinator.Stored{}, err
 	}
 	u := e.URL
 	if u == "" {
@@ -113,7 +133,7 @@ func (s *Service) Hook(ctx context.Context, tx *sql.Tx, m *coordinator.Message, 
 	res := rules.Group(&fev)
 	id, err := s.record(ctx, tx, m, ev, &res)
 	if err != nil {
-		return err
+		return coordinator.Stored{}, err
 	}
 	payload, err := json.Marshal(storedEvent{
 		Event:    *ev,
@@ -121,11 +141,23 @@ func (s *Service) Hook(ctx context.Context, tx *sql.Tx, m *coordinator.Message, 
 		Grouping: &grouping{Issue: id, Hashes: res.Hashes, Rule: res.Rule},
 	})
 	if err != nil {
-		return fmt.Errorf("encode event %s: %w", ev.ID, err)
+		return coordinator.Stored{}, fmt.Errorf("encode event %s: %w", ev.ID, err)
 	}
-	if _, err := s.exec(ctx, tx, stUpdateEvent, id, string(payload), m.Project, ev.ID); err != nil {
-		return fmt.Errorf("store event %s of issue %s: %w", ev.ID, id, err)
+	return coordinator.Stored{IssueID: id, Payload: payload}, nil
+}
+
+// Count is the coordinator.EventHook for error events: it counts a newly
+// stored event for the issue Group put it in, for Flush to write.
+func (s *Service) Count(ctx context.Context, tx *sql.Tx, m *coordinator.Message, ev *sdkproto.Event) error {
+	id := m.IssueOf(ev.ID)
+	if ev.Error == nil || id == "" {
+		return nil
 	}
+	user := "s:" + m.Batch.Session.ID
+	if m.Batch.Session.UserID != "" {
+		user = "u:" + m.Batch.Session.UserID
+	}
+	s.pendingFor(ctx).add(m.Project, id, ev.Error.Release, hashID(m.Project, user), m.ReceivedAt)
 	return nil
 }
 
@@ -225,11 +257,11 @@ func hashID(parts ...string) string {
 	return hex.EncodeToString(h.Sum(nil)[:8])
 }
 
-// record creates or updates the issue of an event and returns its id.
+// record finds or creates the issue of an event and returns its id.
 func (s *Service) record(ctx context.Context, tx *sql.Tx, m *coordinator.Message, ev *sdkproto.Event, res *fingerprint.Result) (string, error) {
 	project, e := m.Project, ev.Error
 	at := m.ReceivedAt
-	p := s.pendingFor(tx)
+	p := s.pendingFor(ctx)
 	id, missing, err := s.findIssue(ctx, tx, p, project, res.Hashes)
 	if err != nil {
 		return "", err
@@ -254,12 +286,6 @@ func (s *Service) record(ctx context.Context, tx *sql.Tx, m *coordinator.Message
 			return "", fmt.Errorf("issue hash: %w", err)
 		}
 	}
-	user := "s:" + m.Batch.Session.ID
-	if m.Batch.Session.UserID != "" {
-		user = "u:" + m.Batch.Session.UserID
-	}
-	// Counted now, written by Flush before the transaction commits.
-	p.add(project, id, e.Release, hashID(project, user), at)
 	return id, nil
 }
 

@@ -23,7 +23,7 @@ func TestPendingMatchesOneByOne(t *testing.T) {
 		storedSeen, storedRel := int64(rng.IntN(10)), "r0"
 		storedFirst := storedSeen - int64(rng.IntN(3))
 
-		// One by one, as stUpdateIssue used to run per event.
+		// One by one, as an issue update per event would apply them.
 		seen, rel, first := storedSeen, storedRel, storedFirst
 		for _, e := range evs {
 			if e.rel != "" && e.at >= seen {

@@ -14,24 +14,15 @@ import (
 // (a round trip per event on a server database otherwise): a rules change
 // applies from the next batch on.
 func (s *Service) projectRules(ctx context.Context, tx *sql.Tx, project string) (*fingerprint.Rules, error) {
-	s.mu.Lock()
-	if s.rulesTx != tx {
-		s.rulesTx, s.rulesInTx = tx, map[string]*fingerprint.Rules{}
-	}
-	r, ok := s.rulesInTx[project]
-	s.mu.Unlock()
-	if ok {
+	st := s.inTx(ctx)
+	if r, ok := st.rules[project]; ok {
 		return r, nil
 	}
 	r, err := s.readRules(ctx, tx, project)
 	if err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	if s.rulesTx == tx {
-		s.rulesInTx[project] = r
-	}
-	s.mu.Unlock()
+	st.rules[project] = r
 	return r, nil
 }
 

@@ -16,12 +16,8 @@ const (
 	stRulesVersion stmtID = iota
 	stCreateIssue
 	stProjectRelease
-	stIssueRelease
-	stHourly
-	stUpdateIssue
 	stRegress
 	stCompareReleases
-	stUpdateEvent
 	numStmts
 )
 
@@ -31,33 +27,17 @@ var queries = [numStmts]string{
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 	stProjectRelease: `INSERT INTO project_releases (project, release, first_seen, seq)
 SELECT ?1, ?2, CAST(?3 AS BIGINT), coalesce(max(seq), 0) + 1 FROM project_releases WHERE project = ?1 ON CONFLICT DO NOTHING`,
-	// The counters take a transaction's totals (see pending).
-	stIssueRelease: `INSERT INTO issue_releases (project, issue_id, release, first_seen, last_seen, count) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-ON CONFLICT (project, issue_id, release) DO UPDATE SET count = issue_releases.count + excluded.count,
-	first_seen = min(issue_releases.first_seen, excluded.first_seen), last_seen = max(issue_releases.last_seen, excluded.last_seen)`,
-	stHourly: `INSERT INTO issue_hourly (project, issue_id, hour, count) VALUES (?, ?, ?, ?)
-ON CONFLICT (project, issue_id, hour) DO UPDATE SET count = issue_hourly.count + excluded.count`,
-	// ?3 events, ?4 new users, ?5 and ?6 the last_release candidate and its
-	// time, ?7 and ?8 the oldest and newest event; SET reads the old row.
-	stUpdateIssue: `UPDATE issues SET count = count + ?3, users = users + ?4,
-	last_release = CASE WHEN ?5 != '' AND ?6 >= last_seen THEN ?5 ELSE last_release END,
-	first_seen = min(first_seen, ?7), last_seen = max(last_seen, ?8)
-WHERE project = ?1 AND id = ?2 RETURNING status, resolved_in, resolved_at`,
 	stRegress: `UPDATE issues SET status = 'unresolved', substatus = 'regressed', regressed_at = ? WHERE project = ? AND id = ?`,
 	stCompareReleases: `SELECT coalesce((SELECT seq FROM project_releases WHERE project = ?1 AND release = ?2), 0) >
 	coalesce((SELECT seq FROM project_releases WHERE project = ?1 AND release = ?3), 0)`,
-	stUpdateEvent: `UPDATE events SET issue_id = ?, payload = ? WHERE project = ? AND id = ?`,
 }
 
-// stmts holds the prepared statements and the current transaction's
-// handles on them, by query text (a few queries are built for the number
-// of hashes an event has); hooks of one coordinator run one at a time, so
-// one transaction's handles are kept.
+// stmts holds the prepared statements by query text (a few queries are
+// built for the number of hashes an event has); each transaction keeps its
+// own handles on them (txState).
 type stmts struct {
 	mu       sync.Mutex
 	prepared map[string]*sql.Stmt
-	tx       *sql.Tx
-	inTx     map[string]*sql.Stmt
 }
 
 // stmt returns statement id bound to tx.
@@ -70,7 +50,6 @@ func (s *Service) stmt(ctx context.Context, tx *sql.Tx, id stmtID) (*sql.Stmt, e
 func (s *Service) stmtQ(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
 	st := &s.stmts
 	st.mu.Lock()
-	defer st.mu.Unlock()
 	if st.prepared == nil {
 		st.prepared = map[string]*sql.Stmt{}
 	}
@@ -78,17 +57,17 @@ func (s *Service) stmtQ(ctx context.Context, tx *sql.Tx, query string) (*sql.Stm
 	if p == nil {
 		var err error
 		if p, err = s.db.PrepareContext(ctx, query); err != nil {
+			st.mu.Unlock()
 			return nil, fmt.Errorf("prepare issues statement: %w", err)
 		}
 		st.prepared[query] = p
 	}
-	if st.tx != tx || st.inTx == nil {
-		st.tx, st.inTx = tx, map[string]*sql.Stmt{}
+	st.mu.Unlock()
+	in := s.inTx(ctx).stmts
+	if in[query] == nil {
+		in[query] = tx.StmtContext(ctx, p)
 	}
-	if st.inTx[query] == nil {
-		st.inTx[query] = tx.StmtContext(ctx, p)
-	}
-	return st.inTx[query], nil
+	return in[query], nil
 }
 
 func (s *Service) exec(ctx context.Context, tx *sql.Tx, id stmtID, args ...any) (sql.Result, error) {
@@ -122,7 +101,7 @@ func (s *Service) Close() error {
 	for _, p := range st.prepared {
 		p.Close()
 	}
-	st.prepared, st.tx, st.inTx = nil, nil, nil
+	st.prepared = nil
 	return nil
 }
 

@@ -295,17 +295,22 @@ func (v *Vitals) Fold(ctx context.Context) (int, error) {
 	if err := store.DialectOf(v.db).LockTx(ctx, tx, store.LockVitalsFold); err != nil {
 		return 0, fmt.Errorf("fold vitals: %w", err)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT seq, project, metric, ts, route, device, country, browser, release, value FROM vital_samples ORDER BY seq LIMIT ?`, v.opts.FoldBatch)
+	// The outbox rows are taken by deleting them: what is folded is exactly
+	// what was deleted. Reading and then deleting up to the last sequence
+	// read would drop a sample that another transaction, holding a lower
+	// sequence number, committed in between.
+	rows, err := tx.QueryContext(ctx, `DELETE FROM vital_samples WHERE seq IN (SELECT seq FROM vital_samples ORDER BY seq LIMIT ?)
+RETURNING seq, project, metric, ts, route, device, country, browser, release, value`, v.opts.FoldBatch)
 	if err != nil {
 		return 0, fmt.Errorf("fold vitals: read outbox: %w", err)
 	}
 	agg := NewAggregator(Minute)
 	var n int
-	var last int64
 	for rows.Next() {
 		var s Sample
 		var metric string
-		if err := rows.Scan(&last, &s.Project, &metric, &s.TS, &s.Dims.Route, &s.Dims.Device, &s.Dims.Country, &s.Dims.Browser, &s.Dims.Release, &s.Value); err != nil {
+		var seq int64
+		if err := rows.Scan(&seq, &s.Project, &metric, &s.TS, &s.Dims.Route, &s.Dims.Device, &s.Dims.Country, &s.Dims.Browser, &s.Dims.Release, &s.Value); err != nil {
 			rows.Close()
 			return 0, fmt.Errorf("fold vitals: read outbox: %w", err)
 		}
@@ -338,9 +343,6 @@ func (v *Vitals) Fold(ctx context.Context) (int, error) {
 	}
 	if err := writeCells(ctx, tx, all); err != nil {
 		return 0, err
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM vital_samples WHERE seq <= ?`, last); err != nil {
-		return 0, fmt.Errorf("fold vitals: clear outbox: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("fold vitals: commit: %w", err)

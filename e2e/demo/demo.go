@@ -96,6 +96,23 @@ type Options struct {
 	HeroDelay time.Duration
 	// Logger gets request errors (never request bodies); default slog.Default().
 	Logger *slog.Logger
+	// Sentry, when set, instruments the pages with @sentry/browser instead
+	// of Rearview's SDK, as a Sentry user's shop would be: only the DSN
+	// points at Rearview. EdgeURL and RegionEdges are then unused.
+	Sentry *Sentry
+}
+
+// Sentry configures the pages for @sentry/browser.
+type Sentry struct {
+	// DSN is the project's DSN (`rearview projects create` prints it).
+	DSN string
+	// Script is the bundle exposing the global Sentry (package
+	// e2e/sentry/browser), served at /sentry/sdk.js.
+	Script []byte
+	// MaskAllText is replayIntegration's maskAllText (Sentry's default is
+	// true). false records the page's text so that the edge's masking,
+	// not the SDK's, is what keeps personal data out.
+	MaskAllText bool
 }
 
 //go:embed dist
@@ -214,6 +231,13 @@ func Handler(opts Options) http.Handler {
 		files.ServeHTTP(w, r)
 	})
 	mux.HandleFunc("GET /img/hero.jpg", s.heroImage)
+	if opts.Sentry != nil {
+		mux.HandleFunc("GET /sentry/sdk.js", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+			w.Header().Set("Cache-Control", "no-store")
+			_, _ = w.Write(opts.Sentry.Script)
+		})
+	}
 	mux.HandleFunc("GET /{$}", s.page("home", "Home"))
 	mux.HandleFunc("GET /checkout", s.page("checkout", "Checkout"))
 	return mux
@@ -241,6 +265,13 @@ type sdkConfig struct {
 	Init   map[string]any
 }
 
+// sentryConfig is what the layout passes to Sentry.init; the integrations
+// are built in the page.
+type sentryConfig struct {
+	Init   map[string]any
+	Replay map[string]any
+}
+
 func (s *shop) page(name, title string) http.HandlerFunc {
 	products := []product{
 		{"mug-01", "Trail mug", "€18.00"},
@@ -258,7 +289,17 @@ func (s *shop) page(name, title string) http.HandlerFunc {
 			edge, query = u, "?"+url.Values{"region": {region}}.Encode()
 		}
 		var sdk *sdkConfig
-		if edge != "" {
+		var sentry *sentryConfig
+		if sc := s.opts.Sentry; sc != nil {
+			sentry = &sentryConfig{Init: map[string]any{
+				"dsn":                      sc.DSN,
+				"release":                  s.opts.Release,
+				"environment":              s.opts.Environment,
+				"tracesSampleRate":         1,
+				"replaysSessionSampleRate": 1,
+				"replaysOnErrorSampleRate": 1,
+			}, Replay: map[string]any{"maskAllText": sc.MaskAllText}}
+		} else if edge != "" {
 			edge = strings.TrimRight(edge, "/")
 			sdk = &sdkConfig{Script: edge + "/sdk/v1.js", Init: map[string]any{
 				"endpoint":    edge,
@@ -269,7 +310,7 @@ func (s *shop) page(name, title string) http.HandlerFunc {
 			}}
 		}
 		data := map[string]any{
-			"Title": title, "Page": name, "Query": query, "SDK": sdk,
+			"Title": title, "Page": name, "Query": query, "SDK": sdk, "Sentry": sentry,
 			"JS": s.js, "CSS": s.css, "Email": SignedInEmail, "Phone": SavedPhone,
 			"Products": products,
 		}

@@ -127,6 +127,24 @@ func TestPages(t *testing.T) {
 			}
 		})
 	}
+	t.Run("with Sentry the pages run @sentry/browser alone", func(t *testing.T) {
+		const dsn = "http://rvk_test@edge.test/2902921033"
+		sh := Handler(Options{EdgeURL: "http://edge.test/", Key: "rvk_test", Release: "r1", HeroDelay: -1,
+			Sentry: &Sentry{DSN: dsn, Script: []byte("var Sentry = {};"), MaskAllText: true}})
+		body := get(t, sh, "/checkout").Body.String()
+		for _, s := range []string{`<script src="sentry/sdk.js"></script>`, `"dsn":"` + dsn + `"`, `"release":"r1"`, `"maskAllText":true`,
+			`Sentry.browserTracingIntegration()`, `Sentry.replayIntegration(`, `Sentry.init(cfg)`} {
+			if !strings.Contains(body, s) {
+				t.Errorf("page lacks %q:\n%s", s, body)
+			}
+		}
+		if strings.Contains(body, "sdk/v1.js") || strings.Contains(body, "Rearview.init") {
+			t.Errorf("a Sentry page loads Rearview's SDK:\n%s", body)
+		}
+		if w := get(t, sh, "/sentry/sdk.js"); w.Code != 200 || w.Body.String() != "var Sentry = {};" || !strings.HasPrefix(w.Header().Get("Content-Type"), "text/javascript") {
+			t.Errorf("GET /sentry/sdk.js: %d %q", w.Code, w.Body)
+		}
+	})
 	t.Run("without an edge there is no SDK", func(t *testing.T) {
 		w := get(t, Handler(Options{HeroDelay: -1}), "/")
 		if w.Code != 200 || strings.Contains(w.Body.String(), "sdk/v1.js") || strings.Contains(w.Body.String(), "Rearview.init") {

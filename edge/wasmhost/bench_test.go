@@ -102,3 +102,32 @@ func BenchmarkStartup(b *testing.B) {
 	})
 	b.Logf("module size: %d bytes", len(bin))
 }
+
+// benchUAs are browser User-Agents, one per batch in BenchmarkApplyUAs:
+// each batch's User-Agent differs from the last, so the engine's memo of
+// the last one never answers and the bot list is matched every time.
+var benchUAs = []string{
+	"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/153.0.0.0 Safari/537.36",
+	"Mozilla/5.0 (iPhone; CPU iPhone OS 18_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.5 Mobile/15E148 Safari/604.1",
+	"Mozilla/5.0 (Linux; Android 14; SM-S918B Build/UP1A.231005.007; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/131.0.6778.135 Mobile Safari/537.36 [FB_IAB/FB4A;FBAV/494.0.0.55.73;]",
+	"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.5 Safari/605.1.15",
+	"Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:140.0) Gecko/20100101 Firefox/140.0",
+}
+
+// BenchmarkApplyUAs is BenchmarkApply's wasm/errors50 with a new
+// User-Agent every batch: the worst case of the bot check.
+func BenchmarkApplyUAs(b *testing.B) {
+	data := testbatch.Errors(50)
+	st := newStage(b, Config{Instances: 1})
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		in := edge.StageInput{Project: "p", Region: "eu", UserAgent: benchUAs[i%len(benchUAs)], Now: time.Now(), Batch: data}
+		i++
+		if _, err := st.Apply(context.Background(), in); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(50*b.N)/b.Elapsed().Seconds(), "events/s")
+}

@@ -12,6 +12,8 @@ import (
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/sys"
+
+	"github.com/rearview-dev/rearview/wasm/engine"
 )
 
 // module is one compiled module version and its pool of instances.
@@ -34,6 +36,10 @@ type instance struct {
 	mod          api.Module
 	alloc, apply api.Function
 	mem          api.Memory
+	// bots installs a bot list (nil in modules older than the export);
+	// botsGen is the generation of the list installed, 0 the built-in one.
+	bots    api.Function
+	botsGen uint64
 	// Without hard deadlines a call runs on the instance's own goroutine,
 	// so that the caller can give up on it (see soft). The goroutine lives
 	// as long as the instance: one started per call began each call on a
@@ -44,8 +50,12 @@ type instance struct {
 }
 
 // request is a request envelope in two parts, written one after the other
-// into the instance's memory: a host's batch is copied only there.
-type request struct{ head, batch []byte }
+// into the instance's memory: a host's batch is copied only there. bots,
+// when set, is the bot list the instance must have first.
+type request struct {
+	head, batch []byte
+	bots        *botList
+}
 
 // serve runs the calls sent on jobs until it is closed.
 func (in *instance) serve() {
@@ -127,7 +137,7 @@ func (m *module) instantiate(ctx context.Context) (*instance, error) {
 	if err != nil {
 		return nil, fmt.Errorf("instantiate: %w", err)
 	}
-	in := &instance{mod: mod, alloc: mod.ExportedFunction("alloc"), apply: mod.ExportedFunction("apply"), mem: mod.Memory()}
+	in := &instance{mod: mod, alloc: mod.ExportedFunction("alloc"), apply: mod.ExportedFunction("apply"), mem: mod.Memory(), bots: mod.ExportedFunction("bots")}
 	if in.alloc == nil || in.apply == nil || in.mem == nil {
 		mod.Close(ctx)
 		return nil, errors.New("instantiate: the module must export alloc, apply and memory")
@@ -248,6 +258,11 @@ func (m *module) soft(in *instance, req request, timeout time.Duration) ([]byte,
 }
 
 func (in *instance) call(ctx context.Context, req request) ([]byte, error) {
+	if b := req.bots; b != nil && b.gen != in.botsGen && in.bots != nil {
+		if err := in.setBots(ctx, b); err != nil {
+			return nil, err
+		}
+	}
 	n := len(req.head) + len(req.batch)
 	stack := [2]uint64{uint64(n)}
 	if err := in.alloc.CallWithStack(ctx, stack[:]); err != nil {
@@ -267,6 +282,34 @@ func (in *instance) call(ctx context.Context, req request) ([]byte, error) {
 		return nil, fmt.Errorf("apply returned %d bytes at %d, outside memory of %d bytes", rl, rp, in.mem.Size())
 	}
 	return append([]byte(nil), view...), nil
+}
+
+// setBots installs a bot list in the instance (a module without the
+// export keeps its built-in list).
+func (in *instance) setBots(ctx context.Context, b *botList) error {
+	stack := [2]uint64{uint64(len(b.doc))}
+	if err := in.alloc.CallWithStack(ctx, stack[:]); err != nil {
+		return fmt.Errorf("alloc: %w", err)
+	}
+	ptr := uint32(stack[0])
+	if !in.mem.Write(ptr, b.doc) {
+		return fmt.Errorf("alloc returned %d, outside memory of %d bytes", ptr, in.mem.Size())
+	}
+	stack[0], stack[1] = uint64(ptr), uint64(len(b.doc))
+	if err := in.bots.CallWithStack(ctx, stack[:]); err != nil {
+		return fmt.Errorf("bots: %w", err)
+	}
+	rp, rl := uint32(stack[0]>>32), uint32(stack[0])
+	view, ok := in.mem.Read(rp, rl)
+	if !ok {
+		return fmt.Errorf("bots returned %d bytes at %d, outside memory of %d bytes", rl, rp, in.mem.Size())
+	}
+	if _, err := engine.ParseResponse(view); err != nil {
+		// The host compiled the same list natively: the module disagrees.
+		return fmt.Errorf("bots: %w", err)
+	}
+	in.botsGen = b.gen
+	return nil
 }
 
 func (m *module) stats() Stats {

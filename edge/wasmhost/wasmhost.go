@@ -38,6 +38,7 @@ import (
 	"github.com/rearview-dev/rearview/sdkproto"
 	"github.com/rearview-dev/rearview/wasm"
 	"github.com/rearview-dev/rearview/wasm/engine"
+	"github.com/rearview-dev/rearview/wasm/noise"
 	"github.com/rearview-dev/rearview/wasm/policy"
 )
 
@@ -106,6 +107,11 @@ type Stage struct {
 
 	skipSelfTest bool
 
+	// bots is the published bot list every instance and engine is given
+	// before its next batch; generation 0, the module's built-in list, is
+	// what a new instance starts with.
+	bots atomic.Pointer[botList]
+
 	polMu    sync.RWMutex
 	policies map[string][]byte
 	// ready is closed once the stored policies are loaded (at once when
@@ -138,6 +144,7 @@ func New(ctx context.Context, cfg Config) (*Stage, error) {
 		close(s.ready)
 	}
 	s.engines.New = func() any { return engine.New() }
+	s.bots.Store(&botList{})
 	for p, doc := range cfg.Policies {
 		if err := policy.Check(doc); err != nil {
 			return nil, fmt.Errorf("policy of project %q: %w", p, err)
@@ -281,10 +288,12 @@ func (s *Stage) filter(ctx context.Context, doc []byte, in edge.StageInput, deci
 	}
 	var resp engine.Response
 	var err error
+	bots := s.bots.Load()
 	if s.cfg.Native {
 		req := engine.AppendRequest((*bp)[:0], doc, ectx, in.Batch)
 		*bp = req
 		eng := s.engines.Get().(*engine.Engine)
+		eng.SetBots(bots.list)
 		resp, err = engine.ParseResponse(eng.Handle(req))
 		if err == nil {
 			resp = resp.Clone()
@@ -294,7 +303,7 @@ func (s *Stage) filter(ctx context.Context, doc []byte, in edge.StageInput, deci
 		// The batch goes straight into the instance's memory.
 		head := engine.AppendRequestHead((*bp)[:0], doc, ectx, len(in.Batch))
 		*bp = head
-		resp, err = s.call(ctx, request{head, in.Batch})
+		resp, err = s.call(ctx, request{head, in.Batch, bots})
 	}
 	if err != nil {
 		return Result{}, err
@@ -397,6 +406,36 @@ func (s *Stage) LoadModule(ctx context.Context, bin []byte) error {
 	}
 	s.log.Info("policy module active", "sha256", digest, "bytes", len(bin), "compile", compileTime)
 	return nil
+}
+
+// botList is a published bot list and its generation.
+type botList struct {
+	gen  uint64
+	doc  []byte         // nil: the built-in list
+	list *noise.BotList // compiled natively: nil for the built-in list
+}
+
+// SetBots makes doc, a bot list document (see noise.ParseBotList), the
+// list every batch's User-Agent is matched against; nil goes back to the
+// module's built-in list. A list that does not compile is refused and the
+// current one kept. Each instance compiles the new list before its next
+// batch.
+func (s *Stage) SetBots(doc []byte) error {
+	next := &botList{}
+	if doc != nil {
+		l, err := noise.CompileBotList(doc)
+		if err != nil {
+			return err
+		}
+		next.doc, next.list = append([]byte(nil), doc...), l
+	}
+	for {
+		cur := s.bots.Load()
+		next.gen = cur.gen + 1
+		if s.bots.CompareAndSwap(cur, next) {
+			return nil
+		}
+	}
 }
 
 // Stats describes the instance pool.

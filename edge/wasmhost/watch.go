@@ -15,6 +15,7 @@ import (
 
 	"github.com/rearview-dev/rearview/edge"
 	"github.com/rearview-dev/rearview/sdkproto"
+	"github.com/rearview-dev/rearview/wasm/noise"
 )
 
 // Run watches the policy bucket and, unless the stage is native, the
@@ -85,6 +86,10 @@ func (s *Stage) watchPolicies(ctx context.Context) error {
 				}
 				continue
 			}
+			if e.Key() == sdkproto.BotListKey {
+				s.watchedBots(e)
+				continue
+			}
 			project := e.Key()
 			if project == "default" {
 				project = ""
@@ -102,6 +107,20 @@ func (s *Stage) watchPolicies(ctx context.Context) error {
 			s.log.Info("policy updated", "project", e.Key(), "revision", e.Revision())
 		}
 	}
+}
+
+// watchedBots applies a change of the published bot list.
+func (s *Stage) watchedBots(e jetstream.KeyValueEntry) {
+	if e.Operation() != jetstream.KeyValuePut {
+		s.SetBots(nil)
+		s.log.Info("bot list removed: the module's built-in list applies")
+		return
+	}
+	if err := s.SetBots(e.Value()); err != nil {
+		s.log.Warn("bot list refused, keeping the previous one", "revision", e.Revision(), "err", err)
+		return
+	}
+	s.log.Info("bot list updated", "revision", e.Revision(), "bytes", len(e.Value()))
 }
 
 // openPolicies opens the policy bucket, creating it when missing. An
@@ -230,6 +249,32 @@ func PublishModule(ctx context.Context, js jetstream.JetStream, bin []byte, key 
 		return "", fmt.Errorf("publish module %.12s: %w", digest, err)
 	}
 	return digest, nil
+}
+
+// SetBotsKV publishes a bot list document (nil: delete it, so that edges
+// go back to their module's built-in list) in the rv_policy bucket under
+// sdkproto.BotListKey, after checking that it compiles.
+func SetBotsKV(ctx context.Context, js jetstream.JetStream, doc []byte) (uint64, error) {
+	if doc != nil {
+		if _, err := noise.CompileBotList(doc); err != nil {
+			return 0, err
+		}
+	}
+	kv, err := openPolicies(ctx, js)
+	if err != nil {
+		return 0, err
+	}
+	if doc == nil {
+		if err := kv.Delete(ctx, sdkproto.BotListKey); err != nil {
+			return 0, fmt.Errorf("delete bot list: %w", err)
+		}
+		return 0, nil
+	}
+	rev, err := kv.Put(ctx, sdkproto.BotListKey, doc)
+	if err != nil {
+		return 0, fmt.Errorf("put bot list: %w", err)
+	}
+	return rev, nil
 }
 
 // SetPolicyKV stores a policy document for project in the rv_policy

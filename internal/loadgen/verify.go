@@ -222,7 +222,11 @@ func Verify(ctx context.Context, cfg VerifyConfig, g *Generator, results <-chan 
 		// Once the API has stored_at, the latencies come from it and
 		// nothing needs watching while the run goes: reading pages of
 		// events would only load the coordinator being measured.
-		if got || !v.storedAt {
+		// After the run, while the coordinators still have messages to
+		// store, a scan would find little and slow them: one cheap
+		// question (the consumer's backlog) until they are through.
+		waiting := got && v.behind(ctx)
+		if !waiting && (got || !v.storedAt) {
 			began := time.Now()
 			snap := g.Snapshot()
 			if err := v.scan(ctx, snap.Sent, false); err != nil {
@@ -252,6 +256,29 @@ func Verify(ctx context.Context, cfg VerifyConfig, g *Generator, results <-chan 
 		return nil, fmt.Errorf("verify %s: the run produced no result", v.run)
 	}
 	return v.report(ctx, res)
+}
+
+// behind reports whether the coordinators say (in /readyz) that messages
+// are still waiting to be stored; a coordinator too old to say, or one
+// that does not answer, is taken as not behind, and the scan decides.
+func (v *verifier) behind(ctx context.Context) bool {
+	var out struct {
+		Backlog *uint64 `json:"backlog"`
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, v.cfg.API+"/readyz", nil)
+	if err != nil {
+		return false
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := v.cfg.Client.Do(req)
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&out) != nil || out.Backlog == nil {
+		return false
+	}
+	return *out.Backlog > 0
 }
 
 func (v *verifier) missing(evs []Event) int {

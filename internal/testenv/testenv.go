@@ -265,6 +265,10 @@ func Browser(tb testing.TB, extra ...chromedp.ExecAllocatorOption) context.Conte
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.WindowSize(1280, 800),
+		// Tests browse as people do: without this, navigator.webdriver is
+		// true under automation and the SDK reports it, and edges drop
+		// such batches as bots (reason webdriver).
+		chromedp.Flag("disable-blink-features", "AutomationControlled"),
 	}
 	opts = append(opts, extra...)
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)

@@ -18,6 +18,10 @@ export class APIError extends Error {
 export interface Project {
   id: string;
   name: string;
+  ingest_key?: string;
+  /** the DSN for @sentry/browser, when the coordinator knows an edge's URL (--edge-url) */
+  dsn?: string;
+  sentry_project_id?: string;
 }
 
 /** Session state shared by the pages. */

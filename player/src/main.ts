@@ -80,6 +80,26 @@ async function loadProjects(): Promise<boolean> {
   }
 }
 
+/** What an app needs to send to the selected project: the ingest key for
+ * Rearview's SDK and the DSN for @sentry/browser. */
+function setup(): HTMLElement | null {
+  const p = session.projects.find((x) => x.id === session.project) ?? session.projects[0];
+  if (!p || !p.ingest_key) return null;
+  const row = (label: string, value: string) =>
+    h("div", { class: "setup-row" }, h("span", { class: "muted small" }, label), h("code", { class: "mono small", "data-setup": label }, value));
+  return h(
+    "details",
+    { class: "setup" },
+    h("summary", { class: "ghost button" }, "Setup"),
+    h(
+      "div",
+      { class: "setup-panel" },
+      row("Ingest key", p.ingest_key),
+      p.dsn ? row("Sentry DSN", p.dsn) : row("Sentry project id", p.sentry_project_id ?? ""),
+    ),
+  );
+}
+
 function themeToggle(): HTMLElement {
   const order = ["auto", "light", "dark"];
   const current = () => localStorage.getItem("rearview.theme") ?? "auto";
@@ -136,7 +156,7 @@ function shell(active: string): { main: HTMLElement } {
       { class: "top" },
       h("a", { class: "brand", href: `${base}/issues` }, h("span", { class: "logo", "aria-hidden": "true" }, "◉"), "Rearview"),
       h("nav", null, nav.map((n) => h("a", { href: n.href, class: n.id === active ? "active" : "", "aria-current": n.id === active ? "page" : null }, n.title))),
-      h("div", { class: "top-right" }, session.projects.length > 1 ? projectSelect : session.projects[0] ? h("span", { class: "muted" }, session.projects[0].name) : null, themeToggle(), signOut),
+      h("div", { class: "top-right" }, session.projects.length > 1 ? projectSelect : session.projects[0] ? h("span", { class: "muted" }, session.projects[0].name) : null, setup(), themeToggle(), signOut),
     ),
     main,
   );

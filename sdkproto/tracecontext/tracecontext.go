@@ -23,7 +23,8 @@
 // version 00). An invalid `traceparent` is ignored, as the recommendation
 // requires, and `X-Trace-ID` (32 hex digits) is used when present: it carries a
 // trace id without a parent span, for proxies and clients that cannot send
-// `traceparent`.
+// `traceparent`. Sentry's `sentry-trace` is read last, so pages instrumented
+// with @sentry/browser (sending to Rearview's edge) join the backend as well.
 package tracecontext
 
 import (
@@ -43,6 +44,9 @@ const (
 	TraceparentHeader = "Traceparent"
 	TracestateHeader  = "Tracestate"
 	TraceIDHeader     = "X-Trace-Id"
+	// SentryTraceHeader is what Sentry SDKs send: the same trace, so a
+	// page instrumented with @sentry/browser joins the backend too.
+	SentryTraceHeader = "Sentry-Trace"
 )
 
 // Errors returned by [ParseTraceparent] and [ParseTraceID], wrapped with
@@ -125,12 +129,43 @@ func ParseTraceID(s string) (trace.TraceID, error) {
 	return tid, nil
 }
 
+// ParseSentryTrace parses a Sentry `sentry-trace` header value
+// ("<32 hex trace id>-<16 hex span id>" with an optional "-0" or "-1"
+// sampling decision) into a remote span context.
+func ParseSentryTrace(s string) (trace.SpanContext, error) {
+	s = strings.Trim(s, " \t")
+	parts := strings.Split(s, "-")
+	if len(parts) < 2 || len(parts) > 3 || len(parts[0]) != 32 || len(parts[1]) != 16 {
+		return trace.SpanContext{}, fmt.Errorf("sentry-trace: %w: want <trace id>-<span id>[-<sampled>]", ErrFormat)
+	}
+	var tid trace.TraceID
+	var sid trace.SpanID
+	if !decodeHex(tid[:], parts[0]) || !decodeHex(sid[:], parts[1]) {
+		return trace.SpanContext{}, fmt.Errorf("sentry-trace: %w", ErrFormat)
+	}
+	if !tid.IsValid() || !sid.IsValid() {
+		return trace.SpanContext{}, fmt.Errorf("sentry-trace: %w", ErrZeroID)
+	}
+	flags := trace.FlagsSampled // no decision: the backend decides; keep it
+	if len(parts) == 3 {
+		switch parts[2] {
+		case "0":
+			flags = 0
+		case "1":
+		default:
+			return trace.SpanContext{}, fmt.Errorf("sentry-trace: %w: sampled must be 0 or 1", ErrFormat)
+		}
+	}
+	return trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: sid, TraceFlags: flags, Remote: true}), nil
+}
+
 // Extract returns ctx carrying the remote span context found in h, and
-// which header it came from ("traceparent", "x-trace-id" or "" when none
-// was valid). A valid `traceparent` wins; otherwise a valid `X-Trace-ID`
-// yields a span context that has a trace id but no parent span id, which the
-// OpenTelemetry SDK continues as the same trace. A valid `tracestate` is kept
-// with `traceparent` and dropped when invalid.
+// which header it came from ("traceparent", "x-trace-id", "sentry-trace" or
+// "" when none was valid). A valid `traceparent` wins; otherwise a valid
+// `X-Trace-ID` yields a span context that has a trace id but no parent span
+// id, which the OpenTelemetry SDK continues as the same trace; otherwise a
+// valid `sentry-trace` (what @sentry/browser sends) is used. A valid
+// `tracestate` is kept with `traceparent` and dropped when invalid.
 func Extract(ctx context.Context, h http.Header) (context.Context, string) {
 	if vals := h.Values(TraceparentHeader); len(vals) == 1 {
 		if sc, err := ParseTraceparent(vals[0]); err == nil {
@@ -150,6 +185,11 @@ func Extract(ctx context.Context, h http.Header) (context.Context, string) {
 				Remote:     true,
 			})
 			return trace.ContextWithRemoteSpanContext(ctx, sc), "x-trace-id"
+		}
+	}
+	if vals := h.Values(SentryTraceHeader); len(vals) == 1 {
+		if sc, err := ParseSentryTrace(vals[0]); err == nil {
+			return trace.ContextWithRemoteSpanContext(ctx, sc), "sentry-trace"
 		}
 	}
 	return ctx, ""

@@ -142,6 +142,11 @@ func TestExtract(t *testing.T) {
 		{"invalid x-trace-id", map[string][]string{"x-trace-id": {"abc"}}, "", "", "", ""},
 		{"tracestate kept", map[string][]string{"traceparent": {valid}, "tracestate": {"rv=abc", "vendor=x"}}, "traceparent", tid, sid, "rv=abc,vendor=x"},
 		{"invalid tracestate dropped", map[string][]string{"traceparent": {valid}, "tracestate": {"==="}}, "traceparent", tid, sid, ""},
+		{"sentry-trace", map[string][]string{"sentry-trace": {other + "-" + sid + "-1"}}, "sentry-trace", other, sid, ""},
+		{"sentry-trace without a decision", map[string][]string{"sentry-trace": {other + "-" + sid}}, "sentry-trace", other, sid, ""},
+		{"traceparent wins over sentry-trace", map[string][]string{"traceparent": {valid}, "sentry-trace": {other + "-" + sid + "-1"}}, "traceparent", tid, sid, ""},
+		{"invalid sentry-trace", map[string][]string{"sentry-trace": {other + "-" + sid + "-2"}}, "", "", "", ""},
+		{"sentry-trace with uppercase hex", map[string][]string{"sentry-trace": {strings.ToUpper(other) + "-" + sid}}, "", "", "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -28,7 +28,7 @@ type Context struct {
 	Project string
 	Region  string
 	Country string // ISO 3166-1 alpha-2 or ""
-	UA      string // the request's User-Agent; a bot here or in the batch's device.ua drops the batch
+	UA      string // the request's User-Agent, checked for bots; when empty, the batch's device.ua is
 	Now     int64  // milliseconds since the Unix epoch
 }
 
@@ -36,6 +36,7 @@ type Context struct {
 var reasons = [...]string{
 	noise.ReasonCrawlers, noise.ReasonLocalhost, noise.ReasonExtensions, noise.ReasonBrowser,
 	noise.ReasonKnown, noise.ReasonRelease, noise.ReasonSampled,
+	noise.ReasonWebdriver, noise.ReasonHeadless,
 }
 
 const (
@@ -47,6 +48,8 @@ const (
 	rKnown
 	rRelease
 	rSampled
+	rWebdriver
+	rHeadless
 )
 
 // kinds of events.
@@ -76,11 +79,15 @@ type Engine struct {
 	fp      []byte
 	ua      []byte
 	memo    memo
+	botList *noise.BotList // nil: noise.Builtin()
+	botMemo botMemo
 
 	// Per batch.
 	ctx         Context
 	session     sample.Session
 	deviceUA    []byte
+	webdriver   bool // device.webdriver: the SDK saw navigator.webdriver
+	headless    bool // device.headless: the SDK saw a headless browser
 	seenSession bool
 	seenPage    bool
 	seenDevice  bool
@@ -151,6 +158,7 @@ func (e *Engine) apply(p *policy.Resolved, ctx Context, batch []byte, out []byte
 	e.selectors()
 	e.session = sample.Session{}
 	e.deviceUA = nil
+	e.webdriver, e.headless = false, false
 	e.seenSession, e.seenPage, e.seenDevice, e.envelope = false, false, false, false
 	e.batchDrop, e.keepSession = rKept, true
 	e.kept, e.masked, e.evMasked = 0, 0, 0
@@ -201,6 +209,17 @@ func (e *Engine) envelopeMember(k []byte) {
 				s, end, _ := e.r.String()
 				e.deviceUA = e.r.In[s:end]
 				e.r.Emit(s-1, end+1) // with its quotes
+				return
+			}
+			if (string(k) == "webdriver" || string(k) == "headless") && (e.r.Peek() == 't' || e.r.Peek() == 'f') {
+				s := e.r.Pos
+				v := e.r.Bool()
+				if string(k) == "webdriver" {
+					e.webdriver = v
+				} else {
+					e.headless = v
+				}
+				e.r.Emit(s, e.r.Pos)
 				return
 			}
 			e.r.Copy()
@@ -298,18 +317,28 @@ func (e *Engine) pageMember(k []byte) {
 // decide makes the decisions that hold for every event of the batch.
 func (e *Engine) decide() {
 	p := e.p
-	// Either user agent can give a bot away: automation that overrides the
-	// page's navigator.userAgent still sends its beacons (which the browser
-	// delivers after the page is gone) with its own, and a crawler that
-	// rewrites the request header still reports itself in device.ua.
+	// One rule: the request's User-Agent when it has one, else the
+	// batch's device.ua (a host that cannot see the header). The header
+	// is what the client sent; device.ua is what the page's script says,
+	// and automation that hides behind one is caught by the SDK's own
+	// signals rather than by checking both.
 	// A batch with neither is a bot too.
 	e.ua = append(e.ua[:0], e.ctx.UA...) // no allocation per batch
-	req := e.ua
-	bot := func(ua []byte) bool { return noise.Bot(ua, p.Bots.Allow, p.Bots.Extra) }
-	isBot := len(req) > 0 && bot(req) || len(e.deviceUA) > 0 && bot(e.deviceUA) || len(req) == 0 && len(e.deviceUA) == 0
+	ua := e.ua
+	if len(ua) == 0 {
+		ua = e.deviceUA
+	}
+	isBot := e.bot(p, ua)
+	// The SDK's signals, each with its own reason; a project's allowed
+	// User-Agents (its own synthetic monitoring) pass them too.
+	signal := p.Bots.Drop && (p.Bots.Webdriver && e.webdriver || p.Bots.Headless && e.headless) && !noise.Allowed(ua, p.Bots.Allow)
 	switch {
 	case p.Bots.Drop && isBot:
 		e.batchDrop = rCrawlers
+	case signal && p.Bots.Webdriver && e.webdriver:
+		e.batchDrop = rWebdriver
+	case signal:
+		e.batchDrop = rHeadless
 	case p.Noise.Localhost && noise.Localhost(e.session.PageURL):
 		e.batchDrop = rLocalhost
 	}

@@ -130,8 +130,28 @@ func TestDecisions(t *testing.T) {
 		{"bot", ``, Context{UA: "Googlebot/2.1"}, noise, allDropped("web-crawlers")},
 		// A beacon sent by headless automation whose page claimed a real browser.
 		{"bot in the request only", ``, Context{UA: strings.Replace(browserUA, "Chrome/", "HeadlessChrome/", 1)}, noise, allDropped("web-crawlers")},
-		// A crawler that sends a browser's header but reports itself in the page.
-		{"bot in device.ua only", ``, Context{UA: browserUA}, bytes.Replace(noise, []byte(`Version/18.0 Safari/605.1.15`), []byte(`Googlebot/2.1`), 1), allDropped("web-crawlers")},
+		// One rule: the request's User-Agent when there is one, else the
+		// batch's device.ua.
+		{"bot in device.ua, browser in the request", ``, Context{UA: browserUA}, bytes.Replace(noise, []byte(`Version/18.0 Safari/605.1.15`), []byte(`Googlebot/2.1`), 1), map[string]string{
+			"n-ext": "browser-extensions", "n-moz": "browser-extensions", "n-resize": "browser-noise", "n-script": "browser-noise",
+			"n-abort": "browser-noise", "n-real": "", "n-vital": "", "n-replay": "sampled", "n-crumb": "sampled"}},
+		{"bot in device.ua, no request User-Agent", ``, Context{}, bytes.Replace(noise, []byte(`Version/18.0 Safari/605.1.15`), []byte(`Googlebot/2.1`), 1), allDropped("web-crawlers")},
+		{"browser in device.ua, no request User-Agent", ``, Context{}, noise, map[string]string{
+			"n-ext": "browser-extensions", "n-moz": "browser-extensions", "n-resize": "browser-noise", "n-script": "browser-noise",
+			"n-abort": "browser-noise", "n-real": "", "n-vital": "", "n-replay": "sampled", "n-crumb": "sampled"}},
+		// The SDK's signals, each with its own reason.
+		{"webdriver", ``, Context{UA: browserUA}, bytes.Replace(noise, []byte(`"device": {`), []byte(`"device": {"webdriver": true, `), 1), allDropped("webdriver")},
+		{"headless", ``, Context{UA: browserUA}, bytes.Replace(noise, []byte(`"device": {`), []byte(`"device": {"headless": true, `), 1), allDropped("headless-browser")},
+		{"webdriver and headless", ``, Context{UA: browserUA}, bytes.Replace(noise, []byte(`"device": {`), []byte(`"device": {"headless": true, "webdriver": true, `), 1), allDropped("webdriver")},
+		{"webdriver false", ``, Context{UA: browserUA}, bytes.Replace(noise, []byte(`"device": {`), []byte(`"device": {"webdriver": false, `), 1), map[string]string{
+			"n-ext": "browser-extensions", "n-moz": "browser-extensions", "n-resize": "browser-noise", "n-script": "browser-noise",
+			"n-abort": "browser-noise", "n-real": "", "n-vital": "", "n-replay": "sampled", "n-crumb": "sampled"}},
+		{"webdriver allowed", `{"bots":{"drop":true,"webdriver":true,"allow":["chrome/156"]}}`, Context{UA: browserUA}, bytes.Replace(noise, []byte(`"device": {`), []byte(`"device": {"webdriver": true, `), 1), map[string]string{
+			"n-ext": "browser-extensions", "n-moz": "browser-extensions", "n-resize": "browser-noise", "n-script": "browser-noise",
+			"n-abort": "browser-noise", "n-real": "", "n-vital": "", "n-replay": "sampled", "n-crumb": "sampled"}},
+		{"webdriver signal off", `{"bots":{"drop":true,"webdriver":false}}`, Context{UA: browserUA}, bytes.Replace(noise, []byte(`"device": {`), []byte(`"device": {"webdriver": true, `), 1), map[string]string{
+			"n-ext": "browser-extensions", "n-moz": "browser-extensions", "n-resize": "browser-noise", "n-script": "browser-noise",
+			"n-abort": "browser-noise", "n-real": "", "n-vital": "", "n-replay": "sampled", "n-crumb": "sampled"}},
 		{"no user agent at all", ``, Context{}, bytes.Replace(noise, []byte(`"ua": "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Safari/605.1.15"`), []byte(`"ua": ""`), 1), allDropped("web-crawlers")},
 		{"release", `{"noise":{"deny_releases":["1.4.*"]}}`, Context{UA: browserUA}, noise, map[string]string{
 			"n-ext": "browser-extensions", "n-moz": "browser-extensions", "n-resize": "browser-noise", "n-script": "browser-noise",

@@ -12,6 +12,8 @@ const (
 	ReasonBrowser     = "browser-noise"
 	ReasonKnown       = "known-noise"
 	ReasonCrawlers    = "web-crawlers"
+	ReasonWebdriver   = "webdriver"        // the SDK saw navigator.webdriver
+	ReasonHeadless    = "headless-browser" // the SDK saw a headless browser's name in the page
 	ReasonLocalhost   = "localhost"
 	ReasonRelease     = "release"
 	ReasonSampled     = "sampled"

@@ -1,6 +1,7 @@
 package noise
 
 import (
+	"encoding/json"
 	"math/rand/v2"
 	"testing"
 
@@ -58,6 +59,30 @@ func TestBot(t *testing.T) {
 		{"Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 Version/18.0 Mobile/15E148 Safari/604.1", nil, nil, false},
 		{"Mozilla/5.0 (compatible; Checkly/1.0) HeadlessChrome/120", []string{"checkly"}, nil, false},
 		{"Mozilla/5.0 Chrome/156 InternalProbe/1", nil, []string{"internalprobe"}, true},
+		// Patterns of the list, where a word starts only.
+		{"check_http/v2.2.1 (nagios-plugins 2.2.1)", nil, nil, true},
+		{"omgili/0.5 +http://omgili.com", nil, nil, true},
+		{"MainWP/4.2.7.1; +http://mainwp.com", nil, nil, true},
+		{"Mozilla/5.0 (compatible; AhrefsBot/7.0; +http://ahrefs.com/robot/)", nil, nil, true},
+		{"Opera/9.80 (MAUI Runtime; Opera Mini/4.4.39008/37.8625; U; en) Presto/2.12.423 Version/12.16", nil, nil, false},
+		// A phone brand with "bot" in its name, phone models named like
+		// crawlers, a search app named like its vendor's crawler.
+		{"Mozilla/5.0 (Linux; Android 10; CUBOT_X30) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36", nil, nil, false},
+		{"Mozilla/5.0 (Linux; Android 9; CUBOT P30 Build/PPR1.180610.011) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/96.0.4664.92 Mobile Safari/537.36", nil, nil, false},
+		{"Mozilla/5.0 (Linux; Android 6.0; B BOT 550 Build/MRA58K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/60.0.3112.116 Mobile Safari/537.36", nil, nil, false},
+		{"Mozilla/5.0 (Linux; Android 6.0.1; HTC Butterfly 2 Build/MMB29M) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/54.0.2840.68 Mobile Safari/537.36", nil, nil, false},
+		{"Mozilla/5.0 (Linux; Android 12; SM-A525F) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.144 YaBrowser/24.1.1.110.00 SA/3 Mobile Safari/537.36 YandexSearch/24.10", nil, nil, false},
+		{"Mozilla/5.0 (Linux; U; Android 5.1; zh-cn; 1501_M02 Build/LMY47D) AppleWebKit/534.30 (KHTML, like Gecko) Version/4.0 Mobile Safari/534.30 SogouMSE,SogouMobileBrowser/4.1.0", nil, nil, false},
+		{"Mozilla/5.0 (iPhone; CPU iPhone OS 11_3 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E216 Blackboard/3.6.1", nil, nil, false},
+		// The crawlers those are named like still match.
+		{"Sogou web spider/4.0(+http://www.sogou.com/docs/help/webmasters.htm#07)", nil, nil, true},
+		{"Mozilla/5.0 (compatible; YandexBot/3.0; +http://yandex.com/bots)", nil, nil, true},
+		{"Mozilla/5.0 (Linux; Android 6.0.1; Nexus 5X Build/MMB29P) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", nil, nil, true},
+		// Rearview's own rules: a word ending in "bot", crawl/spider.
+		{"FeedCatBot/3.0 (+http://www.feedcat.net/)", nil, nil, true},
+		{"Mozilla/5.0 (compatible; METASpider; +http://meta.ua/spider)", nil, nil, true},
+		// Extra literals match where a word starts.
+		{"Mozilla/5.0 Chrome/156 MyInternalProbe/1", nil, []string{"internalprobe"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.ua, func(t *testing.T) {
@@ -132,6 +157,53 @@ func TestMessageSet(t *testing.T) {
 			if got, want := set.Match(typ, val), Message(typ, val, list); got != want {
 				t.Fatalf("Match(%q, %q) = %v, Message says %v (list %q)", typ, val, got, want, list)
 			}
+		}
+	}
+}
+
+// TestCompileBotList checks the expansion of patterns into literals
+// against Go's regexp, on User-Agents built from the patterns' own pieces.
+func TestCompileBotList(t *testing.T) {
+	tests := []struct {
+		pattern string
+		match   []string
+		miss    []string
+	}{
+		{`Googlebot\/`, []string{"Googlebot/2.1", "x (Googlebot/2.1)"}, []string{"googlebot/2.1", "XGooglebot/2.1"}},
+		{`[wW]get`, []string{"Wget/1.21", "wget/1"}, []string{"WGET/1", "Swget"}},
+		{`^Seekbot`, []string{"Seekbot/1.0"}, []string{"x Seekbot/1.0"}},
+		{`SSL Labs$`, []string{"x SSL Labs"}, []string{"SSL Labs x"}},
+		{`(^| )sentry\/`, []string{"sentry/1", "x sentry/1"}, []string{"xsentry/1", "x/sentry/1"}},
+		{`AdsBot-Google([^-]|$)`, []string{"AdsBot-Google", "AdsBot-Google (+http://www.google.com/adsbot.html)"}, []string{"AdsBot-Google-Mobile"}},
+		{`BlogTraffic\/\d\.\d+`, []string{"BlogTraffic/1.23 Feed-Fetcher"}, []string{"BlogTraffic/x"}},
+		{`(?i)headlesS`, []string{"HeadlessChrome/1"}, []string{"Head less"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.pattern, func(t *testing.T) {
+			doc, _ := json.Marshal([]any{map[string]any{"pattern": tt.pattern, "instances": tt.match}})
+			patterns, err := ParseBotList(doc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			l, err := compile(patterns, false) // the list alone
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, ua := range tt.match {
+				if !l.Match([]byte(ua)) {
+					t.Errorf("%q does not match", ua)
+				}
+			}
+			for _, ua := range tt.miss {
+				if l.Match([]byte(ua)) {
+					t.Errorf("%q matches", ua)
+				}
+			}
+		})
+	}
+	for _, bad := range []string{`[]`, `{}`, `[1]`, `[{"url":"x"}]`, `[""]`, `["a*"]`, `["("]`, `["x?"]`, `[".*"]`} {
+		if _, err := CompileBotList([]byte(bad)); err == nil {
+			t.Errorf("CompileBotList(%s) accepted", bad)
 		}
 	}
 }

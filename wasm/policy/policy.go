@@ -51,15 +51,26 @@ type Noise struct {
 	AllowReleases []string `json:"allow_releases"`
 }
 
-// Bots drops batches from crawlers, headless browsers and uptime monitors,
-// by User-Agent, with reason web-crawlers.
+// Bots drops batches from crawlers, headless browsers and uptime monitors:
+// by User-Agent (the request's, or the batch's device.ua when the request
+// has none) against the bot list, with reason web-crawlers; and by the
+// signals the browser SDK reports, each with its own reason.
 type Bots struct {
+	// Drop turns all of it on.
 	Drop bool `json:"drop"`
 	// Allow lists User-Agent substrings (case-insensitive) that are never
-	// treated as bots, e.g. your own synthetic monitoring you want to see.
+	// treated as bots, by list or signal, e.g. your own synthetic
+	// monitoring you want to see.
 	Allow []string `json:"allow"`
-	// Extra lists more User-Agent substrings (case-insensitive) to drop.
+	// Extra lists more User-Agent literals to drop, matched
+	// case-insensitively where a word starts.
 	Extra []string `json:"extra"`
+	// Webdriver drops batches whose SDK saw navigator.webdriver (browser
+	// automation: WebDriver, Puppeteer, Playwright), reason webdriver.
+	Webdriver bool `json:"webdriver"`
+	// Headless drops batches whose SDK saw a headless browser's name in
+	// the page (HeadlessChrome, PhantomJS), reason headless-browser.
+	Headless bool `json:"headless"`
 }
 
 // Sampling keeps a deterministic share of sessions, decided from the
@@ -115,7 +126,7 @@ func Default() Policy {
 			Extensions: true,
 			Messages:   DefaultNoiseMessages(),
 		},
-		Bots:     Bots{Drop: true},
+		Bots:     Bots{Drop: true, Webdriver: true, Headless: true},
 		Sampling: Sampling{Rate: 0.1},
 		Masking: Masking{
 			Inputs:      true,

@@ -649,6 +649,8 @@ var Client = class {
     }
     const c2 = navigator.connection;
     if (c2 && c2.effectiveType) d2.connection = clip(c2.effectiveType, LIMITS.short);
+    if (navigator.webdriver === true) d2.webdriver = true;
+    if (headless()) d2.headless = true;
     return d2;
   }
   /** envelope builds a batch's head; the session's seq advances by one per batch. */
@@ -757,6 +759,13 @@ function describe(v2) {
   } catch {
     return Object.prototype.toString.call(v2);
   }
+}
+var HEADLESS = /HeadlessChrome|PhantomJS/;
+function headless() {
+  if (HEADLESS.test(navigator.userAgent)) return true;
+  const data = navigator.userAgentData;
+  const brands = data && data.brands;
+  return !!brands && brands.some((b2) => HEADLESS.test(b2.brand));
 }
 
 // src/dom.ts

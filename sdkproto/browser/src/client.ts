@@ -293,6 +293,10 @@ export class Client {
     }
     const c = (navigator as Navigator & { connection?: { effectiveType?: string } }).connection;
     if (c && c.effectiveType) d.connection = clip(c.effectiveType, LIMITS.short);
+    // Bot signals the edge drops by (each its own reason): cheap, and no
+    // human's browser sets either.
+    if (navigator.webdriver === true) d.webdriver = true;
+    if (headless()) d.headless = true;
     return d;
   }
 
@@ -416,4 +420,17 @@ export function describe(v: unknown): string {
   } catch {
     return Object.prototype.toString.call(v);
   }
+}
+
+const HEADLESS = /HeadlessChrome|PhantomJS/;
+
+/**
+ * headless reports whether the page names a headless browser, in its user
+ * agent or in userAgentData's brands (which a user-agent override leaves).
+ */
+function headless(): boolean {
+  if (HEADLESS.test(navigator.userAgent)) return true;
+  const data = (navigator as Navigator & { userAgentData?: { brands?: { brand: string }[] } }).userAgentData;
+  const brands = data && data.brands;
+  return !!brands && brands.some((b) => HEADLESS.test(b.brand));
 }

@@ -89,6 +89,10 @@ export interface Device {
   language?: string;
   timezone?: string;
   connection?: string;
+  /** navigator.webdriver: automation drives the page. Only when true. */
+  webdriver?: boolean;
+  /** The page names a headless browser (HeadlessChrome, PhantomJS). Only when true. */
+  headless?: boolean;
 }
 
 export interface SessionFlags {

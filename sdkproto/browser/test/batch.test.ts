@@ -140,3 +140,41 @@ describe('batches the SDK builds', () => {
     expect(shapeErrors(JSON.parse(sent[0]))).toEqual([]);
   });
 });
+
+describe('bot signals', () => {
+  beforeEach(() => resetStorage());
+  const nav = globalThis.navigator as unknown as Record<string, unknown>;
+  const ua = nav.userAgent;
+
+  it('are absent from a human browser batch', () => {
+    const { c } = newClient();
+    const d = c.device();
+    expect(d.webdriver).toBeUndefined();
+    expect(d.headless).toBeUndefined();
+  });
+
+  it('report navigator.webdriver and a headless browser, in a batch sdkproto accepts', () => {
+    nav.webdriver = true;
+    nav.userAgent = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/156.0.0.0 Safari/537.36';
+    try {
+      const { c } = newClient();
+      c.captureMessage('x', 'info');
+      const [b] = c.takeBatches().map((s) => JSON.parse(s));
+      expect(b.device.webdriver).toBe(true);
+      expect(b.device.headless).toBe(true);
+      expect(shapeErrors(b)).toEqual([]);
+    } finally {
+      delete nav.webdriver;
+      nav.userAgent = ua;
+    }
+  });
+
+  it('find a headless brand behind an overridden user agent', () => {
+    nav.userAgentData = { brands: [{ brand: 'HeadlessChrome', version: '156' }] };
+    try {
+      expect(newClient().c.device().headless).toBe(true);
+    } finally {
+      delete nav.userAgentData;
+    }
+  });
+});

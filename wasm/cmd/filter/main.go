@@ -60,4 +60,22 @@ func apply(ptr, n uint32) uint64 {
 	return uint64(uintptr(unsafe.Pointer(&resp[0])))<<32 | uint64(len(resp))
 }
 
+// bots makes the bot list document of n bytes the host wrote at ptr (the
+// address alloc returned) the instance's list of bot patterns; n = 0
+// restores the built-in list. It returns a response envelope like apply's:
+// status 1 with the reason when the list does not compile, and then the
+// previous list stays.
+//
+//go:wasmexport bots
+func bots(ptr, n uint32) uint64 {
+	var doc []byte
+	if n > 0 && n <= uint32(len(instance.in)) && ptr == uint32(uintptr(unsafe.Pointer(&instance.in[0]))) {
+		doc = instance.in[:n]
+	} else if n > 0 {
+		doc = []byte("not a list: the buffer is not the one alloc returned")
+	}
+	resp := instance.eng.HandleBots(doc)
+	return uint64(uintptr(unsafe.Pointer(&resp[0])))<<32 | uint64(len(resp))
+}
+
 func main() {}

@@ -5,6 +5,8 @@
 //	  --release $(git rev-parse HEAD) --spans spans.jsonl \
 //	  --region-edge eu=http://127.0.0.1:7071 --region-edge us=http://127.0.0.1:7072
 //
+// With --sentry-dsn the pages use @sentry/browser instead, sending to that DSN.
+//
 // It prints "demoshop listening on http://HOST:PORT" once it accepts
 // connections and stops on SIGINT/SIGTERM.
 package main
@@ -24,6 +26,7 @@ import (
 	"time"
 
 	"github.com/rearview-dev/rearview/e2e/demo"
+	sentrybrowser "github.com/rearview-dev/rearview/e2e/sentry/browser"
 )
 
 func main() {
@@ -42,6 +45,8 @@ func run() error {
 		env       = flag.String("environment", "demo", "environment passed to Rearview.init")
 		spans     = flag.String("spans", "", "file to append the backend's OpenTelemetry spans to (JSON lines)")
 		heroDelay = flag.Duration("hero-delay", 1500*time.Millisecond, "delay of the hero image (LCP)")
+		sentryDSN = flag.String("sentry-dsn", "", "instrument the pages with @sentry/browser sending to this DSN instead of Rearview's SDK")
+		sentryTxt = flag.Bool("sentry-record-text", false, "with --sentry-dsn: replayIntegration({maskAllText: false}), so the edge's masking is what keeps personal data out")
 	)
 	regions := map[string]string{}
 	flag.Func("region-edge", "REGION=URL: pages opened with ?region=REGION use this edge (repeatable)", func(v string) error {
@@ -58,6 +63,9 @@ func run() error {
 	opts := demo.Options{
 		EdgeURL: *edge, RegionEdges: regions, Key: *key, Release: *release, Environment: *env,
 		HeroDelay: *heroDelay, Logger: log,
+	}
+	if *sentryDSN != "" {
+		opts.Sentry = &demo.Sentry{DSN: *sentryDSN, Script: sentrybrowser.Script, MaskAllText: !*sentryTxt}
 	}
 	if *heroDelay == 0 {
 		opts.HeroDelay = -1
