@@ -467,17 +467,11 @@ func (c *Coordinator) getSegment(w http.ResponseWriter, r *http.Request) {
 	if project == "" {
 		return
 	}
-	var key string
-	err := c.cfg.DB.QueryRowContext(r.Context(), `SELECT blob_key FROM replay_segments WHERE project = ? AND session_id = ? AND segment = ?`, project, r.PathValue("id"), r.PathValue("n")).Scan(&key)
+	data, err := c.segment(r.Context(), project, r.PathValue("id"), r.PathValue("n"))
 	if errors.Is(err, sql.ErrNoRows) {
 		writeError(w, http.StatusNotFound, "not_found", "no such segment")
 		return
 	}
-	if err != nil {
-		c.internal(w, err)
-		return
-	}
-	data, err := c.readSegment(r.Context(), key)
 	if errors.Is(err, blob.ErrNotFound) {
 		writeError(w, http.StatusNotFound, "not_found", "segment expired")
 		return

@@ -63,6 +63,11 @@ type Config struct {
 	// are kept when a project sets nothing; zero means 30 and 90 days.
 	ReplayRetention time.Duration
 	EventRetention  time.Duration
+	// ReplayPackAfter is how long a session's replay goes without a new
+	// segment before its segments are packed into one object (RunPacking);
+	// zero means DefaultReplayPackAfter. Until then playback and the live
+	// tail read the segments as they were stored.
+	ReplayPackAfter time.Duration
 	// Leases reports the run-once leases (retention, vitals folding, …)
 	// this process holds, for /readyz; nil reports none.
 	Leases func() []string
@@ -180,6 +185,18 @@ type Coordinator struct {
 	dialect store.Dialect
 	// sessions signs the player's cookies; nil without an admin token.
 	sessions *auth.Sessions
+	// packs keeps the last replay pack read, unpacked.
+	packs packCache
+	// fault, when set (tests only), is called between the steps of packing
+	// a replay; an error stops the work there as a crash would.
+	fault func(packStep) error
+}
+
+func (c *Coordinator) packFault(step packStep) error {
+	if c.fault == nil {
+		return nil
+	}
+	return c.fault(step)
 }
 
 // New prepares the stream, the consumer's buckets and the project keys; it
@@ -218,6 +235,9 @@ func New(ctx context.Context, cfg Config) (*Coordinator, error) {
 	if cfg.EventRetention == 0 {
 		cfg.EventRetention = 90 * 24 * time.Hour
 	}
+	if cfg.ReplayPackAfter == 0 {
+		cfg.ReplayPackAfter = DefaultReplayPackAfter
+	}
 	c := &Coordinator{cfg: cfg, log: cfg.Logger.With("component", "coordinator"), hooks: map[sdkproto.Kind][]EventHook{}, store: map[sdkproto.Kind]StoreHook{}, dialect: store.DialectOf(cfg.DB)}
 	if cfg.AdminToken != "" {
 		c.sessions = auth.NewSessions(cfg.AdminToken, 0)
@@ -243,6 +263,7 @@ func New(ctx context.Context, cfg Config) (*Coordinator, error) {
 		return nil, err
 	}
 	c.OnEvent(sdkproto.KindReplay, c.storeReplay)
+	c.OnEvent(sdkproto.KindSession, c.sessionEnded)
 	return c, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/andybalholm/brotli"
 
+	"github.com/rearview-dev/rearview/coordinator/blob"
 	"github.com/rearview-dev/rearview/coordinator/replayscan"
 	"github.com/rearview-dev/rearview/coordinator/route"
 	"github.com/rearview-dev/rearview/sdkproto"
@@ -38,6 +40,16 @@ func (c *Coordinator) storeReplay(ctx context.Context, tx *sql.Tx, m *Message, e
 	if err := tx.QueryRowContext(ctx, `SELECT started_at FROM sessions WHERE project = ? AND id = ?`, m.Project, m.Batch.Session.ID).Scan(&started); err != nil {
 		return fmt.Errorf("session start: %w", err)
 	}
+	// A segment stored before is not written again: once its session is
+	// packed its own object is deleted, and a redelivery must not bring it
+	// back as an object no row names.
+	var stored int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM replay_segments WHERE project = ? AND session_id = ? AND segment = ?`, m.Project, m.Batch.Session.ID, r.Segment).Scan(&stored); err != nil {
+		return fmt.Errorf("segment stored: %w", err)
+	}
+	if stored > 0 {
+		return nil
+	}
 	key := ReplayKey(m.Project, m.Batch.Session.ID, started, r.Segment)
 	var buf bytes.Buffer
 	bw := brotli.NewWriterLevel(&buf, replayQuality)
@@ -61,10 +73,24 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, m.Project, m.Batc
 		return fmt.Errorf("index segment: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 1 {
-		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET segments = segments + 1, replay_bytes = replay_bytes + ? WHERE project = ? AND id = ?`, size, m.Project, m.Batch.Session.ID); err != nil {
+		// The coordinator's clock, not the browser's: packing waits for the
+		// session to go quiet here.
+		due := time.Now().Add(c.cfg.ReplayPackAfter).UnixMilli()
+		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET segments = segments + 1, replay_bytes = replay_bytes + ?, replay_pack_due = ? WHERE project = ? AND id = ?`, size, due, m.Project, m.Batch.Session.ID); err != nil {
 			return fmt.Errorf("count segment: %w", err)
 		}
 		return indexSegment(ctx, tx, m, r)
+	}
+	return nil
+}
+
+// sessionEnded makes a session that ended due for packing at once.
+func (c *Coordinator) sessionEnded(ctx context.Context, tx *sql.Tx, m *Message, ev *sdkproto.Event) error {
+	if ev.Session == nil || ev.Session.State != "end" {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE sessions SET replay_pack_due = ? WHERE project = ? AND id = ? AND segments > 0`, time.Now().UnixMilli(), m.Project, m.Batch.Session.ID); err != nil {
+		return fmt.Errorf("session end: %w", err)
 	}
 	return nil
 }
@@ -129,15 +155,29 @@ func (c *Coordinator) readSegment(ctx context.Context, key string) ([]byte, erro
 // ReplaySince returns a session's stored rrweb events from its latest full
 // snapshot (and the Meta event before it) on, reading back at most 32
 // segments. The live tail uses it to open a session it holds no buffer for.
+// A segment object deleted under it (the session was packed meanwhile) is
+// read again from the pack.
 func (c *Coordinator) ReplaySince(ctx context.Context, project, session string) ([]json.RawMessage, error) {
-	rows, err := c.cfg.DB.QueryContext(ctx, `SELECT blob_key FROM replay_segments WHERE project = ? AND session_id = ? ORDER BY segment DESC LIMIT 32`, project, session)
+	evs, err := c.replaySince(ctx, project, session)
+	if errors.Is(err, blob.ErrNotFound) {
+		return c.replaySince(ctx, project, session)
+	}
+	return evs, err
+}
+
+func (c *Coordinator) replaySince(ctx context.Context, project, session string) ([]json.RawMessage, error) {
+	rows, err := c.cfg.DB.QueryContext(ctx, `SELECT blob_key, raw_offset, raw_bytes FROM replay_segments WHERE project = ? AND session_id = ? ORDER BY segment DESC LIMIT 32`, project, session)
 	if err != nil {
 		return nil, fmt.Errorf("replay since: %w", err)
 	}
-	var keys []string
+	type ref struct {
+		key         string
+		offset, raw int64
+	}
+	var keys []ref
 	for rows.Next() {
-		var k string
-		if err := rows.Scan(&k); err != nil {
+		var k ref
+		if err := rows.Scan(&k.key, &k.offset, &k.raw); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("replay since: %w", err)
 		}
@@ -150,13 +190,13 @@ func (c *Coordinator) ReplaySince(ctx context.Context, project, session string) 
 	// Newest segment first: collect until a segment holds a full snapshot.
 	var segs [][]json.RawMessage
 	for _, k := range keys {
-		raw, err := c.readSegment(ctx, k)
+		raw, err := c.segmentBytes(ctx, k.key, k.offset, k.raw)
 		if err != nil {
 			return nil, fmt.Errorf("replay since: %w", err)
 		}
 		var evs []json.RawMessage
 		if err := json.Unmarshal(raw, &evs); err != nil {
-			return nil, fmt.Errorf("replay since: segment %s: %w", k, err)
+			return nil, fmt.Errorf("replay since: segment %s: %w", k.key, err)
 		}
 		segs = append(segs, evs)
 		if at := lastFullSnapshot(evs); at >= 0 {

@@ -82,7 +82,10 @@ func (c *Coordinator) sweepReplays(ctx context.Context, project string, cutoff i
 			key     string
 			bytes   int64
 		}
-		rows, err := c.cfg.DB.QueryContext(ctx, `SELECT session_id, segment, blob_key, bytes FROM replay_segments WHERE project = ? AND end_ts < ? LIMIT ?`, project, cutoff, sweepChunk)
+		// The segments of a pack share its object: they expire with the
+		// last of them.
+		rows, err := c.cfg.DB.QueryContext(ctx, `SELECT session_id, segment, blob_key, bytes FROM replay_segments r WHERE project = ? AND end_ts < ?
+AND NOT EXISTS (SELECT 1 FROM replay_segments n WHERE n.project = r.project AND n.session_id = r.session_id AND n.blob_key = r.blob_key AND n.end_ts >= ?) LIMIT ?`, project, cutoff, cutoff, sweepChunk)
 		if err != nil {
 			return deleted, fmt.Errorf("sweep replays: %w", err)
 		}

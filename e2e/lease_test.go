@@ -15,7 +15,7 @@ import (
 )
 
 // runOnceLeases are the leases a coordinator's run-once loops run under.
-var runOnceLeases = []string{"alerts", "retention", "sourcemap-retention", "vitals-fold"}
+var runOnceLeases = []string{"alerts", "replay-pack", "retention", "sourcemap-retention", "vitals-fold"}
 
 // readyLeases returns the leases a coordinator's /readyz reports it holds,
 // or an error if it is not ready.

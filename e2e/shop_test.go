@@ -32,6 +32,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/rearview-dev/rearview/coordinator/blob"
+	"github.com/rearview-dev/rearview/coordinator/replaypack"
 	"github.com/rearview-dev/rearview/e2e/demo"
 	"github.com/rearview-dev/rearview/e2e/proc"
 	"github.com/rearview-dev/rearview/internal/testenv"
@@ -111,7 +112,10 @@ func startDeployment(t *testing.T) *deployment {
 	apiAddr := proc.Addr(t)
 	proc.Start(t, d.logDir, "coordinator", d.bin, nil, "coordinator", "--nats-url", d.natsURL, "--listen", apiAddr,
 		"--data-dir", d.dataDir, "--admin-token", d.admin, "--trace-url", "https://traces.example.com/trace/{trace_id}",
-		"--s3-endpoint", d.minio.Endpoint, "--s3-bucket", d.bucket, "--s3-access-key", d.minio.AccessKey, "--s3-secret-key", d.minio.SecretKey)
+		"--s3-endpoint", d.minio.Endpoint, "--s3-bucket", d.bucket, "--s3-access-key", d.minio.AccessKey, "--s3-secret-key", d.minio.SecretKey,
+		// Sessions are packed soon after they go quiet, so that the privacy
+		// proof searches packs too.
+		"--replay-pack-after", "2s")
 	d.api = "http://" + apiAddr
 	waitHTTP(t, d.api+"/readyz")
 
@@ -774,10 +778,28 @@ func TestDemoShop(t *testing.T) {
 		}
 	})
 
-	// The control for the URL the shopper arrived by: each of its query's
-	// parameters reached the stream, masked in its encoded bytes with its
-	// layout kept (the stream's JSON escapes the '&' between them).
 	t.Run("privacy proof", func(t *testing.T) {
+		// By now each replayed session has been packed (2 s after its last
+		// segment): the proof searches the packs too.
+		testenv.Eventually(t, 60*time.Second, func() error {
+			for _, sess := range []session{us, eu} {
+				packs := 0
+				s3.List(context.Background(), "replays/"+d.project+"/", func(i blob.Info) bool {
+					if strings.Contains(i.Key, "/"+sess.ID+"/") && strings.HasSuffix(i.Key, ".rvp") {
+						packs++
+					}
+					return true
+				})
+				if packs == 0 {
+					return fmt.Errorf("session %s not packed yet", sess.ID)
+				}
+			}
+			return nil
+		})
+		// The control for the URL the shopper arrived by: each of its
+		// query's parameters reached the stream, masked in its encoded
+		// bytes with its layout kept (the stream's JSON escapes the '&'
+		// between them).
 		checkNoPII(t, d, nc, s3, strings.Split(strings.TrimPrefix(piiQueryMasked, "&"), "&")...)
 	})
 }
@@ -855,6 +877,13 @@ func checkNoPII(t *testing.T, d *deployment, nc *nats.Conn, s3 *blob.S3, control
 				t.Errorf("decompress %s: %v", i.Key, err)
 			}
 			check("MinIO "+i.Key+" (decompressed)", raw)
+		}
+		if strings.HasSuffix(i.Key, ".rvp") {
+			raw, err := replaypack.Unpack(bytes.NewReader(b))
+			if err != nil {
+				t.Errorf("unpack %s: %v", i.Key, err)
+			}
+			check("MinIO "+i.Key+" (unpacked)", raw)
 		}
 		objects++
 		return true

@@ -34,6 +34,7 @@ const (
 	leaseVitals             = "vitals-fold"
 	leaseAlerts             = "alerts"
 	leaseSynthetic          = "synthetic"
+	leaseReplayPack         = "replay-pack"
 )
 
 // upHolder is the lease holder id of `rearview up`: stable across restarts

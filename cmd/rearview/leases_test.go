@@ -111,7 +111,7 @@ func (n *leaseNode) readyLeases(t *testing.T) []string {
 	return body.Leases
 }
 
-var allLeases = []string{leaseAlerts, leaseRetention, leaseSourcemapRetention, leaseVitals}
+var allLeases = []string{leaseAlerts, leaseReplayPack, leaseRetention, leaseSourcemapRetention, leaseVitals}
 
 // holders waits until every lease is held by exactly one of nodes and
 // returns who holds which.

@@ -354,3 +354,101 @@ func TestBrowserMasking(t *testing.T) {
 		})
 	}
 }
+
+// segmentPage changes its DOM and clicks every 200 ms for .Seconds while
+// the SDK flushes its queue every 300 ms (a breadcrumb per click).
+var segmentPage = template.Must(template.New("segments").Parse(`<!doctype html>
+<html><head><meta charset="utf-8"><title>Segments</title></head><body>
+<p id="count">0</p><button id="tick">Tick</button>
+<script src="{{.Edge}}/sdk/v1.js"></script>
+<script>
+Rearview.init({ dsn: {{.DSN}}, flushInterval: 300, replay: { sessionSampleRate: 1 } });
+window.scripted = new Promise(function (done) {
+  var n = 0, start = Date.now();
+  var timer = setInterval(function () {
+    document.getElementById('count').textContent = String(++n);
+    document.getElementById('tick').click();
+    if (Date.now() - start >= {{.Seconds}} * 1000) { clearInterval(timer); done(Date.now() - start); }
+  }, 200);
+});
+</script>
+</body></html>`))
+
+// TestBrowserSegments counts the replay segments of a scripted session
+// recorded by the real rrweb in Chromium: one per 5 s of recording (the
+// last cut when the page goes away), however often the queue is flushed.
+// Flushes used to cut a segment each: this session sent one every 300 ms.
+func TestBrowserSegments(t *testing.T) {
+	const seconds = 12
+	_, edgeURL, ingested := startEdgeLog(t, browser.Script())
+	url := servePage(t, edgeURL, segmentPage, map[string]any{"Seconds": seconds})
+	ctx := testenv.Browser(t)
+	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
+		t.Fatal(err)
+	}
+	ms, err := chromedp.Run(ctx, chromedp.Evaluate[int64](`window.scripted`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Leaving the page cuts the open segment and sends it by beacon.
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatal(err)
+	}
+	type seg struct {
+		n          int
+		first, end int64
+	}
+	var segs []seg
+	var clicks int
+	testenv.Eventually(t, 20*time.Second, func() error {
+		segs, clicks = nil, 0
+		for _, b := range ingested.all() {
+			var batch struct {
+				Events []struct {
+					Kind   string `json:"kind"`
+					Replay *struct {
+						Segment int   `json:"segment"`
+						EndTS   int64 `json:"end_ts"`
+						Events  []struct {
+							Timestamp int64 `json:"timestamp"`
+						} `json:"events"`
+					} `json:"replay"`
+				} `json:"events"`
+			}
+			if err := json.Unmarshal(b, &batch); err != nil {
+				return err
+			}
+			for _, e := range batch.Events {
+				switch {
+				case e.Replay != nil:
+					segs = append(segs, seg{e.Replay.Segment, e.Replay.Events[0].Timestamp, e.Replay.EndTS})
+				case e.Kind == "breadcrumb":
+					clicks++
+				}
+			}
+		}
+		// The last tick's mutation may be recorded a moment before the
+		// page's own clock says the script ended.
+		if len(segs) == 0 || segs[len(segs)-1].end-segs[0].first < ms-1000 {
+			return fmt.Errorf("%d segments sent (%v), not yet the whole %d ms", len(segs), segs, ms)
+		}
+		return nil
+	})
+	slices.SortFunc(segs, func(a, b seg) int { return a.n - b.n })
+	for i, s := range segs {
+		if s.n != i {
+			t.Fatalf("segment numbers %v, want 0…%d in order", segs, len(segs)-1)
+		}
+		// 5 s, and what a late timer lets in; never half an interval more.
+		if s.end-s.first > 7500 {
+			t.Errorf("segment %d spans %d ms, far more than 5 s", i, s.end-s.first)
+		}
+	}
+	// One segment per 5 s begun; a timer the loaded machine runs late may
+	// fold a little more into a segment, so one fewer is fine too.
+	want := int((ms + 4999) / 5000)
+	if len(segs) > want || len(segs) < want-1 {
+		t.Errorf("%d segments for %d ms of recording (flushed %d times by breadcrumbs), want %d", len(segs), ms, clicks, want)
+	}
+	t.Logf("%d segments for %d ms of recording, %d click breadcrumbs", len(segs), ms, clicks)
+}

@@ -635,8 +635,7 @@ var Client = class {
     this.timerAt_ = at;
     this.timer_ = setTimeout(() => {
       this.timer_ = void 0;
-      this.flush().catch(() => {
-      });
+      this.sendQueued();
     }, delay);
   }
   device() {
@@ -686,13 +685,24 @@ var Client = class {
     }
     return out;
   }
-  /** flush sends everything queued and resolves when the edge answered (or gave up). */
+  /**
+   * flush sends everything queued, the replay recorded so far included, and
+   * resolves when the edge answered (or gave up).
+   */
   flush() {
+    this.guard(() => this.replay?.cut());
+    return this.sendQueued();
+  }
+  /**
+   * sendQueued is the scheduled flush: it sends what is queued but leaves the
+   * recorder's open segment alone. Cutting one on every flush made a
+   * segment per breadcrumb or vital, each compressed on its own.
+   */
+  sendQueued() {
     if (this.timer_ !== void 0) {
       clearTimeout(this.timer_);
       this.timer_ = void 0;
     }
-    this.guard(() => this.replay?.cut());
     for (const b2 of this.takeBatches()) this.hold_(b2);
     return this.sending_ || Promise.resolve();
   }
@@ -6549,9 +6559,9 @@ var Recorder = class {
     this.resetTimers_();
   }
   resetTimers_() {
-    if (this.segTimer_ !== void 0) clearInterval(this.segTimer_);
+    this.clearSegTimer_();
     if (this.checkoutTimer_ !== void 0) clearInterval(this.checkoutTimer_);
-    this.segTimer_ = setInterval(() => this.c.guard(() => this.cut()), SEGMENT_MS);
+    if (this.mode === "session" && this.pending_.length) this.armSegTimer_();
     const every = this.mode === "buffer" ? this.o.bufferMs : this.o.checkoutEveryMs;
     this.checkoutTimer_ = setInterval(() => this.c.guard(() => this.checkout_()), every);
   }
@@ -6588,6 +6598,17 @@ var Recorder = class {
     this.pending_.push(rec);
     this.pendingBytes_ += rec.json.length;
     if (this.pendingBytes_ >= SEGMENT_BYTES && e2.type !== META) this.cut();
+    else if (this.segTimer_ === void 0) this.armSegTimer_();
+  }
+  armSegTimer_() {
+    this.segTimer_ = setTimeout(() => {
+      this.segTimer_ = void 0;
+      this.c.guard(() => this.cut());
+    }, SEGMENT_MS);
+  }
+  clearSegTimer_() {
+    if (this.segTimer_ !== void 0) clearTimeout(this.segTimer_);
+    this.segTimer_ = void 0;
   }
   /** prune drops chunks no longer needed to replay the last bufferSeconds. */
   prune_(now) {
@@ -6601,7 +6622,9 @@ var Recorder = class {
     return this.chunks_.length ? this.chunks_[0].start : Date.now();
   }
   onTrigger() {
-    if (this.mode !== "buffer" || this.stopped_) return;
+    if (this.stopped_) return;
+    if (this.mode === "session") return this.cut();
+    if (this.mode !== "buffer") return;
     const since = this.bufferStart();
     this.mode = "session";
     this.c.session.setReplay("session");
@@ -6632,6 +6655,7 @@ var Recorder = class {
   /** cut queues what is pending as one or more segments of at most SEGMENT_BYTES. */
   cut() {
     if (this.mode !== "session" || !this.pending_.length) return;
+    this.clearSegTimer_();
     const all = this.pending_;
     this.pending_ = [];
     this.pendingBytes_ = 0;
@@ -6659,7 +6683,7 @@ var Recorder = class {
   stop() {
     if (this.stopped_) return;
     this.stopped_ = true;
-    if (this.segTimer_ !== void 0) clearInterval(this.segTimer_);
+    this.clearSegTimer_();
     if (this.checkoutTimer_ !== void 0) clearInterval(this.checkoutTimer_);
     this.observer_?.disconnect();
     try {

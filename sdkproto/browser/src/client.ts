@@ -52,7 +52,7 @@ export interface FailedRequest {
  * and vitals build runs without it.
  */
 export interface Replay {
-  /** onTrigger is called on an error or flagSession: buffer mode flushes. */
+  /** onTrigger is called on an error or flagSession: buffer mode flushes, a live recording cuts its segment. */
   onTrigger(reason: 'error' | 'support'): void;
   /** onSessionRotate is called when a new session replaced an expired one. */
   onSessionRotate(): void;
@@ -276,7 +276,7 @@ export class Client {
     this.timerAt_ = at;
     this.timer_ = setTimeout(() => {
       this.timer_ = undefined;
-      this.flush().catch(() => {});
+      this.sendQueued();
     }, delay);
   }
 
@@ -333,13 +333,25 @@ export class Client {
     return out;
   }
 
-  /** flush sends everything queued and resolves when the edge answered (or gave up). */
+  /**
+   * flush sends everything queued, the replay recorded so far included, and
+   * resolves when the edge answered (or gave up).
+   */
   flush(): Promise<void> {
+    this.guard(() => this.replay?.cut());
+    return this.sendQueued();
+  }
+
+  /**
+   * sendQueued is the scheduled flush: it sends what is queued but leaves the
+   * recorder's open segment alone. Cutting one on every flush made a
+   * segment per breadcrumb or vital, each compressed on its own.
+   */
+  sendQueued(): Promise<void> {
     if (this.timer_ !== undefined) {
       clearTimeout(this.timer_);
       this.timer_ = undefined;
     }
-    this.guard(() => this.replay?.cut());
     for (const b of this.takeBatches()) this.hold_(b);
     return this.sending_ || Promise.resolve();
   }

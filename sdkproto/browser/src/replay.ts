@@ -5,7 +5,12 @@ import type { ReplayMode } from './session';
 import type { Breadcrumb } from './protocol';
 import { eventId } from './ids';
 
-/** A segment is cut at least this often while recording is live. */
+/**
+ * A live segment is cut this long after its first event (or sooner on size,
+ * an error, flagSession or the page hiding): one timer per segment, started
+ * by the event that opens it, so a quiet page sends nothing and a busy one a
+ * segment every 5 s, whatever else flushes the queue meanwhile.
+ */
 export const SEGMENT_MS = 5000;
 /** A segment is cut as soon as its events reach this many bytes (about). */
 export const SEGMENT_BYTES = 500 * 1024;
@@ -47,8 +52,9 @@ function stars(s: string): string {
 }
 
 /**
- * Recorder drives rrweb. In session mode it sends a segment every 5 s or
- * 500 KB. In buffer mode it keeps only the last bufferSeconds in memory
+ * Recorder drives rrweb. In session mode it cuts a segment 5 s after the
+ * segment's first event or at 500 KB, and at once on an error, flagSession
+ * or the page hiding (the client's own flushes do not cut). In buffer mode it keeps only the last bufferSeconds in memory
  * (in chunks that each begin with a full snapshot) and sends nothing until
  * an error or flagSession turns it into session mode, flushing the buffer
  * first. Masking happens here, before any event exists outside rrweb.
@@ -61,7 +67,7 @@ export class Recorder implements Replay {
   private pending_: Recorded[] = [];
   private pendingBytes_ = 0;
   private fromBuffer_ = false;
-  private segTimer_: ReturnType<typeof setInterval> | undefined;
+  private segTimer_: ReturnType<typeof setTimeout> | undefined;
   private checkoutTimer_: ReturnType<typeof setInterval> | undefined;
   private stopped_ = false;
 
@@ -150,9 +156,9 @@ export class Recorder implements Replay {
   }
 
   private resetTimers_(): void {
-    if (this.segTimer_ !== undefined) clearInterval(this.segTimer_);
+    this.clearSegTimer_();
     if (this.checkoutTimer_ !== undefined) clearInterval(this.checkoutTimer_);
-    this.segTimer_ = setInterval(() => this.c.guard(() => this.cut()), SEGMENT_MS);
+    if (this.mode === 'session' && this.pending_.length) this.armSegTimer_();
     // A buffer needs a full snapshot at least every bufferSeconds so that
     // what it keeps plays; a live recording every few minutes for seeking.
     const every = this.mode === 'buffer' ? this.o.bufferMs : this.o.checkoutEveryMs;
@@ -195,6 +201,19 @@ export class Recorder implements Replay {
     this.pending_.push(rec);
     this.pendingBytes_ += rec.json.length;
     if (this.pendingBytes_ >= SEGMENT_BYTES && e.type !== META) this.cut();
+    else if (this.segTimer_ === undefined) this.armSegTimer_();
+  }
+
+  private armSegTimer_(): void {
+    this.segTimer_ = setTimeout(() => {
+      this.segTimer_ = undefined;
+      this.c.guard(() => this.cut());
+    }, SEGMENT_MS);
+  }
+
+  private clearSegTimer_(): void {
+    if (this.segTimer_ !== undefined) clearTimeout(this.segTimer_);
+    this.segTimer_ = undefined;
   }
 
   /** prune drops chunks no longer needed to replay the last bufferSeconds. */
@@ -212,7 +231,10 @@ export class Recorder implements Replay {
   }
 
   onTrigger(): void {
-    if (this.mode !== 'buffer' || this.stopped_) return;
+    if (this.stopped_) return;
+    // A live recording sends what led up to the error (or the flag) with it.
+    if (this.mode === 'session') return this.cut();
+    if (this.mode !== 'buffer') return;
     // The buffer and everything after it are now sent: the session is
     // flagged and the edge keeps it whole.
     const since = this.bufferStart();
@@ -249,6 +271,7 @@ export class Recorder implements Replay {
   /** cut queues what is pending as one or more segments of at most SEGMENT_BYTES. */
   cut(): void {
     if (this.mode !== 'session' || !this.pending_.length) return;
+    this.clearSegTimer_();
     const all = this.pending_;
     this.pending_ = [];
     this.pendingBytes_ = 0;
@@ -278,7 +301,7 @@ export class Recorder implements Replay {
   stop(): void {
     if (this.stopped_) return;
     this.stopped_ = true;
-    if (this.segTimer_ !== undefined) clearInterval(this.segTimer_);
+    this.clearSegTimer_();
     if (this.checkoutTimer_ !== undefined) clearInterval(this.checkoutTimer_);
     this.observer_?.disconnect();
     try {

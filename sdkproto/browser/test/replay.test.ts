@@ -29,6 +29,7 @@ function setup(replay: Record<string, unknown>) {
   c.replay = r;
   // Keep batches in the queue for the test to read instead of sending them.
   c.flush = () => Promise.resolve();
+  c.sendQueued = () => Promise.resolve();
   r.start();
   return { c, r };
 }
@@ -142,6 +143,51 @@ describe('Recorder', () => {
       expect(s.replay.segment).toBe(i);
       expect(JSON.stringify(s.replay.events).length).toBeLessThan(SEGMENT_BYTES + 110 * 1024);
     });
+  });
+
+  it('session mode cuts a segment 5 s after its first event, not on every flush', () => {
+    const { c, r } = setup({ sessionSampleRate: 1 });
+    // The queue is sent on its own schedule, as in a page: breadcrumbs and
+    // vitals flush it often, and that must not cut the open segment.
+    const sent: string[] = [];
+    c.sendQueued = () => {
+      sent.push(...c.takeBatches());
+      return Promise.resolve();
+    };
+    rr.emit!(meta());
+    rr.emit!(full());
+    for (let t = 0; t < 30_000; t += 250) {
+      now += 250;
+      rr.emit!(input('*'.repeat(t % 7)));
+      if (t % 1000 === 0) c.addBreadcrumb({ category: 'ui.click', message: 'button#add' });
+      void c.sendQueued();
+      vi.advanceTimersByTime(250);
+    }
+    expect(r.live()).toBe(true);
+    // The page hides: the open sixth segment goes too.
+    r.cut();
+    void c.sendQueued();
+    const segs = sent.flatMap((b) => JSON.parse(b).events).filter((e: { kind: string }) => e.kind === 'replay');
+    expect(segs.map((s: { replay: { segment: number } }) => s.replay.segment)).toEqual([0, 1, 2, 3, 4, 5]);
+    for (const s of segs) expect(s.replay.end_ts - s.replay.events[0].timestamp).toBeLessThanOrEqual(5000);
+  });
+
+  it('an error, flagSession and flush cut the open segment at once', () => {
+    const { c } = setup({ sessionSampleRate: 1 });
+    const segments = () => events(c).filter((e: { kind: string }) => e.kind === 'replay').length;
+    rr.emit!(meta());
+    rr.emit!(full());
+    c.captureException(new Error('boom'), 'onerror', false);
+    expect(segments()).toBe(1);
+    rr.emit!(input('*'));
+    c.flag('support');
+    expect(segments()).toBe(1);
+    rr.emit!(input('**'));
+    c.guard(() => c.replay!.cut());
+    expect(segments()).toBe(1);
+    // Nothing recorded since: nothing to cut, no empty segment.
+    c.captureException(new Error('again'), 'onerror', false);
+    expect(segments()).toBe(0);
   });
 
   it('a fresh full snapshot every checkoutEveryMs in session mode', () => {
