@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -185,6 +186,8 @@ type Coordinator struct {
 	dialect store.Dialect
 	// sessions signs the player's cookies; nil without an admin token.
 	sessions *auth.Sessions
+	// brotliWriters are reused *brotli.Writer for replay segments.
+	brotliWriters sync.Pool
 	// packs keeps the last replay pack read, unpacked.
 	packs packCache
 	// fault, when set (tests only), is called between the steps of packing

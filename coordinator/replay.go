@@ -52,11 +52,20 @@ func (c *Coordinator) storeReplay(ctx context.Context, tx *sql.Tx, m *Message, e
 	}
 	key := ReplayKey(m.Project, m.Batch.Session.ID, started, r.Segment)
 	var buf bytes.Buffer
-	bw := brotli.NewWriterLevel(&buf, replayQuality)
-	if _, err := bw.Write(r.Events); err != nil {
-		return fmt.Errorf("compress segment: %w", err)
+	// A brotli writer's hash tables cost more to allocate and clear than
+	// compressing a small segment does: the writers are reused.
+	bw, _ := c.brotliWriters.Get().(*brotli.Writer)
+	if bw == nil {
+		bw = brotli.NewWriterLevel(&buf, replayQuality)
+	} else {
+		bw.Reset(&buf)
 	}
-	if err := bw.Close(); err != nil {
+	_, err := bw.Write(r.Events)
+	if err == nil {
+		err = bw.Close()
+	}
+	c.brotliWriters.Put(bw)
+	if err != nil {
 		return fmt.Errorf("compress segment: %w", err)
 	}
 	size := int64(buf.Len())
