@@ -267,15 +267,25 @@ func (a *Alerts) Flush(ctx context.Context, tx *sql.Tx) error {
 	keys := slices.SortedFunc(maps.Keys(pc.counts), func(x, y countKey) int {
 		return cmp.Or(strings.Compare(x.project, y.project), strings.Compare(x.scope, y.scope), strings.Compare(x.key, y.key), cmp.Compare(x.minute, y.minute))
 	})
-	const upsert = `INSERT INTO alert_counts (project, scope, key, minute, count) VALUES (?, ?, ?, ?, ?)
+	// One multi-row upsert per chunk of keys, in key order: a round trip
+	// per transaction, not per page and issue.
+	for chunk := range slices.Chunk(keys, maxCountRows) {
+		args := make([]any, 0, 5*len(chunk))
+		for _, k := range chunk {
+			args = append(args, k.project, k.scope, k.key, k.minute, pc.counts[k])
+		}
+		q := `INSERT INTO alert_counts (project, scope, key, minute, count) VALUES ` +
+			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?), ", len(chunk)), ", ") + `
 ON CONFLICT (project, scope, key, minute) DO UPDATE SET count = alert_counts.count + excluded.count`
-	for _, k := range keys {
-		if _, err := tx.ExecContext(ctx, upsert, k.project, k.scope, k.key, k.minute, pc.counts[k]); err != nil {
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 			return fmt.Errorf("count errors: %w", err)
 		}
 	}
 	return nil
 }
+
+// maxCountRows bounds one multi-row upsert of alert counts.
+const maxCountRows = 200
 
 // Firing is one alert to send.
 type Firing struct {
