@@ -138,6 +138,8 @@ type Generator struct {
 	mu   sync.Mutex
 	res  Result
 	sent []Event // every event sent at least once
+
+	gzips sync.Pool // *gzip.Writer for batch bodies
 }
 
 // New checks cfg and returns a generator for it.
@@ -426,11 +428,20 @@ func (g *Generator) build(i, first, n int, seqs []int64, segments []int, started
 		return nil, fmt.Errorf("encode batch %d: %w", i, err)
 	}
 	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	if _, err := zw.Write(raw); err != nil {
-		return nil, fmt.Errorf("gzip batch %d: %w", i, err)
+	// A gzip writer costs more to make than a batch does to compress: the
+	// generator shares the machine it measures, so they are reused.
+	zw, _ := g.gzips.Get().(*gzip.Writer)
+	if zw == nil {
+		zw = gzip.NewWriter(&buf)
+	} else {
+		zw.Reset(&buf)
 	}
-	if err := zw.Close(); err != nil {
+	_, err = zw.Write(raw)
+	if err == nil {
+		err = zw.Close()
+	}
+	g.gzips.Put(zw)
+	if err != nil {
 		return nil, fmt.Errorf("gzip batch %d: %w", i, err)
 	}
 	b.body = buf.Bytes()
