@@ -224,6 +224,9 @@ func (h *Hub) ingest(subject, country string, data []byte) {
 			h.addReplay(s, ev.Replay.Events)
 		case ev.Kind == sdkproto.KindError && ev.Error != nil:
 			s.Errors++
+			if len(s.viewers) == 0 {
+				continue // nobody to send it to: most sessions, most of the time
+			}
 			raw, err := json.Marshal(ev)
 			if err != nil {
 				continue
@@ -362,6 +365,9 @@ func listMessage(s []session) message {
 
 // broadcast queues m for every viewer of s; h.mu is held.
 func (h *Hub) broadcast(s *session, m message) {
+	if len(s.viewers) == 0 {
+		return
+	}
 	b, err := json.Marshal(m)
 	if err != nil {
 		return
