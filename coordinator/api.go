@@ -14,6 +14,7 @@ import (
 
 	"github.com/rearview-dev/rearview/coordinator/auth"
 	"github.com/rearview-dev/rearview/coordinator/blob"
+	"github.com/rearview-dev/rearview/coordinator/respond"
 	"github.com/rearview-dev/rearview/coordinator/store"
 	"github.com/rearview-dev/rearview/sdkproto"
 )
@@ -64,7 +65,7 @@ func (c *Coordinator) Handler(mount ...func(*http.ServeMux)) http.Handler {
 					out["backlog"] = info.NumPending + uint64(info.NumAckPending)
 				}
 			}
-			writeJSON(w, http.StatusOK, out)
+			respond.JSON(w, http.StatusOK, out)
 			return
 		}
 		w.Write([]byte("ready\n"))
@@ -99,13 +100,13 @@ func (c *Coordinator) authenticate(next http.Handler) http.Handler {
 			// a write must also come from our own origin (SameSite=Strict
 			// already stops most cross-site requests; this covers the rest).
 			if r.Method != http.MethodGet && r.Method != http.MethodHead && !sameOrigin(r) {
-				writeError(w, http.StatusForbidden, "forbidden", "cross-origin request with a session cookie")
+				respond.Error(w, http.StatusForbidden, "forbidden", "cross-origin request with a session cookie")
 				return
 			}
 			p, ok = auth.Principal{Admin: true}, true
 		}
 		if !ok {
-			writeError(w, http.StatusUnauthorized, "unauthorized", "a valid API token (Authorization: Bearer …) or a player sign-in is required")
+			respond.Error(w, http.StatusUnauthorized, "unauthorized", "a valid API token (Authorization: Bearer …) or a player sign-in is required")
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(auth.With(r.Context(), p)))
@@ -129,19 +130,19 @@ func sameOrigin(r *http.Request) bool {
 // login exchanges the admin token for the player's session cookie.
 func (c *Coordinator) login(w http.ResponseWriter, r *http.Request) {
 	if c.sessions == nil {
-		writeError(w, http.StatusNotFound, "not_found", "sign-in is disabled: the coordinator has no admin token")
+		respond.Error(w, http.StatusNotFound, "not_found", "sign-in is disabled: the coordinator has no admin token")
 		return
 	}
 	var body struct {
 		Token string `json:"token"`
 	}
 	if err := json.NewDecoder(io.LimitReader(r.Body, 4096)).Decode(&body); err != nil {
-		writeError(w, http.StatusBadRequest, "bad_request", "body must be JSON {\"token\": \"…\"}")
+		respond.Error(w, http.StatusBadRequest, "bad_request", "body must be JSON {\"token\": \"…\"}")
 		return
 	}
 	if subtle.ConstantTimeCompare([]byte(body.Token), []byte(c.cfg.AdminToken)) != 1 {
 		c.log.Warn("player sign-in refused")
-		writeError(w, http.StatusUnauthorized, "unauthorized", "wrong admin token")
+		respond.Error(w, http.StatusUnauthorized, "unauthorized", "wrong admin token")
 		return
 	}
 	if err := c.sessions.Issue(w, c.cfg.SecureCookies); err != nil {
@@ -160,28 +161,17 @@ func (c *Coordinator) logout(w http.ResponseWriter, r *http.Request) {
 
 func (c *Coordinator) me(w http.ResponseWriter, r *http.Request) {
 	p, _ := auth.From(r.Context())
-	writeJSON(w, http.StatusOK, map[string]any{"admin": p.Admin, "project": p.Project})
+	respond.JSON(w, http.StatusOK, map[string]any{"admin": p.Admin, "project": p.Project})
 }
 
 // config is what the player needs to know about this deployment.
 func (c *Coordinator) config(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"trace_url_template": c.cfg.TraceURLTemplate})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-func writeError(w http.ResponseWriter, status int, code, detail string) {
-	writeJSON(w, status, map[string]string{"error": code, "detail": detail})
+	respond.JSON(w, http.StatusOK, map[string]any{"trace_url_template": c.cfg.TraceURLTemplate})
 }
 
 func (c *Coordinator) internal(w http.ResponseWriter, err error) {
 	c.log.Error("api", "err", err)
-	writeError(w, http.StatusInternalServerError, "internal", "internal error")
+	respond.Error(w, http.StatusInternalServerError, "internal", "internal error")
 }
 
 func (c *Coordinator) listProjects(w http.ResponseWriter, r *http.Request) {
@@ -197,7 +187,7 @@ func (c *Coordinator) listProjects(w http.ResponseWriter, r *http.Request) {
 			out = append(out, c.projectView(x))
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"projects": out})
+	respond.JSON(w, http.StatusOK, map[string]any{"projects": out})
 }
 
 // CreatedProject is the answer to project creation; Token is shown once.
@@ -224,7 +214,7 @@ func (c *Coordinator) projectView(p store.Project) ProjectView {
 
 func (c *Coordinator) createProject(w http.ResponseWriter, r *http.Request) {
 	if p, _ := auth.From(r.Context()); !p.Admin {
-		writeError(w, http.StatusForbidden, "forbidden", "creating projects needs the admin token")
+		respond.Error(w, http.StatusForbidden, "forbidden", "creating projects needs the admin token")
 		return
 	}
 	var req struct {
@@ -232,15 +222,15 @@ func (c *Coordinator) createProject(w http.ResponseWriter, r *http.Request) {
 		IngestKey string `json:"ingest_key"`
 	}
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&req); err != nil {
-		writeError(w, http.StatusBadRequest, "bad_request", "body must be JSON {\"name\": …}: "+err.Error())
+		respond.Error(w, http.StatusBadRequest, "bad_request", "body must be JSON {\"name\": …}: "+err.Error())
 		return
 	}
 	p, tok, err := c.CreateProject(r.Context(), req.Name, req.IngestKey)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "bad_request", err.Error())
+		respond.Error(w, http.StatusBadRequest, "bad_request", err.Error())
 		return
 	}
-	writeJSON(w, http.StatusCreated, CreatedProject{ProjectView: c.projectView(p), Token: tok})
+	respond.JSON(w, http.StatusCreated, CreatedProject{ProjectView: c.projectView(p), Token: tok})
 }
 
 func limitParam(r *http.Request, def, max int) int {
@@ -318,7 +308,7 @@ func (c *Coordinator) listEvents(w http.ResponseWriter, r *http.Request) {
 		c.internal(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"events": out})
+	respond.JSON(w, http.StatusOK, map[string]any{"events": out})
 }
 
 func (c *Coordinator) getEvent(w http.ResponseWriter, r *http.Request) {
@@ -328,14 +318,14 @@ func (c *Coordinator) getEvent(w http.ResponseWriter, r *http.Request) {
 	}
 	e, err := scanEvent(c.cfg.DB.QueryRowContext(r.Context(), `SELECT `+eventCols+` FROM events WHERE project = ? AND id = ?`, project, r.PathValue("id")))
 	if errors.Is(err, sql.ErrNoRows) {
-		writeError(w, http.StatusNotFound, "not_found", "no event "+r.PathValue("id"))
+		respond.Error(w, http.StatusNotFound, "not_found", "no event "+r.PathValue("id"))
 		return
 	}
 	if err != nil {
 		c.internal(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, e)
+	respond.JSON(w, http.StatusOK, e)
 }
 
 // Session is a session as the API returns it.
@@ -384,7 +374,7 @@ func (c *Coordinator) listSessions(w http.ResponseWriter, r *http.Request) {
 	}
 	sq, err := ParseSessionQuery(r.URL.Query().Get("q"))
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "bad_query", err.Error())
+		respond.Error(w, http.StatusBadRequest, "bad_query", err.Error())
 		return
 	}
 	where, args := sq.where(c.dialect, project)
@@ -408,7 +398,7 @@ func (c *Coordinator) listSessions(w http.ResponseWriter, r *http.Request) {
 		}
 		out = append(out, s)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"sessions": out})
+	respond.JSON(w, http.StatusOK, map[string]any{"sessions": out})
 }
 
 func (c *Coordinator) getSession(w http.ResponseWriter, r *http.Request) {
@@ -418,14 +408,14 @@ func (c *Coordinator) getSession(w http.ResponseWriter, r *http.Request) {
 	}
 	s, err := scanSession(c.cfg.DB.QueryRowContext(r.Context(), `SELECT `+sessionCols+` FROM sessions WHERE project = ? AND id = ?`, project, r.PathValue("id")))
 	if errors.Is(err, sql.ErrNoRows) {
-		writeError(w, http.StatusNotFound, "not_found", "no session "+r.PathValue("id"))
+		respond.Error(w, http.StatusNotFound, "not_found", "no session "+r.PathValue("id"))
 		return
 	}
 	if err != nil {
 		c.internal(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, s)
+	respond.JSON(w, http.StatusOK, s)
 }
 
 // Segment describes a stored replay segment.
@@ -459,7 +449,7 @@ func (c *Coordinator) listSegments(w http.ResponseWriter, r *http.Request) {
 		}
 		out = append(out, s)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"segments": out})
+	respond.JSON(w, http.StatusOK, map[string]any{"segments": out})
 }
 
 func (c *Coordinator) getSegment(w http.ResponseWriter, r *http.Request) {
@@ -469,11 +459,11 @@ func (c *Coordinator) getSegment(w http.ResponseWriter, r *http.Request) {
 	}
 	data, err := c.segment(r.Context(), project, r.PathValue("id"), r.PathValue("n"))
 	if errors.Is(err, sql.ErrNoRows) {
-		writeError(w, http.StatusNotFound, "not_found", "no such segment")
+		respond.Error(w, http.StatusNotFound, "not_found", "no such segment")
 		return
 	}
 	if errors.Is(err, blob.ErrNotFound) {
-		writeError(w, http.StatusNotFound, "not_found", "segment expired")
+		respond.Error(w, http.StatusNotFound, "not_found", "segment expired")
 		return
 	}
 	if err != nil {
@@ -511,5 +501,5 @@ func (c *Coordinator) listOutcomes(w http.ResponseWriter, r *http.Request) {
 		}
 		out = append(out, x)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"outcomes": out})
+	respond.JSON(w, http.StatusOK, map[string]any{"outcomes": out})
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/rearview-dev/rearview/coordinator/auth"
 	"github.com/rearview-dev/rearview/coordinator/blob"
+	"github.com/rearview-dev/rearview/coordinator/respond"
 )
 
 // Swept counts what one retention pass deleted.
@@ -253,7 +254,7 @@ WHERE id = ? RETURNING replay_retention_days, event_retention_days`, replayDays,
 // {"replay_retention_days": N, "event_retention_days": N}, either or both.
 func (c *Coordinator) patchProject(w http.ResponseWriter, r *http.Request) {
 	if p, _ := auth.From(r.Context()); !p.Admin {
-		writeError(w, http.StatusForbidden, "forbidden", "changing a project needs the admin token")
+		respond.Error(w, http.StatusForbidden, "forbidden", "changing a project needs the admin token")
 		return
 	}
 	var req struct {
@@ -263,11 +264,11 @@ func (c *Coordinator) patchProject(w http.ResponseWriter, r *http.Request) {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
-		writeError(w, http.StatusBadRequest, "bad_request", `body must be JSON {"replay_retention_days": N, "event_retention_days": N}: `+err.Error())
+		respond.Error(w, http.StatusBadRequest, "bad_request", `body must be JSON {"replay_retention_days": N, "event_retention_days": N}: `+err.Error())
 		return
 	}
 	if req.ReplayDays == nil && req.EventDays == nil {
-		writeError(w, http.StatusBadRequest, "bad_request", "set replay_retention_days, event_retention_days or both")
+		respond.Error(w, http.StatusBadRequest, "bad_request", "set replay_retention_days, event_retention_days or both")
 		return
 	}
 	for _, f := range []struct {
@@ -275,18 +276,18 @@ func (c *Coordinator) patchProject(w http.ResponseWriter, r *http.Request) {
 		d    *int
 	}{{"replay_retention_days", req.ReplayDays}, {"event_retention_days", req.EventDays}} {
 		if d := f.d; d != nil && (*d < 1 || *d > MaxRetentionDays) {
-			writeError(w, http.StatusBadRequest, "bad_retention", fmt.Sprintf("%s must be a whole number of days from 1 to %d", f.name, MaxRetentionDays))
+			respond.Error(w, http.StatusBadRequest, "bad_retention", fmt.Sprintf("%s must be a whole number of days from 1 to %d", f.name, MaxRetentionDays))
 			return
 		}
 	}
 	ret, err := c.SetRetention(r.Context(), r.PathValue("id"), req.ReplayDays, req.EventDays)
 	if errors.Is(err, ErrNoProject) {
-		writeError(w, http.StatusNotFound, "not_found", "no project "+r.PathValue("id"))
+		respond.Error(w, http.StatusNotFound, "not_found", "no project "+r.PathValue("id"))
 		return
 	}
 	if err != nil {
 		c.internal(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, ret)
+	respond.JSON(w, http.StatusOK, ret)
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/rearview-dev/rearview/coordinator/auth"
+	"github.com/rearview-dev/rearview/coordinator/respond"
 )
 
 // Mount adds the alert routes to the coordinator's authenticated API mux:
@@ -22,20 +23,9 @@ func (a *Alerts) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/alerts/history", a.listHistory)
 }
 
-func writeJSON(w http.ResponseWriter, status int, body any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(body)
-}
-
-func writeError(w http.ResponseWriter, status int, code, detail string) {
-	writeJSON(w, status, map[string]string{"error": code, "detail": detail})
-}
-
 func (a *Alerts) internal(w http.ResponseWriter, err error) {
 	a.log.Error("api", "err", err)
-	writeError(w, http.StatusInternalServerError, "internal", "internal error")
+	respond.Error(w, http.StatusInternalServerError, "internal", "internal error")
 }
 
 func (a *Alerts) listRules(w http.ResponseWriter, r *http.Request) {
@@ -48,7 +38,7 @@ func (a *Alerts) listRules(w http.ResponseWriter, r *http.Request) {
 		a.internal(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"rules": rules})
+	respond.JSON(w, http.StatusOK, map[string]any{"rules": rules})
 }
 
 func (a *Alerts) postRule(w http.ResponseWriter, r *http.Request) {
@@ -56,7 +46,7 @@ func (a *Alerts) postRule(w http.ResponseWriter, r *http.Request) {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&rule); err != nil {
-		writeError(w, http.StatusBadRequest, "bad_request", "body must be a JSON alert rule: "+err.Error())
+		respond.Error(w, http.StatusBadRequest, "bad_request", "body must be a JSON alert rule: "+err.Error())
 		return
 	}
 	p, _ := auth.From(r.Context())
@@ -67,29 +57,29 @@ func (a *Alerts) postRule(w http.ResponseWriter, r *http.Request) {
 		rule.Project = r.URL.Query().Get("project")
 	}
 	if rule.Project == "" {
-		writeError(w, http.StatusBadRequest, "bad_request", "project is required")
+		respond.Error(w, http.StatusBadRequest, "bad_request", "project is required")
 		return
 	}
 	if !p.CanRead(rule.Project) {
-		writeError(w, http.StatusForbidden, "forbidden", "token is not valid for project "+rule.Project)
+		respond.Error(w, http.StatusForbidden, "forbidden", "token is not valid for project "+rule.Project)
 		return
 	}
 	if err := rule.Normalize(); err != nil {
-		writeError(w, http.StatusBadRequest, "bad_rule", err.Error())
+		respond.Error(w, http.StatusBadRequest, "bad_rule", err.Error())
 		return
 	}
 	saved, err := a.PutRule(r.Context(), rule)
 	if errors.Is(err, ErrOtherProject) {
 		// PutRule's error names the owning project, which this caller
 		// may not be allowed to see.
-		writeError(w, http.StatusConflict, "conflict", "rule id "+rule.ID+" belongs to another project")
+		respond.Error(w, http.StatusConflict, "conflict", "rule id "+rule.ID+" belongs to another project")
 		return
 	}
 	if err != nil {
 		a.internal(w, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, saved)
+	respond.JSON(w, http.StatusCreated, saved)
 }
 
 func (a *Alerts) deleteRule(w http.ResponseWriter, r *http.Request) {
@@ -99,7 +89,7 @@ func (a *Alerts) deleteRule(w http.ResponseWriter, r *http.Request) {
 	}
 	err := a.DeleteRule(r.Context(), project, r.PathValue("id"))
 	if errors.Is(err, ErrNotFound) {
-		writeError(w, http.StatusNotFound, "not_found", "no alert rule "+r.PathValue("id")+" in project "+project)
+		respond.Error(w, http.StatusNotFound, "not_found", "no alert rule "+r.PathValue("id")+" in project "+project)
 		return
 	}
 	if err != nil {
@@ -119,7 +109,7 @@ func (a *Alerts) listHistory(w http.ResponseWriter, r *http.Request) {
 	if s := q.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > 1000 {
-			writeError(w, http.StatusBadRequest, "bad_limit", "limit must be an integer in [1, 1000]")
+			respond.Error(w, http.StatusBadRequest, "bad_limit", "limit must be an integer in [1, 1000]")
 			return
 		}
 		limit = n
@@ -128,7 +118,7 @@ func (a *Alerts) listHistory(w http.ResponseWriter, r *http.Request) {
 	if s := q.Get("before"); s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
-			writeError(w, http.StatusBadRequest, "bad_time", "before must be Unix milliseconds")
+			respond.Error(w, http.StatusBadRequest, "bad_time", "before must be Unix milliseconds")
 			return
 		}
 		before = n
@@ -138,5 +128,5 @@ func (a *Alerts) listHistory(w http.ResponseWriter, r *http.Request) {
 		a.internal(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"history": h})
+	respond.JSON(w, http.StatusOK, map[string]any{"history": h})
 }

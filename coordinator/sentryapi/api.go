@@ -15,6 +15,7 @@ import (
 
 	"github.com/rearview-dev/rearview/coordinator/auth"
 	"github.com/rearview-dev/rearview/coordinator/blob"
+	"github.com/rearview-dev/rearview/coordinator/respond"
 	"github.com/rearview-dev/rearview/coordinator/sourcemap"
 )
 
@@ -127,17 +128,10 @@ func (s *Server) Run(ctx context.Context, every time.Duration) {
 // SweepChunks deletes chunks older than ChunkTTL and returns how many.
 func (s *Server) SweepChunks(ctx context.Context) (int, error) { return s.chunks.sweep(ctx) }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 // writeDetail answers an error the way Sentry does: {"detail": "..."},
 // which sentry-cli prints.
 func writeDetail(w http.ResponseWriter, status int, detail string) {
-	writeJSON(w, status, map[string]string{"detail": detail})
+	respond.JSON(w, status, map[string]string{"detail": detail})
 }
 
 func (s *Server) internal(w http.ResponseWriter, err error) {
@@ -174,7 +168,7 @@ func (s *Server) handleRoot(w http.ResponseWriter, r *http.Request) {
 	if p.Admin {
 		scopes = append(scopes, "org:read")
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"version": "0", "auth": map[string]any{"scopes": scopes}, "user": nil})
+	respond.JSON(w, http.StatusOK, map[string]any{"version": "0", "auth": map[string]any{"scopes": scopes}, "user": nil})
 }
 
 // ChunkOptions is the answer of GET …/chunk-upload/ (the fields sentry-cli
@@ -193,7 +187,7 @@ type ChunkOptions struct {
 }
 
 func (s *Server) handleChunkOptions(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, ChunkOptions{
+	respond.JSON(w, http.StatusOK, ChunkOptions{
 		URL:              "/api/0/organizations/" + r.PathValue("org") + "/chunk-upload/",
 		ChunkSize:        ChunkSize,
 		ChunksPerRequest: ChunksPerRequest,
@@ -222,7 +216,7 @@ func (s *Server) handleChunkUpload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Debug("sentry chunks uploaded", "namespace", ns, "chunks", n)
-	writeJSON(w, http.StatusOK, map[string]int{"chunks": n})
+	respond.JSON(w, http.StatusOK, map[string]int{"chunks": n})
 }
 
 // AssembleRequest is the body of POST …/artifactbundle/assemble/.
@@ -327,13 +321,13 @@ func (s *Server) handleAssemble(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(missing) > 0 {
-		writeJSON(w, http.StatusOK, AssembleResponse{State: "not_found", MissingChunks: missing})
+		respond.JSON(w, http.StatusOK, AssembleResponse{State: "not_found", MissingChunks: missing})
 		return
 	}
 	n, err := s.assemble(r.Context(), ns, req)
 	var gone errChunkGone
 	if errors.As(err, &gone) {
-		writeJSON(w, http.StatusOK, AssembleResponse{State: "not_found", MissingChunks: []string{gone.sum}})
+		respond.JSON(w, http.StatusOK, AssembleResponse{State: "not_found", MissingChunks: []string{gone.sum}})
 		return
 	}
 	if err != nil {
@@ -349,11 +343,11 @@ func (s *Server) handleAssemble(w http.ResponseWriter, r *http.Request) {
 		}
 		// Sentry's shape with a 4xx: sentry-cli prints the detail either way.
 		d := err.Error()
-		writeJSON(w, status, AssembleResponse{State: "error", MissingChunks: []string{}, Detail: &d})
+		respond.JSON(w, status, AssembleResponse{State: "error", MissingChunks: []string{}, Detail: &d})
 		return
 	}
 	s.log.Info("sentry artifact bundle assembled", "projects", req.Projects, "release", req.Version, "maps", n)
-	writeJSON(w, http.StatusOK, AssembleResponse{State: "ok", MissingChunks: []string{}})
+	respond.JSON(w, http.StatusOK, AssembleResponse{State: "ok", MissingChunks: []string{}})
 }
 
 // assemble joins the chunks, checks the checksum, reads the bundle and

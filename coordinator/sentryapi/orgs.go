@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/rearview-dev/rearview/coordinator/auth"
+	"github.com/rearview-dev/rearview/coordinator/respond"
 	"github.com/rearview-dev/rearview/coordinator/store"
 )
 
@@ -69,7 +70,7 @@ func (s *Server) handleOrganizations(w http.ResponseWriter, r *http.Request) {
 			created = t
 		}
 	}
-	writeJSON(w, http.StatusOK, []Organization{{ID: "rearview", Slug: "rearview", Name: "Rearview", DateCreated: created.UTC(), Features: []string{}}})
+	respond.JSON(w, http.StatusOK, []Organization{{ID: "rearview", Slug: "rearview", Name: "Rearview", DateCreated: created.UTC(), Features: []string{}}})
 }
 
 func (s *Server) handleProjects(w http.ResponseWriter, r *http.Request) {
@@ -83,5 +84,5 @@ func (s *Server) handleProjects(w http.ResponseWriter, r *http.Request) {
 	for _, pr := range projects {
 		out = append(out, Project{ID: pr.ID, Slug: pr.ID, Name: pr.Name})
 	}
-	writeJSON(w, http.StatusOK, out)
+	respond.JSON(w, http.StatusOK, out)
 }

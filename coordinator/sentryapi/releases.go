@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rearview-dev/rearview/coordinator/auth"
+	"github.com/rearview-dev/rearview/coordinator/respond"
 )
 
 // Release is a release as Sentry's API returns it (the fields sentry-cli
@@ -139,7 +140,7 @@ func (s *Server) handleNewRelease(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusAlreadyReported
 	}
 	s.log.Info("sentry release", "version", req.Version, "projects", req.Projects, "created", created)
-	writeJSON(w, status, rel)
+	respond.JSON(w, status, rel)
 }
 
 func (s *Server) updateRelease(ctx context.Context, project, version string, req releaseRequest) error {
@@ -185,7 +186,7 @@ func (s *Server) handleUpdateRelease(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, rel)
+	respond.JSON(w, http.StatusOK, rel)
 }
 
 func (s *Server) handleGetRelease(w http.ResponseWriter, r *http.Request) {
@@ -199,7 +200,7 @@ func (s *Server) handleGetRelease(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, rel)
+	respond.JSON(w, http.StatusOK, rel)
 }
 
 func (s *Server) handleListReleases(w http.ResponseWriter, r *http.Request) {
@@ -216,7 +217,7 @@ func (s *Server) handleListReleases(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, rels)
+	respond.JSON(w, http.StatusOK, rels)
 }
 
 var errNoRelease = errors.New("no such release")

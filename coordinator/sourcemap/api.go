@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/rearview-dev/rearview/coordinator/auth"
+	"github.com/rearview-dev/rearview/coordinator/respond"
 )
 
 // UploadRequest is the body of POST /api/v1/sourcemaps.
@@ -50,20 +51,9 @@ func (s *Store) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/sourcemaps/{id}/content", s.handleContent)
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-func writeError(w http.ResponseWriter, status int, code, detail string) {
-	writeJSON(w, status, map[string]string{"error": code, "detail": detail})
-}
-
 func (s *Store) internal(w http.ResponseWriter, err error) {
 	s.log.Error("sourcemap api", "err", err)
-	writeError(w, http.StatusInternalServerError, "internal", "internal error")
+	respond.Error(w, http.StatusInternalServerError, "internal", "internal error")
 }
 
 func (s *Store) handleUpload(w http.ResponseWriter, r *http.Request) {
@@ -78,18 +68,18 @@ func (s *Store) handleUpload(w http.ResponseWriter, r *http.Request) {
 	if err := dec.Decode(&req); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			writeError(w, http.StatusRequestEntityTooLarge, "too_large", "request body is larger than "+strconv.FormatInt(limit, 10)+" bytes; upload fewer maps per request")
+			respond.Error(w, http.StatusRequestEntityTooLarge, "too_large", "request body is larger than "+strconv.FormatInt(limit, 10)+" bytes; upload fewer maps per request")
 			return
 		}
-		writeError(w, http.StatusBadRequest, "bad_request", `body must be JSON {"release":…, "maps":[{"name":…, "url":…, "map":{…}}]}: `+err.Error())
+		respond.Error(w, http.StatusBadRequest, "bad_request", `body must be JSON {"release":…, "maps":[{"name":…, "url":…, "map":{…}}]}: `+err.Error())
 		return
 	}
 	if len(req.Maps) == 0 {
-		writeError(w, http.StatusBadRequest, "bad_request", `"maps" is empty`)
+		respond.Error(w, http.StatusBadRequest, "bad_request", `"maps" is empty`)
 		return
 	}
 	if len(req.Maps) > maxMapsPerRequest {
-		writeError(w, http.StatusBadRequest, "bad_request", "more than "+strconv.Itoa(maxMapsPerRequest)+" maps in one request")
+		respond.Error(w, http.StatusBadRequest, "bad_request", "more than "+strconv.Itoa(maxMapsPerRequest)+" maps in one request")
 		return
 	}
 	uploads := make([]Upload, len(req.Maps))
@@ -113,7 +103,7 @@ func (s *Store) handleUpload(w http.ResponseWriter, r *http.Request) {
 	}
 	// All or nothing: CI should fix the build, not half-upload a release.
 	if len(problems) > 0 {
-		writeError(w, http.StatusBadRequest, "invalid_sourcemap", strings.Join(problems, "; "))
+		respond.Error(w, http.StatusBadRequest, "invalid_sourcemap", strings.Join(problems, "; "))
 		return
 	}
 	out := make([]UploadResult, 0, len(uploads))
@@ -132,7 +122,7 @@ func (s *Store) handleUpload(w http.ResponseWriter, r *http.Request) {
 		out = append(out, res)
 	}
 	s.log.Info("source maps uploaded", "project", project, "release", req.Release, "maps", len(out))
-	writeJSON(w, status, map[string]any{"maps": out})
+	respond.JSON(w, status, map[string]any{"maps": out})
 }
 
 func (s *Store) handleList(w http.ResponseWriter, r *http.Request) {
@@ -147,7 +137,7 @@ func (s *Store) handleList(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"sourcemaps": maps})
+	respond.JSON(w, http.StatusOK, map[string]any{"sourcemaps": maps})
 }
 
 func (s *Store) handleGet(w http.ResponseWriter, r *http.Request) {
@@ -157,14 +147,14 @@ func (s *Store) handleGet(w http.ResponseWriter, r *http.Request) {
 	}
 	m, err := s.Get(r.Context(), project, r.PathValue("id"))
 	if errors.Is(err, ErrNotFound) {
-		writeError(w, http.StatusNotFound, "not_found", "no source map "+r.PathValue("id"))
+		respond.Error(w, http.StatusNotFound, "not_found", "no source map "+r.PathValue("id"))
 		return
 	}
 	if err != nil {
 		s.internal(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, m)
+	respond.JSON(w, http.StatusOK, m)
 }
 
 func (s *Store) handleDelete(w http.ResponseWriter, r *http.Request) {
@@ -174,7 +164,7 @@ func (s *Store) handleDelete(w http.ResponseWriter, r *http.Request) {
 	}
 	err := s.Delete(r.Context(), project, r.PathValue("id"))
 	if errors.Is(err, ErrNotFound) {
-		writeError(w, http.StatusNotFound, "not_found", "no source map "+r.PathValue("id"))
+		respond.Error(w, http.StatusNotFound, "not_found", "no source map "+r.PathValue("id"))
 		return
 	}
 	if err != nil {
@@ -192,11 +182,11 @@ func (s *Store) handleDelete(w http.ResponseWriter, r *http.Request) {
 func (s *Store) handleContent(w http.ResponseWriter, r *http.Request) {
 	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok || s.admin == "" || subtle.ConstantTimeCompare([]byte(tok), []byte(s.admin)) != 1 {
-		writeError(w, http.StatusForbidden, "forbidden", "source maps are only returned to the admin token in an Authorization header")
+		respond.Error(w, http.StatusForbidden, "forbidden", "source maps are only returned to the admin token in an Authorization header")
 		return
 	}
 	if fromBrowser(r) {
-		writeError(w, http.StatusForbidden, "forbidden", "source maps are never served to browsers")
+		respond.Error(w, http.StatusForbidden, "forbidden", "source maps are never served to browsers")
 		return
 	}
 	project := auth.Project(w, r)
@@ -205,7 +195,7 @@ func (s *Store) handleContent(w http.ResponseWriter, r *http.Request) {
 	}
 	m, err := s.Get(r.Context(), project, r.PathValue("id"))
 	if errors.Is(err, ErrNotFound) {
-		writeError(w, http.StatusNotFound, "not_found", "no source map "+r.PathValue("id"))
+		respond.Error(w, http.StatusNotFound, "not_found", "no source map "+r.PathValue("id"))
 		return
 	}
 	if err != nil {

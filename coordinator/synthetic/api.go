@@ -1,7 +1,6 @@
 package synthetic
 
 import (
-	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rearview-dev/rearview/coordinator/auth"
+	"github.com/rearview-dev/rearview/coordinator/respond"
 )
 
 // API serves synthetic results over a Store.
@@ -44,20 +44,9 @@ func (a *API) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/synthetic/issues", a.getIssues)
 }
 
-func writeJSON(w http.ResponseWriter, status int, body any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(body)
-}
-
-func writeError(w http.ResponseWriter, status int, code, detail string) {
-	writeJSON(w, status, map[string]string{"error": code, "detail": detail})
-}
-
 func (a *API) internal(w http.ResponseWriter, err error) {
 	a.log.Error("synthetic api", "err", err)
-	writeError(w, http.StatusInternalServerError, "internal", "internal error")
+	respond.Error(w, http.StatusInternalServerError, "internal", "internal error")
 }
 
 func (a *API) postRuns(w http.ResponseWriter, r *http.Request) {
@@ -69,15 +58,15 @@ func (a *API) postRuns(w http.ResponseWriter, r *http.Request) {
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &mbe) || len(body) > MaxUploadSize:
-		writeError(w, http.StatusRequestEntityTooLarge, "too_large", "upload over "+strconv.Itoa(MaxUploadSize)+" bytes")
+		respond.Error(w, http.StatusRequestEntityTooLarge, "too_large", "upload over "+strconv.Itoa(MaxUploadSize)+" bytes")
 		return
 	case err != nil:
-		writeError(w, http.StatusBadRequest, "bad_request", "read body: "+err.Error())
+		respond.Error(w, http.StatusBadRequest, "bad_request", "read body: "+err.Error())
 		return
 	}
 	up, err := DecodeUpload(body)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "bad_results", err.Error())
+		respond.Error(w, http.StatusBadRequest, "bad_results", err.Error())
 		return
 	}
 	n, err := a.store.Save(r.Context(), project, up.Results)
@@ -85,7 +74,7 @@ func (a *API) postRuns(w http.ResponseWriter, r *http.Request) {
 		a.internal(w, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]int{"stored": n, "duplicates": len(up.Results) - n})
+	respond.JSON(w, http.StatusCreated, map[string]int{"stored": n, "duplicates": len(up.Results) - n})
 }
 
 func (a *API) getRuns(w http.ResponseWriter, r *http.Request) {
@@ -98,13 +87,13 @@ func (a *API) getRuns(w http.ResponseWriter, r *http.Request) {
 	if s := q.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > 1000 {
-			writeError(w, http.StatusBadRequest, "bad_limit", "limit must be an integer in [1, 1000]")
+			respond.Error(w, http.StatusBadRequest, "bad_limit", "limit must be an integer in [1, 1000]")
 			return
 		}
 		f.Limit = n
 	}
 	if f.Source != "" && f.Source != SourceCI && f.Source != SourceProbe {
-		writeError(w, http.StatusBadRequest, "bad_source", "source must be ci or probe")
+		respond.Error(w, http.StatusBadRequest, "bad_source", "source must be ci or probe")
 		return
 	}
 	runs, err := a.store.Runs(r.Context(), project, f)
@@ -112,7 +101,7 @@ func (a *API) getRuns(w http.ResponseWriter, r *http.Request) {
 		a.internal(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"results": nonNil(runs)})
+	respond.JSON(w, http.StatusOK, map[string]any{"results": nonNil(runs)})
 }
 
 func (a *API) getReleases(w http.ResponseWriter, r *http.Request) {
@@ -125,7 +114,7 @@ func (a *API) getReleases(w http.ResponseWriter, r *http.Request) {
 		a.internal(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"releases": nonNil(rs)})
+	respond.JSON(w, http.StatusOK, map[string]any{"releases": nonNil(rs)})
 }
 
 func (a *API) getSummary(w http.ResponseWriter, r *http.Request) {
@@ -137,7 +126,7 @@ func (a *API) getSummary(w http.ResponseWriter, r *http.Request) {
 	release := q.Get("release")
 	if of := q.Get("previous_of"); of != "" {
 		if release != "" {
-			writeError(w, http.StatusBadRequest, "bad_request", "give release or previous_of, not both")
+			respond.Error(w, http.StatusBadRequest, "bad_request", "give release or previous_of, not both")
 			return
 		}
 		prev, err := a.store.Previous(r.Context(), project, of)
@@ -146,7 +135,7 @@ func (a *API) getSummary(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if prev == "" {
-			writeJSON(w, http.StatusOK, map[string]any{"release": "", "rows": []SummaryRow{}})
+			respond.JSON(w, http.StatusOK, map[string]any{"release": "", "rows": []SummaryRow{}})
 			return
 		}
 		release = prev
@@ -156,7 +145,7 @@ func (a *API) getSummary(w http.ResponseWriter, r *http.Request) {
 		a.internal(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"release": release, "rows": nonNil(rows)})
+	respond.JSON(w, http.StatusOK, map[string]any{"release": release, "rows": nonNil(rows)})
 }
 
 func (a *API) getCompare(w http.ResponseWriter, r *http.Request) {
@@ -196,7 +185,7 @@ func (a *API) getCompare(w http.ResponseWriter, r *http.Request) {
 		}
 		sums[i] = s
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"base": base, "head": head, "rows": nonNil(Compare(sums[0], sums[1]))})
+	respond.JSON(w, http.StatusOK, map[string]any{"base": base, "head": head, "rows": nonNil(Compare(sums[0], sums[1]))})
 }
 
 func (a *API) getIssues(w http.ResponseWriter, r *http.Request) {
@@ -209,7 +198,7 @@ func (a *API) getIssues(w http.ResponseWriter, r *http.Request) {
 		a.internal(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"issues": nonNil(is)})
+	respond.JSON(w, http.StatusOK, map[string]any{"issues": nonNil(is)})
 }
 
 func nonNil[T any](s []T) []T {

@@ -1,13 +1,13 @@
 package vitals
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/rearview-dev/rearview/coordinator/auth"
+	"github.com/rearview-dev/rearview/coordinator/respond"
 	"github.com/rearview-dev/rearview/coordinator/route"
 )
 
@@ -25,17 +25,6 @@ func (v *Vitals) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/vitals/worst", v.getWorst)
 }
 
-func writeJSON(w http.ResponseWriter, status int, body any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(body)
-}
-
-func writeError(w http.ResponseWriter, status int, code, detail string) {
-	writeJSON(w, status, map[string]string{"error": code, "detail": detail})
-}
-
 // parseQuery reads the parameters every vitals route shares; it writes the
 // error response and returns false when they are bad.
 func (v *Vitals) parseQuery(w http.ResponseWriter, r *http.Request) (Query, bool) {
@@ -49,7 +38,7 @@ func (v *Vitals) parseQuery(w http.ResponseWriter, r *http.Request) (Query, bool
 		q.Metric = LCP
 	}
 	if _, ok := thresholds[q.Metric]; !ok {
-		writeError(w, http.StatusBadRequest, "bad_metric", fmt.Sprintf("metric %q is not one of LCP, INP, CLS, FCP, TTFB", p.Get("metric")))
+		respond.Error(w, http.StatusBadRequest, "bad_metric", fmt.Sprintf("metric %q is not one of LCP, INP, CLS, FCP, TTFB", p.Get("metric")))
 		return Query{}, false
 	}
 	now := v.opts.Now().UnixMilli()
@@ -61,18 +50,18 @@ func (v *Vitals) parseQuery(w http.ResponseWriter, r *http.Request) (Query, bool
 		if s := p.Get(x.name); s != "" {
 			n, err := strconv.ParseInt(s, 10, 64)
 			if err != nil || n < 0 {
-				writeError(w, http.StatusBadRequest, "bad_time", x.name+" must be Unix milliseconds, got "+strconv.Quote(s))
+				respond.Error(w, http.StatusBadRequest, "bad_time", x.name+" must be Unix milliseconds, got "+strconv.Quote(s))
 				return Query{}, false
 			}
 			*x.dst = n
 		}
 	}
 	if q.To <= q.From {
-		writeError(w, http.StatusBadRequest, "bad_time", "to must be after from")
+		respond.Error(w, http.StatusBadRequest, "bad_time", "to must be after from")
 		return Query{}, false
 	}
 	if q.To-q.From > maxRange {
-		writeError(w, http.StatusBadRequest, "bad_time", "time range is longer than 400 days")
+		respond.Error(w, http.StatusBadRequest, "bad_time", "time range is longer than 400 days")
 		return Query{}, false
 	}
 	if s := p.Get("route"); s != "" {
@@ -92,7 +81,7 @@ func intParam(w http.ResponseWriter, r *http.Request, name string, def, lo, hi i
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || n < lo || n > hi {
-		writeError(w, http.StatusBadRequest, "bad_"+name, fmt.Sprintf("%s must be an integer in [%d, %d]", name, lo, hi))
+		respond.Error(w, http.StatusBadRequest, "bad_"+name, fmt.Sprintf("%s must be an integer in [%d, %d]", name, lo, hi))
 		return 0, false
 	}
 	return n, true
@@ -100,7 +89,7 @@ func intParam(w http.ResponseWriter, r *http.Request, name string, def, lo, hi i
 
 func (v *Vitals) internal(w http.ResponseWriter, err error) {
 	v.log.Error("api", "err", err)
-	writeError(w, http.StatusInternalServerError, "internal", "internal error")
+	respond.Error(w, http.StatusInternalServerError, "internal", "internal error")
 }
 
 func (v *Vitals) getSummary(w http.ResponseWriter, r *http.Request) {
@@ -118,11 +107,11 @@ func (v *Vitals) getSummary(w http.ResponseWriter, r *http.Request) {
 	case "day", "1d":
 		step = Day
 	default:
-		writeError(w, http.StatusBadRequest, "bad_step", "step must be minute, hour or day")
+		respond.Error(w, http.StatusBadRequest, "bad_step", "step must be minute, hour or day")
 		return
 	}
 	if step == Minute && q.To-q.From > 2*Day {
-		writeError(w, http.StatusBadRequest, "bad_step", "a minute series spans at most 2 days")
+		respond.Error(w, http.StatusBadRequest, "bad_step", "a minute series spans at most 2 days")
 		return
 	}
 	s, err := v.Summarize(r.Context(), q, step)
@@ -130,7 +119,7 @@ func (v *Vitals) getSummary(w http.ResponseWriter, r *http.Request) {
 		v.internal(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, s)
+	respond.JSON(w, http.StatusOK, s)
 }
 
 func (v *Vitals) getBreakdown(w http.ResponseWriter, r *http.Request) {
@@ -140,7 +129,7 @@ func (v *Vitals) getBreakdown(w http.ResponseWriter, r *http.Request) {
 	}
 	by := Dimension(r.URL.Query().Get("by"))
 	if !ValidDimension(by) {
-		writeError(w, http.StatusBadRequest, "bad_by", "by must be route, device, country, browser or release")
+		respond.Error(w, http.StatusBadRequest, "bad_by", "by must be route, device, country, browser or release")
 		return
 	}
 	limit, ok := intParam(w, r, "limit", 100, 1, 1000)
@@ -152,7 +141,7 @@ func (v *Vitals) getBreakdown(w http.ResponseWriter, r *http.Request) {
 		v.internal(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"metric": q.Metric, "by": by, "rows": rows})
+	respond.JSON(w, http.StatusOK, map[string]any{"metric": q.Metric, "by": by, "rows": rows})
 }
 
 func (v *Vitals) getWorst(w http.ResponseWriter, r *http.Request) {
@@ -173,5 +162,5 @@ func (v *Vitals) getWorst(w http.ResponseWriter, r *http.Request) {
 		v.internal(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"metric": q.Metric, "overall_p75": res.OverallP75, "count": res.Count, "cuts": res.Cuts})
+	respond.JSON(w, http.StatusOK, map[string]any{"metric": q.Metric, "overall_p75": res.OverallP75, "count": res.Count, "cuts": res.Cuts})
 }

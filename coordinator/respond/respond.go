@@ -1,0 +1,22 @@
+// Package respond writes the coordinator API's JSON answers in the one
+// shape every route uses: a body, or {"error": code, "detail": message}.
+package respond
+
+import (
+	"encoding/json"
+	"net/http"
+)
+
+// JSON writes v as the answer with status; answers are never cached.
+func JSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// Error writes an error answer: code is the machine-readable reason
+// (e.g. "bad_request"), detail says what was wrong for a person.
+func Error(w http.ResponseWriter, status int, code, detail string) {
+	JSON(w, status, map[string]string{"error": code, "detail": detail})
+}
