@@ -28,22 +28,7 @@ import (
 // Rearview. It returns the deployment and the DSN.
 func startSentryDeployment(t *testing.T) (*deployment, string) {
 	t.Helper()
-	d := &deployment{bin: rearviewBin(t), logDir: t.TempDir(), dataDir: t.TempDir(), admin: "rva_e2e_sentry_admin", bucket: "rearview-e2e-sentry", edges: map[string]string{}}
-	t.Cleanup(func() {
-		if !t.Failed() {
-			return
-		}
-		logs, _ := filepath.Glob(filepath.Join(d.logDir, "*.log"))
-		for _, l := range logs {
-			b, _ := os.ReadFile(l)
-			if len(b) > 3000 {
-				b = b[len(b)-3000:]
-			}
-			t.Logf("--- %s (tail) ---\n%s", filepath.Base(l), b)
-		}
-	})
-	d.natsURL, d.natsDir = natsServer(t, d.logDir)
-	d.minio = testenv.StartMinIO(t)
+	d := newDeployment(t, "rva_e2e_sentry_admin", "rearview-e2e-sentry")
 	apiAddr, edgeAddr := proc.Addr(t), proc.Addr(t)
 	edgeURL := "http://" + edgeAddr
 	proc.Start(t, d.logDir, "coordinator", d.bin, nil, "coordinator", "--nats-url", d.natsURL, "--listen", apiAddr,

@@ -91,9 +91,12 @@ func (d *deployment) cli(t *testing.T, args ...string) string {
 	return string(out)
 }
 
-func startDeployment(t *testing.T) *deployment {
+// newDeployment starts a deployment's NATS server and MinIO, its processes
+// to be started by the caller; a failed test prints the tail of every
+// process's log.
+func newDeployment(t *testing.T, admin, bucket string) *deployment {
 	t.Helper()
-	d := &deployment{bin: rearviewBin(t), logDir: t.TempDir(), dataDir: t.TempDir(), admin: "rva_e2e_shop_admin", bucket: "rearview-e2e", edges: map[string]string{}}
+	d := &deployment{bin: rearviewBin(t), logDir: t.TempDir(), dataDir: t.TempDir(), admin: admin, bucket: bucket, edges: map[string]string{}}
 	t.Cleanup(func() {
 		if !t.Failed() {
 			return
@@ -109,6 +112,12 @@ func startDeployment(t *testing.T) *deployment {
 	})
 	d.natsURL, d.natsDir = natsServer(t, d.logDir)
 	d.minio = testenv.StartMinIO(t)
+	return d
+}
+
+func startDeployment(t *testing.T) *deployment {
+	t.Helper()
+	d := newDeployment(t, "rva_e2e_shop_admin", "rearview-e2e")
 	apiAddr := proc.Addr(t)
 	proc.Start(t, d.logDir, "coordinator", d.bin, nil, "coordinator", "--nats-url", d.natsURL, "--listen", apiAddr,
 		"--data-dir", d.dataDir, "--admin-token", d.admin, "--trace-url", "https://traces.example.com/trace/{trace_id}",
