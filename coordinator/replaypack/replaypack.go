@@ -296,11 +296,10 @@ func fromDeltas(d []byte) ([]byte, error) {
 	return out, nil
 }
 
-// arrayEnd returns the length of the JSON array at the start of d.
-func arrayEnd(d []byte) (int, error) {
-	if len(d) == 0 || d[0] != '[' {
-		return 0, errors.New("segment is not an array")
-	}
+// structural calls fn with the index and depth after it of every
+// bracket, brace and comma of d outside strings, until fn returns false;
+// it reports whether d ended first.
+func structural(d []byte, fn func(i int, c byte, depth int) bool) bool {
 	depth, inStr := 0, false
 	for i := 0; i < len(d); i++ {
 		c := d[i]
@@ -316,16 +315,39 @@ func arrayEnd(d []byte) (int, error) {
 		switch c {
 		case '"':
 			inStr = true
+			continue
 		case '[', '{':
 			depth++
 		case ']', '}':
 			depth--
-			if depth == 0 {
-				return i + 1, nil
-			}
+		case ',':
+		default:
+			continue
+		}
+		if !fn(i, c, depth) {
+			return false
 		}
 	}
-	return 0, errors.New("unterminated segment")
+	return true
+}
+
+// arrayEnd returns the length of the JSON array at the start of d.
+func arrayEnd(d []byte) (int, error) {
+	if len(d) == 0 || d[0] != '[' {
+		return 0, errors.New("segment is not an array")
+	}
+	end := 0
+	structural(d, func(i int, c byte, depth int) bool {
+		if depth == 0 && c != ',' {
+			end = i + 1
+			return false
+		}
+		return true
+	})
+	if end == 0 {
+		return 0, errors.New("unterminated segment")
+	}
+	return end, nil
 }
 
 // eachEvent calls fn with every top-level element of the array body b
@@ -336,33 +358,18 @@ func eachEvent(b []byte, fn func(ev []byte, last bool) bool) bool {
 	if len(b) == 0 {
 		return true
 	}
-	depth, inStr, start := 0, false, 0
-	for i := 0; i < len(b); i++ {
-		c := b[i]
-		if inStr {
-			switch c {
-			case '\\':
-				i++
-			case '"':
-				inStr = false
-			}
-			continue
+	start := 0
+	if !structural(b, func(i int, c byte, depth int) bool {
+		if c != ',' || depth != 0 {
+			return true
 		}
-		switch c {
-		case '"':
-			inStr = true
-		case '[', '{':
-			depth++
-		case ']', '}':
-			depth--
-		case ',':
-			if depth == 0 {
-				if i == start || !fn(b[start:i], false) {
-					return false
-				}
-				start = i + 1
-			}
+		if i == start || !fn(b[start:i], false) {
+			return false
 		}
+		start = i + 1
+		return true
+	}) {
+		return false
 	}
 	if start >= len(b) {
 		return false
