@@ -563,17 +563,7 @@ func TestDemoShop(t *testing.T) {
 
 	t.Run("noise dropped and counted by reason", func(t *testing.T) {
 		testenv.Eventually(t, 20*time.Second, func() error {
-			var out struct {
-				Outcomes []struct {
-					Reason string `json:"reason"`
-					Count  int    `json:"count"`
-				} `json:"outcomes"`
-			}
-			api(t, "GET", d.api+"/api/v1/outcomes?project="+d.project, d.admin, nil, &out)
-			got := map[string]int{}
-			for _, o := range out.Outcomes {
-				got[o.Reason] += o.Count
-			}
+			got := outcomes(t, d)
 			if got["browser-extensions"] == 0 || got["web-crawlers"] == 0 {
 				return fmt.Errorf("outcomes %v, want browser-extensions and web-crawlers", got)
 			}
@@ -776,6 +766,24 @@ func TestDemoShop(t *testing.T) {
 		// between them).
 		checkNoPII(t, d, nc, s3, strings.Split(strings.TrimPrefix(piiQueryMasked, "&"), "&")...)
 	})
+}
+
+// outcomes returns what the edges dropped for the deployment's project, by
+// reason.
+func outcomes(t *testing.T, d *deployment) map[string]int {
+	t.Helper()
+	var out struct {
+		Outcomes []struct {
+			Reason string `json:"reason"`
+			Count  int    `json:"count"`
+		} `json:"outcomes"`
+	}
+	api(t, "GET", d.api+"/api/v1/outcomes?project="+d.project, d.admin, nil, &out)
+	got := map[string]int{}
+	for _, o := range out.Outcomes {
+		got[o.Reason] += o.Count
+	}
+	return got
 }
 
 // playReplay opens a session's replay in the player (signing in as admin),

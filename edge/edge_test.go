@@ -123,6 +123,12 @@ func (h *harness) post(tb testing.TB, body []byte, hdr map[string]string) answer
 			req.Header.Set(k, v)
 		}
 	}
+	return do(tb, req)
+}
+
+// do sends req and returns the edge's answer, its JSON body decoded.
+func do(tb testing.TB, req *http.Request) answer {
+	tb.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		tb.Fatal(err)
