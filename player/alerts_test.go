@@ -56,6 +56,11 @@ func TestAlertsInBrowser(t *testing.T) {
 	}
 	var newIssue, lcp rule
 	s.apiPost(t, "/api/v1/alerts/rules?project=shop", `{"id":"ar_checkout_new","name":"New checkout errors","kind":"new_issue","webhook":"`+hook.URL+`/services/`+secret+`"}`, &newIssue)
+	// Rules list in creation order at millisecond resolution, ties by id;
+	// "lcp" sorts before "new", so the second rule must be a tick later.
+	for time.Now().UnixMilli() <= newIssue.CreatedAt {
+		time.Sleep(time.Millisecond)
+	}
 	s.apiPost(t, "/api/v1/alerts/rules?project=shop", `{"id":"ar_checkout_lcp","kind":"vital_p75","metric":"LCP","target":"https://shop.example.com/checkout","min_count":50,"cooldown_ms":7200000}`, &lcp)
 
 	// A new-issue rule fires for issues first seen after it exists: the
