@@ -2,7 +2,8 @@
 // POSTs to an edge, the envelope the edge publishes to NATS, and a strict
 // decoder with hard limits that reports the JSON path of what is wrong.
 //
-// The package imports nothing of Rearview's so that the SDK, the edge, the
+// The package imports nothing of Rearview's but wasm/jsontext (a leaf JSON
+// reader, which its fast decoder is built on) so that the SDK, the edge, the
 // wasm policy module and the coordinator all agree on one definition.
 // README.md beside this file is the normative description; golden vectors in
 // testdata/ are shared with the TypeScript SDK's tests.

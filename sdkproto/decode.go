@@ -56,15 +56,26 @@ func Decode(data []byte, lim Limits) (b *Batch, rejected []Rejected, err error) 
 	if lim.MaxBody > 0 && int64(len(data)) > lim.MaxBody {
 		return nil, nil, &DecodeError{Code: CodeTooLarge, Msg: fmt.Sprintf("decoded body exceeds %d bytes", lim.MaxBody)}
 	}
-	// Fast path: one strict pass into the final types. Only when it fails
-	// is the body decoded event by event, to find which events are at
-	// fault and keep the others.
+	// Fast path: one strict pass into the final types, without reflection
+	// (fastdecode.go). Anything it does not take, valid or not, is decoded
+	// by encoding/json, which has the last word on what is wrong.
 	var fast Batch
-	if strictUnmarshal(data, &fast) == nil {
+	if fastDecode(data, lim, &fast) {
+		return finish(&fast, lim)
+	}
+	return decodeSlow(data, lim)
+}
+
+// decodeSlow is Decode on encoding/json alone. It first tries one strict
+// pass into the final types; only when that fails is the body decoded
+// event by event, to find which events are at fault and keep the others.
+func decodeSlow(data []byte, lim Limits) (b *Batch, rejected []Rejected, err error) {
+	var strict Batch
+	if strictUnmarshal(data, &strict) == nil {
 		if _, e := walk(data, lim, -1); e != nil {
 			return nil, nil, e
 		}
-		return finish(&fast, lim)
+		return finish(&strict, lim)
 	}
 	if !json.Valid(data) {
 		return nil, nil, syntaxError(data)
