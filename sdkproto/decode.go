@@ -237,3 +237,17 @@ func Encode(b *Batch) ([]byte, error) {
 	}
 	return out, nil
 }
+
+// Unmarshal decodes a batch as json.Unmarshal would (unknown fields
+// ignored, nothing validated or limited), for readers of batches an edge
+// already validated, such as the live tail. It takes Decode's fast path
+// when it can: what that path accepts, json.Unmarshal decodes identically.
+func Unmarshal(data []byte, b *Batch) error {
+	if fastDecode(data, Limits{}, b) {
+		return nil
+	}
+	if err := json.Unmarshal(data, b); err != nil {
+		return fmt.Errorf("unmarshal batch: %w", err)
+	}
+	return nil
+}

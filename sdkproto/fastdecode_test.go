@@ -2,6 +2,7 @@ package sdkproto
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -38,6 +39,12 @@ func checkFast(t *testing.T, data []byte, lim Limits) bool {
 		}
 	} else if !reflect.DeepEqual(fast, Batch{}) {
 		t.Fatalf("fast path refused but left %#v", fast)
+	}
+	// Unmarshal, for readers of validated batches, is json.Unmarshal.
+	var u, ju Batch
+	uerr, jerr := Unmarshal(data, &u), json.Unmarshal(data, &ju)
+	if (uerr == nil) != (jerr == nil) || !reflect.DeepEqual(u, ju) {
+		t.Fatalf("Unmarshal: %v\n%#v\njson.Unmarshal: %v\n%#v\nfor %.300q", uerr, u, jerr, ju, data)
 	}
 	b, rej, err := Decode(data, lim)
 	if lim.MaxBody > 0 && int64(len(data)) > lim.MaxBody {

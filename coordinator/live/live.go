@@ -190,7 +190,7 @@ func (h *Hub) ingest(subject, country string, data []byte) {
 		return // outcomes and anything else that is not an event batch
 	}
 	var b sdkproto.Batch
-	if err := json.Unmarshal(data, &b); err != nil || b.Session.ID == "" {
+	if err := sdkproto.Unmarshal(data, &b); err != nil || b.Session.ID == "" {
 		return
 	}
 	now := time.Now()
@@ -239,12 +239,12 @@ func (h *Hub) ingest(subject, country string, data []byte) {
 // addReplay appends rrweb events to the session's buffer, restarting it at
 // each full snapshot, and streams them to the session's viewers.
 func (h *Hub) addReplay(s *session, raw json.RawMessage) {
-	var events []json.RawMessage
-	if err := json.Unmarshal(raw, &events); err != nil || len(events) == 0 {
+	events, types := splitEvents(raw)
+	if len(events) == 0 {
 		return
 	}
-	for _, e := range events {
-		switch rrwebType(e) {
+	for i, e := range events {
+		switch types[i] {
 		case rrwebMeta:
 			s.meta = e
 			continue // sent together with the full snapshot that follows
@@ -273,7 +273,7 @@ func (h *Hub) addReplay(s *session, raw json.RawMessage) {
 	h.evict()
 	if len(s.viewers) > 0 {
 		out := events
-		if s.meta != nil && len(events) > 0 && rrwebType(events[0]) == rrwebFullSnapshot {
+		if s.meta != nil && len(events) > 0 && types[0] == rrwebFullSnapshot {
 			out = append([]json.RawMessage{s.meta}, events...)
 		}
 		h.broadcast(s, message{Type: "events", Events: out})
