@@ -111,7 +111,8 @@ func decodeSlow(data []byte, lim Limits) (b *Batch, rejected []Rejected, err err
 			rejected = append(rejected, Rejected{Index: i, ID: rawEventID(raw), Path: de.Path, Error: de.Msg})
 			continue
 		}
-		if e := validateEvent(&ev, prefix); e != nil {
+		p := eventAt(i)
+		if e := validateEvent(&ev, &p); e != nil {
 			rejected = append(rejected, Rejected{Index: i, ID: ev.ID, Path: e.Path, Error: e.Msg})
 			continue
 		}
@@ -190,13 +191,13 @@ func finish(b *Batch, lim Limits) (*Batch, []Rejected, error) {
 	seen := make(map[string]bool, len(b.Events))
 	for i := range b.Events {
 		ev := b.Events[i]
-		prefix := "events[" + strconv.Itoa(i) + "]"
-		if e := validateEvent(&ev, prefix); e != nil {
+		p := eventAt(i)
+		if e := validateEvent(&ev, &p); e != nil {
 			rejected = append(rejected, Rejected{Index: i, ID: ev.ID, Path: e.Path, Error: e.Msg})
 			continue
 		}
 		if seen[ev.ID] {
-			rejected = append(rejected, Rejected{Index: i, ID: ev.ID, Path: prefix + ".id", Error: "duplicate event id in batch"})
+			rejected = append(rejected, Rejected{Index: i, ID: ev.ID, Path: "events[" + strconv.Itoa(i) + "].id", Error: "duplicate event id in batch"})
 			continue
 		}
 		seen[ev.ID] = true

@@ -59,21 +59,6 @@ func checkLen(path, s string, max int) *DecodeError {
 	return nil
 }
 
-func checkMap(path string, m map[string]string, maxEntries, maxValue int) *DecodeError {
-	if len(m) > maxEntries {
-		return invalid(path, "%d entries exceed the limit of %d", len(m), maxEntries)
-	}
-	for k, v := range m {
-		if k == "" || len(k) > maxShortLen {
-			return invalid(path, "key %q is empty or too long", k)
-		}
-		if len(v) > maxValue {
-			return invalid(path+"."+k, "%d bytes exceed the limit of %d", len(v), maxValue)
-		}
-	}
-	return nil
-}
-
 func validateEnvelope(b *Batch) *DecodeError {
 	if b.SDK.Name == "" {
 		return invalid("sdk.name", "required")
@@ -116,15 +101,76 @@ func validateEnvelope(b *Batch) *DecodeError {
 	return nil
 }
 
-func validateEvent(ev *Event, p string) *DecodeError {
+// at is where a value sits, made into a JSON path only when an error names
+// it: a valid event, the common case, is then checked without building a
+// string for every field.
+type at struct {
+	up  *at
+	key string // ".name", or "" for the index
+	idx int
+}
+
+func (p *at) field(k string) at { return at{up: p, key: k} }
+func (p *at) index(i int) at    { return at{up: p, idx: i} }
+
+func (p *at) String() string { return string(p.append(nil)) }
+
+func (p *at) append(b []byte) []byte {
+	if p == nil {
+		return b
+	}
+	b = p.up.append(b)
+	if p.key != "" {
+		return append(b, p.key...)
+	}
+	return append(strconv.AppendInt(append(b, '['), int64(p.idx), 10), ']')
+}
+
+// eventAt is where events[i] sits.
+func eventAt(i int) at { return at{up: &at{key: "events"}, idx: i} }
+
+func invalidAt(p *at, k, format string, args ...any) *DecodeError {
+	f := p.field(k)
+	return invalid(f.String(), format, args...)
+}
+
+func checkLenAt(p *at, k, s string, max int) *DecodeError {
+	if len(s) > max {
+		return invalidAt(p, k, "%d bytes exceed the limit of %d", len(s), max)
+	}
+	return nil
+}
+
+func checkMapAt(p *at, k string, m map[string]string, maxEntries, maxValue int) *DecodeError {
+	if len(m) > maxEntries {
+		return invalidAt(p, k, "%d entries exceed the limit of %d", len(m), maxEntries)
+	}
+	// Of several bad entries the first in key order is named, so that the
+	// same batch always gets the same answer.
+	bad, found := "", false
+	for key, v := range m {
+		if (key == "" || len(key) > maxShortLen || len(v) > maxValue) && (!found || key < bad) {
+			bad, found = key, true
+		}
+	}
+	switch {
+	case !found:
+		return nil
+	case bad == "" || len(bad) > maxShortLen:
+		return invalidAt(p, k, "key %q is empty or too long", bad)
+	}
+	return invalidAt(p, k+"."+bad, "%d bytes exceed the limit of %d", len(m[bad]), maxValue)
+}
+
+func validateEvent(ev *Event, p *at) *DecodeError {
 	if !validID(ev.ID) {
-		return invalid(p+".id", "required: 1 to %d characters of [A-Za-z0-9_-]", maxIDLen)
+		return invalidAt(p, ".id", "required: 1 to %d characters of [A-Za-z0-9_-]", maxIDLen)
 	}
 	if ev.TS <= 0 {
-		return invalid(p+".ts", "required: milliseconds since the Unix epoch")
+		return invalidAt(p, ".ts", "required: milliseconds since the Unix epoch")
 	}
 	if !ev.Kind.Valid() {
-		return invalid(p+".kind", "unknown kind %q", ev.Kind)
+		return invalidAt(p, ".kind", "unknown kind %q", ev.Kind)
 	}
 	set := 0
 	for _, ok := range []bool{ev.Error != nil, ev.Vital != nil, ev.Replay != nil, ev.Breadcrumb != nil, ev.Session != nil} {
@@ -133,104 +179,111 @@ func validateEvent(ev *Event, p string) *DecodeError {
 		}
 	}
 	if set != 1 {
-		return invalid(p, "exactly one payload must be set, the one kind %q names", ev.Kind)
+		return invalid(p.String(), "exactly one payload must be set, the one kind %q names", ev.Kind)
 	}
 	switch ev.Kind {
 	case KindError:
 		if ev.Error == nil {
-			return invalid(p+".error", "required for kind error")
+			return invalidAt(p, ".error", "required for kind error")
 		}
-		return validateError(ev.Error, p+".error")
+		sub := p.field(".error")
+		return validateError(ev.Error, &sub)
 	case KindVital:
 		if ev.Vital == nil {
-			return invalid(p+".vital", "required for kind vital")
+			return invalidAt(p, ".vital", "required for kind vital")
 		}
-		return validateVital(ev.Vital, p+".vital")
+		sub := p.field(".vital")
+		return validateVital(ev.Vital, &sub)
 	case KindReplay:
 		if ev.Replay == nil {
-			return invalid(p+".replay", "required for kind replay")
+			return invalidAt(p, ".replay", "required for kind replay")
 		}
-		return validateReplay(ev.Replay, p+".replay")
+		sub := p.field(".replay")
+		return validateReplay(ev.Replay, &sub)
 	case KindBreadcrumb:
 		if ev.Breadcrumb == nil {
-			return invalid(p+".breadcrumb", "required for kind breadcrumb")
+			return invalidAt(p, ".breadcrumb", "required for kind breadcrumb")
 		}
-		return validateBreadcrumb(ev.Breadcrumb, p+".breadcrumb")
+		sub := p.field(".breadcrumb")
+		return validateBreadcrumb(ev.Breadcrumb, &sub)
 	case KindSession:
 		if ev.Session == nil {
-			return invalid(p+".session", "required for kind session")
+			return invalidAt(p, ".session", "required for kind session")
 		}
 		if !sessionStates[ev.Session.State] {
-			return invalid(p+".session.state", "unknown state %q (want start, page_view or end)", ev.Session.State)
+			return invalidAt(p, ".session.state", "unknown state %q (want start, page_view or end)", ev.Session.State)
 		}
-		return checkLen(p+".session.url", ev.Session.URL, maxURLLen)
+		return checkLenAt(p, ".session.url", ev.Session.URL, maxURLLen)
 	}
 	return nil
 }
 
-func validateError(e *Error, p string) *DecodeError {
+func validateError(e *Error, p *at) *DecodeError {
 	if e.Type == "" && e.Value == "" {
-		return invalid(p, "type or value is required")
+		return invalid(p.String(), "type or value is required")
 	}
-	if x := checkLen(p+".type", e.Type, maxShortLen); x != nil {
+	if x := checkLenAt(p, ".type", e.Type, maxShortLen); x != nil {
 		return x
 	}
-	if x := checkLen(p+".value", e.Value, maxMessageLen); x != nil {
+	if x := checkLenAt(p, ".value", e.Value, maxMessageLen); x != nil {
 		return x
 	}
 	switch e.Mechanism {
 	case MechanismOnError, MechanismUnhandledRejection, MechanismConsole, MechanismManual:
 	default:
-		return invalid(p+".mechanism", "unknown mechanism %q (want onerror, unhandledrejection, console or manual)", e.Mechanism)
+		return invalidAt(p, ".mechanism", "unknown mechanism %q (want onerror, unhandledrejection, console or manual)", e.Mechanism)
 	}
 	switch e.Level {
 	case "", "fatal", "error", "warning", "info", "debug":
 	default:
-		return invalid(p+".level", "unknown level %q", e.Level)
+		return invalidAt(p, ".level", "unknown level %q", e.Level)
 	}
 	if len(e.Stack) > maxFrames {
-		return invalid(p+".stack", "%d frames exceed the limit of %d", len(e.Stack), maxFrames)
+		return invalidAt(p, ".stack", "%d frames exceed the limit of %d", len(e.Stack), maxFrames)
 	}
+	stack := p.field(".stack")
 	for i, f := range e.Stack {
-		fp := p + ".stack[" + strconv.Itoa(i) + "]"
-		if x := checkLen(fp+".url", f.URL, maxURLLen); x != nil {
+		fp := stack.index(i)
+		if x := checkLenAt(&fp, ".url", f.URL, maxURLLen); x != nil {
 			return x
 		}
-		if x := checkLen(fp+".function", f.Function, maxShortLen*4); x != nil {
+		if x := checkLenAt(&fp, ".function", f.Function, maxShortLen*4); x != nil {
 			return x
 		}
 		if f.Line < 0 || f.Column < 0 {
-			return invalid(fp, "line and column must not be negative")
+			return invalid(fp.String(), "line and column must not be negative")
 		}
 	}
-	for _, f := range []struct {
+	for _, f := range [...]struct {
 		path, v string
 		max     int
 	}{{".release", e.Release, maxShortLen}, {".dist", e.Dist, maxShortLen}, {".environment", e.Environment, maxShortLen}, {".url", e.URL, maxURLLen}} {
-		if x := checkLen(p+f.path, f.v, f.max); x != nil {
+		if x := checkLenAt(p, f.path, f.v, f.max); x != nil {
 			return x
 		}
 	}
 	if e.TraceID != "" && !validHex(e.TraceID, 32) {
-		return invalid(p+".trace_id", "must be 32 lowercase hex digits")
+		return invalidAt(p, ".trace_id", "must be 32 lowercase hex digits")
 	}
 	if e.SpanID != "" && !validHex(e.SpanID, 16) {
-		return invalid(p+".span_id", "must be 16 lowercase hex digits")
+		return invalidAt(p, ".span_id", "must be 16 lowercase hex digits")
 	}
-	if x := checkMap(p+".tags", e.Tags, maxTags, maxTagValueLen); x != nil {
+	if x := checkMapAt(p, ".tags", e.Tags, maxTags, maxTagValueLen); x != nil {
 		return x
 	}
-	if x := checkMap(p+".debug_ids", e.DebugIDs, maxFrames, maxShortLen); x != nil {
+	if x := checkMapAt(p, ".debug_ids", e.DebugIDs, maxFrames, maxShortLen); x != nil {
 		return x
 	}
 	if len(e.Fingerprint) > 16 {
-		return invalid(p+".fingerprint", "more than 16 parts")
+		return invalidAt(p, ".fingerprint", "more than 16 parts")
 	}
 	if len(e.Breadcrumbs) > maxBreadcrumbs {
-		return invalid(p+".breadcrumbs", "%d breadcrumbs exceed the limit of %d", len(e.Breadcrumbs), maxBreadcrumbs)
+		return invalidAt(p, ".breadcrumbs", "%d breadcrumbs exceed the limit of %d", len(e.Breadcrumbs), maxBreadcrumbs)
 	}
+	crumbs := p.field(".breadcrumbs")
 	for i := range e.Breadcrumbs {
-		if x := validateBreadcrumb(&e.Breadcrumbs[i], p+".breadcrumbs["+strconv.Itoa(i)+"]"); x != nil {
+		bp := crumbs.index(i)
+		if x := validateBreadcrumb(&e.Breadcrumbs[i], &bp); x != nil {
 			return x
 		}
 	}
@@ -239,81 +292,81 @@ func validateError(e *Error, p string) *DecodeError {
 
 var ratings = map[string]bool{"": true, "good": true, "needs-improvement": true, "poor": true}
 
-func validateVital(v *Vital, p string) *DecodeError {
+func validateVital(v *Vital, p *at) *DecodeError {
 	if !vitalNames[v.Name] {
-		return invalid(p+".name", "unknown vital %q (want LCP, INP, CLS, FCP or TTFB)", v.Name)
+		return invalidAt(p, ".name", "unknown vital %q (want LCP, INP, CLS, FCP or TTFB)", v.Name)
 	}
 	if math.IsNaN(v.Value) || math.IsInf(v.Value, 0) || v.Value < 0 {
-		return invalid(p+".value", "must be a finite, non-negative number")
+		return invalidAt(p, ".value", "must be a finite, non-negative number")
 	}
 	if !ratings[v.Rating] {
-		return invalid(p+".rating", "unknown rating %q (want good, needs-improvement or poor)", v.Rating)
+		return invalidAt(p, ".rating", "unknown rating %q (want good, needs-improvement or poor)", v.Rating)
 	}
-	if x := checkLen(p+".url", v.URL, maxURLLen); x != nil {
+	if x := checkLenAt(p, ".url", v.URL, maxURLLen); x != nil {
 		return x
 	}
-	if x := checkLen(p+".navigation_type", v.NavigationType, maxShortLen); x != nil {
+	if x := checkLenAt(p, ".navigation_type", v.NavigationType, maxShortLen); x != nil {
 		return x
 	}
-	if x := checkLen(p+".metric_id", v.MetricID, maxShortLen); x != nil {
+	if x := checkLenAt(p, ".metric_id", v.MetricID, maxShortLen); x != nil {
 		return x
 	}
-	return checkMap(p+".attribution", v.Attribution, maxMapEntries, maxURLLen)
+	return checkMapAt(p, ".attribution", v.Attribution, maxMapEntries, maxURLLen)
 }
 
-func validateReplay(r *Replay, p string) *DecodeError {
+func validateReplay(r *Replay, p *at) *DecodeError {
 	if r.Segment < 0 {
-		return invalid(p+".segment", "must not be negative")
+		return invalidAt(p, ".segment", "must not be negative")
 	}
 	ev := bytes.TrimSpace(r.Events)
 	if len(ev) < 2 || ev[0] != '[' {
-		return invalid(p+".events", "must be an array of rrweb events")
+		return invalidAt(p, ".events", "must be an array of rrweb events")
 	}
 	if bytes.Equal(ev, []byte("[]")) {
-		return invalid(p+".events", "must not be empty")
+		return invalidAt(p, ".events", "must not be empty")
 	}
 	return nil
 }
 
-func validateBreadcrumb(b *Breadcrumb, p string) *DecodeError {
+func validateBreadcrumb(b *Breadcrumb, p *at) *DecodeError {
 	if b.Category == "" {
-		return invalid(p+".category", "required")
+		return invalidAt(p, ".category", "required")
 	}
-	for _, f := range []struct {
+	for _, f := range [...]struct {
 		path, v string
 		max     int
 	}{{".category", b.Category, maxShortLen}, {".level", b.Level, maxShortLen}, {".message", b.Message, maxMessageLen}, {".selector", b.Selector, maxURLLen}, {".url", b.URL, maxURLLen}} {
-		if x := checkLen(p+f.path, f.v, f.max); x != nil {
+		if x := checkLenAt(p, f.path, f.v, f.max); x != nil {
 			return x
 		}
 	}
-	if x := checkMap(p+".data", b.Data, maxMapEntries, maxURLLen); x != nil {
+	if x := checkMapAt(p, ".data", b.Data, maxMapEntries, maxURLLen); x != nil {
 		return x
 	}
 	if h := b.HTTP; h != nil {
-		hp := p + ".http"
-		if x := checkLen(hp+".method", h.Method, 16); x != nil {
+		hp := p.field(".http")
+		if x := checkLenAt(&hp, ".method", h.Method, 16); x != nil {
 			return x
 		}
-		if x := checkLen(hp+".url", h.URL, maxURLLen); x != nil {
+		if x := checkLenAt(&hp, ".url", h.URL, maxURLLen); x != nil {
 			return x
 		}
 		if h.Status < 0 || h.Status > 999 {
-			return invalid(hp+".status", "must be 0 to 999")
+			return invalidAt(&hp, ".status", "must be 0 to 999")
 		}
 		if h.TraceID != "" && !validHex(h.TraceID, 32) {
-			return invalid(hp+".trace_id", "must be 32 lowercase hex digits")
+			return invalidAt(&hp, ".trace_id", "must be 32 lowercase hex digits")
 		}
-		if x := checkMap(hp+".request_headers", h.RequestHeaders, maxMapEntries, maxURLLen); x != nil {
+		if x := checkMapAt(&hp, ".request_headers", h.RequestHeaders, maxMapEntries, maxURLLen); x != nil {
 			return x
 		}
-		if x := checkMap(hp+".response_headers", h.ResponseHeaders, maxMapEntries, maxURLLen); x != nil {
+		if x := checkMapAt(&hp, ".response_headers", h.ResponseHeaders, maxMapEntries, maxURLLen); x != nil {
 			return x
 		}
-		if x := checkLen(hp+".request_body", h.RequestBody, maxBodyLen); x != nil {
+		if x := checkLenAt(&hp, ".request_body", h.RequestBody, maxBodyLen); x != nil {
 			return x
 		}
-		if x := checkLen(hp+".response_body", h.ResponseBody, maxBodyLen); x != nil {
+		if x := checkLenAt(&hp, ".response_body", h.ResponseBody, maxBodyLen); x != nil {
 			return x
 		}
 	}
