@@ -29,10 +29,7 @@ func fastDecode(data []byte, lim Limits, b *Batch) (ok bool) {
 	d := fastDecoder{lim: lim}
 	d.r.Reset(data, nil)
 	defer func() {
-		if r := recover(); r != nil {
-			if _, isSyntax := r.(*jsontext.SyntaxError); !isSyntax {
-				panic(r)
-			}
+		if !d.recovered(recover()) {
 			*b = Batch{}
 			ok = false
 		}
@@ -40,6 +37,35 @@ func fastDecode(data []byte, lim Limits, b *Batch) (ok bool) {
 	d.batch(b)
 	d.r.End()
 	return true
+}
+
+// fastDecodeEvent is fastDecode for one event of a batch whose limits walk
+// has already checked: the slow path's first try at each event.
+func fastDecodeEvent(data []byte, ev *Event) (ok bool) {
+	var d fastDecoder
+	d.r.Reset(data, nil)
+	defer func() {
+		if !d.recovered(recover()) {
+			*ev = Event{}
+			ok = false
+		}
+	}()
+	d.event(ev)
+	d.r.End()
+	return true
+}
+
+// recovered reports whether r, what recover returned, is nil: the decoder
+// ran to its end. A decoder's own giving up is recovered; any other panic
+// is not.
+func (d *fastDecoder) recovered(r any) bool {
+	if r == nil {
+		return true
+	}
+	if _, isSyntax := r.(*jsontext.SyntaxError); !isSyntax {
+		panic(r)
+	}
+	return false
 }
 
 type fastDecoder struct {

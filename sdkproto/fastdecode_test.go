@@ -54,7 +54,7 @@ func checkFast(t *testing.T, data []byte, lim Limits) bool {
 		}
 		return ok
 	}
-	wb, wrej, werr := decodeSlow(data, lim)
+	wb, wrej, werr := decodeSlow(data, lim, false)
 	if !reflect.DeepEqual(b, wb) || !reflect.DeepEqual(rej, wrej) || !reflect.DeepEqual(err, werr) {
 		t.Fatalf("Decode answered\n%#v %#v %v\nencoding/json alone\n%#v %#v %v\nfor %.300q", b, rej, err, wb, wrej, werr, data)
 	}

@@ -107,7 +107,7 @@ func TestValidationPaths(t *testing.T) {
 			if err := json.Unmarshal(body, &strict); err != nil {
 				t.Fatal(err)
 			}
-			for _, dec := range []func([]byte, Limits) (*Batch, []Rejected, error){Decode, decodeSlow} {
+			for _, dec := range []func([]byte, Limits) (*Batch, []Rejected, error){Decode, func(data []byte, lim Limits) (*Batch, []Rejected, error) { return decodeSlow(data, lim, false) }} {
 				_, rej, err := dec(body, DefaultLimits())
 				if err != nil || len(rej) != 1 || rej[0].Path != tc.path || !strings.Contains(rej[0].Error, tc.msg) {
 					t.Fatalf("got %v %+v; want %q ~%q", err, rej, tc.path, tc.msg)
