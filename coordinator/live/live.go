@@ -239,7 +239,7 @@ func (h *Hub) ingest(subject, country string, data []byte) {
 // addReplay appends rrweb events to the session's buffer, restarting it at
 // each full snapshot, and streams them to the session's viewers.
 func (h *Hub) addReplay(s *session, raw json.RawMessage) {
-	events, types := splitEvents(raw)
+	events, types := sdkproto.SplitReplay(raw)
 	if len(events) == 0 {
 		return
 	}
@@ -300,16 +300,6 @@ func (h *Hub) evict() {
 		h.buffered -= s.bufSize
 		s.buf, s.bufSize, s.full = nil, 0, false
 	}
-}
-
-func rrwebType(e json.RawMessage) int {
-	var head struct {
-		Type int `json:"type"`
-	}
-	if json.Unmarshal(e, &head) != nil {
-		return -1
-	}
-	return head.Type
 }
 
 // expire forgets sessions that went quiet and have no viewer.

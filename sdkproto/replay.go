@@ -1,4 +1,4 @@
-package live
+package sdkproto
 
 import (
 	"bytes"
@@ -7,15 +7,18 @@ import (
 	"github.com/rearview-dev/rearview/wasm/jsontext"
 )
 
-// splitEvents returns the rrweb events of a replay segment, each copied, and
-// each one's type, in one pass of wasm/jsontext's Reader: what
-// json.Unmarshal into []json.RawMessage and rrwebType on each would give,
-// without their reflection (they were most of the hub's cost per segment,
-// on every coordinator). A segment that is not a well-formed array is left
-// to them; so is the type of an event in an unusual form (an escaped key, a
-// key that matches "type" only without regard to case, "type" given twice
-// or not a plain integer).
-func splitEvents(raw []byte) (events []json.RawMessage, types []int) {
+// SplitReplay returns the rrweb events of a replay segment (Replay.Events),
+// each copied, and each one's rrweb type (its "type"; 0 when it has none or
+// is null, -1 when it is neither an object nor null, or its type is not an
+// integer), as json.Unmarshal into
+// []json.RawMessage and then into struct{Type int} would give them, in one
+// pass of wasm/jsontext's Reader without their reflection (they were most
+// of the live tail's cost per segment, on every coordinator). A segment
+// that is not a well-formed array is left to json.Unmarshal (nil when that
+// fails too); so is the type of an event in an unusual form (an escaped
+// key, a key that matches "type" only without regard to case, "type" given
+// twice or not a plain integer).
+func SplitReplay(raw []byte) (events []json.RawMessage, types []int) {
 	ok := func() (ok bool) {
 		defer func() {
 			if r := recover(); r != nil {
@@ -95,4 +98,15 @@ func eventType(r *jsontext.Reader) (t int, plain bool) {
 		r.Skip()
 	}
 	return t, plain
+}
+
+// rrwebType is an event's type as json.Unmarshal reads it.
+func rrwebType(e json.RawMessage) int {
+	var head struct {
+		Type int `json:"type"`
+	}
+	if json.Unmarshal(e, &head) != nil {
+		return -1
+	}
+	return head.Type
 }

@@ -1,4 +1,4 @@
-package live
+package sdkproto
 
 import (
 	"encoding/json"
@@ -6,12 +6,12 @@ import (
 	"testing"
 )
 
-// checkSplit is the differential check of splitEvents against what the hub
-// did before it: json.Unmarshal into []json.RawMessage, then rrwebType on
+// checkSplit is the differential check of SplitReplay against what the live
+// hub did before it: json.Unmarshal into []json.RawMessage, then rrwebType on
 // each event.
 func checkSplit(t *testing.T, raw []byte) {
 	t.Helper()
-	events, types := splitEvents(raw)
+	events, types := SplitReplay(raw)
 	var want []json.RawMessage
 	var wantTypes []int
 	if json.Unmarshal(raw, &want) != nil {
@@ -24,7 +24,7 @@ func checkSplit(t *testing.T, raw []byte) {
 		return // the hub ignores both alike
 	}
 	if !reflect.DeepEqual(events, want) || !reflect.DeepEqual(types, wantTypes) {
-		t.Fatalf("splitEvents(%q) = %q %v, want %q %v", raw, events, types, want, wantTypes)
+		t.Fatalf("SplitReplay(%q) = %q %v, want %q %v", raw, events, types, want, wantTypes)
 	}
 }
 
@@ -46,17 +46,17 @@ var splitCases = []string{
 	`[{"type":02}]`,
 }
 
-func TestSplitEventsMatchesEncodingJSON(t *testing.T) {
+func TestSplitReplayMatchesEncodingJSON(t *testing.T) {
 	for _, c := range splitCases {
 		checkSplit(t, []byte(c))
 	}
-	events, types := splitEvents([]byte(splitCases[0]))
+	events, types := SplitReplay([]byte(splitCases[0]))
 	if len(events) != 3 || !reflect.DeepEqual(types, []int{4, 2, 3}) || string(events[0]) != `{"type":4,"data":{"href":"h"},"timestamp":1}` {
 		t.Fatalf("got %q %v", events, types)
 	}
 }
 
-func FuzzSplitEvents(f *testing.F) {
+func FuzzSplitReplay(f *testing.F) {
 	for _, c := range splitCases {
 		f.Add([]byte(c))
 	}
