@@ -77,20 +77,35 @@ func TestFastDecodeTakesTheVectors(t *testing.T) {
 }
 
 // TestFastDecodeMatchesEncodingJSON pins the corners where a hand-written
-// decoder most easily parts from encoding/json. take says whether the fast
-// path must take the input itself (false: it may give up, and Decode then
-// answers from encoding/json).
+// decoder most easily parts from encoding/json (fastCases, also seeds of
+// FuzzFastDecode).
 func TestFastDecodeMatchesEncodingJSON(t *testing.T) {
+	for _, tc := range fastCases() {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := checkFast(t, tc.data, DefaultLimits()); tc.take && !got {
+				t.Fatalf("fast path gave up on %.300q", tc.data)
+			}
+			checkFast(t, tc.data, smallLimits)
+		})
+	}
+}
+
+// fastCase is a body for checkFast; take says whether the fast path must
+// take it itself (false: it may give up, and Decode then answers from
+// encoding/json).
+type fastCase struct {
+	name string
+	data []byte
+	take bool
+}
+
+func fastCases() []fastCase {
 	const head = `{"v":1,"sdk":{"name":"s","version":"1"},"session":{"id":"s1","seq":1,"started_at":1,"flags":{}},"page":{"url":"u"},"device":{"ua":"a","viewport":{"w":1,"h":2}},"sent_at":5,"events":[`
 	ev := func(s string) []byte { return []byte(head + s + `]}`) }
 	errEv := func(fields string) []byte {
 		return ev(`{"id":"e1","ts":1,"kind":"error","error":{"type":"T","mechanism":"manual"` + fields + `}}`)
 	}
-	cases := []struct {
-		name string
-		data []byte
-		take bool
-	}{
+	return []fastCase{
 		{"plain", errEv(``), true},
 		{"white space everywhere", []byte(" \n" + strings.ReplaceAll(string(errEv(`,"value":"a b"`)), ",", " ,\t") + "\r\n"), true},
 		{"escapes", errEv(`,"value":"a\"b\\c\/d\b\f\n\r\t\u0041\u00e9\u20ac"`), true},
@@ -169,14 +184,6 @@ func TestFastDecodeMatchesEncodingJSON(t *testing.T) {
 		{"replay too deep", ev(`{"id":"r1","ts":3,"kind":"replay","replay":{"segment":0,"events":` + strings.Repeat("[", 253) + strings.Repeat("]", 253) + `}}`), false},
 		{"validation refuses, JSON fine", errEv(`,"trace_id":"xyz"`), true},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := checkFast(t, tc.data, DefaultLimits()); tc.take && !got {
-				t.Fatalf("fast path gave up on %.300q", tc.data)
-			}
-			checkFast(t, tc.data, smallLimits)
-		})
-	}
 }
 
 // TestFastDecodeInvalidUTF8 spells out what the differential check
@@ -242,24 +249,20 @@ func fuzzSeeds(tb testing.TB) [][]byte {
 	return out
 }
 
-func TestFuzzSeedsMatch(t *testing.T) {
-	seeds := fuzzSeeds(t)
-	if len(seeds) < 30 {
-		t.Fatalf("only %d seeds", len(seeds))
-	}
-	for i, s := range seeds {
-		t.Run(strconv.Itoa(i), func(t *testing.T) {
-			checkFast(t, s, DefaultLimits())
-			checkFast(t, s, smallLimits)
-		})
-	}
-}
-
 // FuzzFastDecode is the differential check (checkFast) under the fuzzer,
 // with the edge's limits and with small ones.
 func FuzzFastDecode(f *testing.F) {
-	for _, s := range fuzzSeeds(f) {
+	seeds := fuzzSeeds(f)
+	if len(seeds) < 30 {
+		f.Fatalf("only %d seeds", len(seeds))
+	}
+	for _, s := range seeds {
 		f.Add(s)
+	}
+	for _, c := range fastCases() {
+		if len(c.data) < 1<<16 {
+			f.Add(c.data)
+		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkFast(t, data, DefaultLimits())
