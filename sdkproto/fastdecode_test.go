@@ -269,3 +269,56 @@ func FuzzFastDecode(f *testing.F) {
 		checkFast(t, data, smallLimits)
 	})
 }
+
+// TestFastDecodeKnowsEveryField fills every field of a Batch, down to the
+// last nested one, and requires the fast path to take its JSON: a field
+// added to the types but not to fastdecode.go would otherwise send every
+// batch that carries it down the slow path, correct but silently slow.
+func TestFastDecodeKnowsEveryField(t *testing.T) {
+	var b Batch
+	fill(reflect.ValueOf(&b).Elem())
+	data, err := json.Marshal(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got Batch
+	if !fastDecode(data, DefaultLimits(), &got) {
+		t.Fatalf("fast path refused a batch with every field set; does fastdecode.go know them all?\n%s", data)
+	}
+	if !reflect.DeepEqual(got, b) {
+		t.Fatalf("fast path decoded\n%#v\nwant\n%#v", got, b)
+	}
+}
+
+// fill sets every field of v to a value that is not its zero.
+func fill(v reflect.Value) {
+	if v.Type() == reflect.TypeOf(json.RawMessage(nil)) {
+		v.SetBytes([]byte(`[{"type":2}]`))
+		return
+	}
+	switch v.Kind() {
+	case reflect.Struct:
+		for i := range v.NumField() {
+			fill(v.Field(i))
+		}
+	case reflect.Pointer:
+		v.Set(reflect.New(v.Type().Elem()))
+		fill(v.Elem())
+	case reflect.Slice:
+		v.Set(reflect.MakeSlice(v.Type(), 1, 1))
+		fill(v.Index(0))
+	case reflect.Map:
+		v.Set(reflect.MakeMap(v.Type()))
+		v.SetMapIndex(reflect.ValueOf("k"), reflect.ValueOf("v"))
+	case reflect.String:
+		v.SetString("x")
+	case reflect.Int, reflect.Int64:
+		v.SetInt(7)
+	case reflect.Float64:
+		v.SetFloat(1.5)
+	case reflect.Bool:
+		v.SetBool(true)
+	default:
+		panic("fill: no value for " + v.Type().String())
+	}
+}
