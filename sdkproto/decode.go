@@ -234,8 +234,15 @@ func jsonKind(t reflect.Type) string {
 	return t.String()
 }
 
-// Encode returns the canonical JSON of a batch.
+// Encode returns the canonical JSON of a batch: json.Marshal's bytes,
+// written without reflection (fastencode.go) unless json.Marshal has an
+// error to report.
 func Encode(b *Batch) ([]byte, error) {
+	if b != nil {
+		if out, ok := fastEncode(nil, b); ok {
+			return out, nil
+		}
+	}
 	out, err := json.Marshal(b)
 	if err != nil {
 		return nil, fmt.Errorf("encode batch: %w", err)

@@ -89,3 +89,31 @@ func benchWithBad(tb testing.TB, n int) []byte {
 	out, _ := json.Marshal(m)
 	return out
 }
+
+// BenchmarkEncode encodes what the edge publishes, with Encode and, for
+// reference, with json.Marshal, whose bytes Encode writes.
+func BenchmarkEncode(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		data []byte
+	}{{"errors=50", benchBatch(b, 50)}, {"replay=30KB", benchReplay(b, 300)}} {
+		batch, _, err := Decode(c.data, DefaultLimits())
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, enc := range []struct {
+			name string
+			fn   func(*Batch) ([]byte, error)
+		}{{"Encode", Encode}, {"json.Marshal", func(b *Batch) ([]byte, error) { return json.Marshal(b) }}} {
+			b.Run(c.name+"/"+enc.name, func(b *testing.B) {
+				b.SetBytes(int64(len(c.data)))
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := enc.fn(batch); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
