@@ -176,7 +176,7 @@ func TestFilterRunBots(t *testing.T) {
 	}
 	cache := filepath.Join(dir, "cache")
 	const (
-		probe     = "AcmeProbe/2.1 (+https://probe.example)"
+		probe = "AcmeProbe/2.1 (+https://probe.example)"
 		// In crawler-user-agents, not caught by our own rules ("…bot").
 		nagios = "check_http/v2.2.1 (nagios-plugins 2.2.1)"
 	)
