@@ -126,22 +126,9 @@ func publishBatch(t testing.TB, js jetstream.JetStream, project string, i int, b
 	}
 }
 
-// drained waits until the named consumers have acknowledged the stream.
+// drained reports whether the named consumers have acknowledged the stream.
 func drained(ctx context.Context, js jetstream.JetStream, names ...string) error {
-	for _, name := range names {
-		c, err := js.Consumer(ctx, sdkproto.StreamName, name)
-		if err != nil {
-			return err
-		}
-		info, err := c.Info(ctx)
-		if err != nil {
-			return err
-		}
-		if info.NumPending > 0 || info.NumAckPending > 0 {
-			return fmt.Errorf("consumer %s: %d pending, %d unacknowledged", name, info.NumPending, info.NumAckPending)
-		}
-	}
-	return nil
+	return testenv.Drained(ctx, js, sdkproto.StreamName, names...)
 }
 
 // Every message is processed twice, by two coordinators at once (each has
