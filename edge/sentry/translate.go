@@ -746,6 +746,12 @@ func (t *translator) spans(it Item) error {
 			url = firstNonEmpty(urls[s.attr("sentry.pageload.span_id")], urls[s.attr("sentry.segment.id")])
 		}
 		t.setPage(url, "")
+		if url == "" {
+			// Not the page's URL, but its route: enough for the vital,
+			// not for the batch's page.
+			url = pathName(s.attr("sentry.segment.name"))
+		}
+		page := s.pageSpan()
 		ts := t.time(s.EndTimestamp)
 		if len(s.EndTimestamp) == 0 {
 			ts = t.time(s.Timestamp)
@@ -774,12 +780,53 @@ func (t *translator) spans(it Item) error {
 					attribution[a.to] = truncate(x, maxURL)
 				}
 			}
+			if page != "" {
+				attribution[AttrPageSpan] = page
+			}
 			nav := truncate(s.attr("browser.navigation.type"), maxShort)
 			t.vital(s.SpanID+"-"+k, ts, vitalNames[k], v, truncate(url, maxURL), trace, attribution)
 			t.events[len(t.events)-1].Vital.NavigationType = nav
 		}
 	}
 	return nil
+}
+
+// AttrPageSpan is the vital attribution naming the span of the page view a
+// vital belongs to (Sentry's pageload or navigation span). The SDK sends LCP,
+// CLS and INP when the page is hidden, in an envelope of their own that
+// carries this span's id but not the page's URL; the coordinator finds their
+// route through the vitals of the same page that came with the URL
+// (coordinator/vitals).
+const AttrPageSpan = "page_span_id"
+
+// pageSpan is the id of the page-view span s belongs to: its own when s is
+// a pageload or navigation segment, else the pageload span (or, for a
+// soft navigation, the segment) it names; "" when there is none.
+func (s *spanV2) pageSpan() string {
+	var id string
+	switch op := s.attr("sentry.op"); {
+	case s.IsSegment && (op == "pageload" || op == "navigation"):
+		id = s.SpanID
+	case !s.IsSegment:
+		id = firstNonEmpty(s.attr("sentry.pageload.span_id"), s.attr("sentry.segment.id"))
+	}
+	if !validHex(id, 16) {
+		return ""
+	}
+	return id
+}
+
+// pathName is a segment name that is a URL path or a parameterised route
+// ("/orders/:id", as router integrations name their spans); "" for the
+// SDK's fallback names ("Pageload", "Navigation") and anything else.
+func pathName(name string) string {
+	if len(name) > 1 && name[0] == '/' && name[1] != '/' && len(name) <= maxURL {
+		return name
+	}
+	if name == "/" {
+		return name
+	}
+	return ""
 }
 
 // --- replays ---
