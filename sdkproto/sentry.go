@@ -28,3 +28,10 @@ func SentryDSN(edgeURL, key, project string) string {
 	}
 	return u.Scheme + "://" + key + "@" + u.Host + u.Path + "/" + SentryProjectID(project)
 }
+
+// AttrPageSpan is the vital attribution that names the page view a vital
+// belongs to by its span id (Sentry's pageload or navigation span): the
+// edge's Sentry translation sets it, and the coordinator gives a vital that
+// came without its page's URL the route of the vitals of the same page span
+// that came with it.
+const AttrPageSpan = "page_span_id"

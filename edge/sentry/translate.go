@@ -797,7 +797,7 @@ func (t *translator) spans(it Item) error {
 // carries this span's id but not the page's URL; the coordinator finds their
 // route through the vitals of the same page that came with the URL
 // (coordinator/vitals).
-const AttrPageSpan = "page_span_id"
+const AttrPageSpan = sdkproto.AttrPageSpan
 
 // pageSpan is the id of the page-view span s belongs to: its own when s is
 // a pageload or navigation segment, else the pageload span (or, for a
