@@ -746,12 +746,9 @@ func (t *translator) spans(it Item) error {
 			url = firstNonEmpty(urls[s.attr("sentry.pageload.span_id")], urls[s.attr("sentry.segment.id")])
 		}
 		t.setPage(url, "")
-		if url == "" {
-			// Not the page's URL, but its route: enough for the vital,
-			// not for the batch's page.
-			url = pathName(s.attr("sentry.segment.name"))
-		}
-		page := s.pageSpan()
+		// Read for the spans with a vital only: most spans have none.
+		var page string
+		vitals := 0
 		ts := t.time(s.EndTimestamp)
 		if len(s.EndTimestamp) == 0 {
 			ts = t.time(s.Timestamp)
@@ -770,6 +767,14 @@ func (t *translator) spans(it Item) error {
 				v = m.Value
 			} else {
 				continue
+			}
+			if vitals++; vitals == 1 {
+				page = s.pageSpan()
+				if url == "" {
+					// Not the page's URL but its route: enough for
+					// the vital, not for the batch's page.
+					url = pathName(s.attr("sentry.segment.name"))
+				}
 			}
 			attribution := map[string]string{}
 			for _, a := range []struct{ from, to string }{{"browser.web_vital." + k + ".element", "element"}, {"browser.web_vital." + k + ".target", "target"}, {"browser.web_vital.lcp.url", "url"}} {
