@@ -636,6 +636,9 @@ func (t *translator) transactionEvent(e *event) error {
 		return fmt.Errorf("transaction: event_id %q is not an id", e.EventID)
 	}
 	url := t.common(e)
+	if url == "" {
+		url = pathName(truncate(e.Transaction, maxURL))
+	}
 	tc := e.traceContext()
 	ts := t.time(e.StartTimestamp)
 	names := make([]string, 0, len(e.Measurements))

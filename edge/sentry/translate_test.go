@@ -409,7 +409,7 @@ func TestTranslateSDK11Vitals(t *testing.T) {
 	}
 }
 
-func TestTranslateSpanRoute(t *testing.T) {
+func TestTranslateVitalRoute(t *testing.T) {
 	span := func(segment bool, op, name, extra string) []byte {
 		return envelope(`{"type":"span","content_type":"application/vnd.sentry.items.span.v2+json"}`,
 			`{"version":2,"items":[{"span_id":"1111111111111111","trace_id":"cccccccccccccccccccccccccccccccc","end_timestamp":1796310846.5,"is_segment":`+strconv.FormatBool(segment)+
@@ -427,6 +427,10 @@ func TestTranslateSpanRoute(t *testing.T) {
 		{"a segment that is no page view names none", span(true, "ui.interaction.click", "/", `,"url.full":{"value":"https://shop.example/"}`), "https://shop.example/", ""},
 		{"a page span id that is not one is left out", span(false, "ui.webvital.lcp", "Pageload", `,"sentry.pageload.span_id":{"value":"not-a-span"}`), "", ""},
 		{"a protocol-relative name is not a route", span(false, "ui.webvital.lcp", "//evil.example/x", ""), "", ""},
+		{"a transaction without request.url: its name is the route", envelope(`{"type":"transaction"}`,
+			`{"type":"transaction","event_id":"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb","transaction":"/orders/:id","transaction_info":{"source":"route"},"measurements":{"lcp":{"value":1200}}}`), "/orders/:id", ""},
+		{"a transaction's request.url wins over its name", envelope(`{"type":"transaction"}`,
+			`{"type":"transaction","event_id":"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb","transaction":"/orders/:id","request":{"url":"https://shop.example/orders/7"},"measurements":{"lcp":{"value":1200}}}`), "https://shop.example/orders/7", ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			tr := translateBytes(t, c.env)
