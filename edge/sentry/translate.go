@@ -692,16 +692,24 @@ type spanV2 struct {
 	EndTimestamp   json.RawMessage        `json:"end_timestamp"`
 	IsSegment      bool                   `json:"is_segment"`
 	Attributes     map[string]spanAttrVal `json:"attributes"`
-	// A v1 standalone span's measurements.
-	Measurements map[string]measurement `json:"measurements"`
-	Timestamp    json.RawMessage        `json:"timestamp"`
+	// A v1 standalone span's (SDKs 8 to 10): its measurements, and its
+	// attributes as plain values in data.
+	Measurements map[string]measurement     `json:"measurements"`
+	Timestamp    json.RawMessage            `json:"timestamp"`
+	Data         map[string]json.RawMessage `json:"data"`
 }
 
 type spanAttrVal struct {
 	Value json.RawMessage `json:"value"`
 }
 
-func (s *spanV2) attr(k string) string { return scalar(s.Attributes[k].Value) }
+// attr reads a span attribute: a v2 span's attributes, else a v1 span's data.
+func (s *spanV2) attr(k string) string {
+	if a, ok := s.Attributes[k]; ok {
+		return scalar(a.Value)
+	}
+	return scalar(s.Data[k])
+}
 
 // spans keeps the web vitals among spans — the attributes
 // browser.web_vital.{lcp,cls,inp,fcp,ttfb}.value, which Sentry's SDK puts on
@@ -734,7 +742,7 @@ func (t *translator) spans(it Item) error {
 		if !validHex(s.SpanID, 16) {
 			continue
 		}
-		t.replayID(s.attr("sentry.replay_id"))
+		t.replayID(firstNonEmpty(s.attr("sentry.replay_id"), s.attr("replay_id")))
 		t.traceID(s.TraceID)
 		if ua := s.attr("user_agent.original"); ua != "" && t.device.UA == "" {
 			t.device.UA = truncate(ua, 1024)
@@ -776,7 +784,7 @@ func (t *translator) spans(it Item) error {
 				if url == "" {
 					// Not the page's URL but its route: enough for
 					// the vital, not for the batch's page.
-					url = pathName(s.attr("sentry.segment.name"))
+					url = pathName(firstNonEmpty(s.attr("sentry.segment.name"), s.attr("transaction")))
 				}
 			}
 			attribution := map[string]string{}

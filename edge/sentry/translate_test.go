@@ -427,6 +427,13 @@ func TestTranslateVitalRoute(t *testing.T) {
 		{"a segment that is no page view names none", span(true, "ui.interaction.click", "/", `,"url.full":{"value":"https://shop.example/"}`), "https://shop.example/", ""},
 		{"a page span id that is not one is left out", span(false, "ui.webvital.lcp", "Pageload", `,"sentry.pageload.span_id":{"value":"not-a-span"}`), "", ""},
 		{"a protocol-relative name is not a route", span(false, "ui.webvital.lcp", "//evil.example/x", ""), "", ""},
+		// As @sentry/browser 10 sends a standalone CLS span (its
+		// startStandaloneWebVitalSpan): attributes in data, the route as
+		// the transaction, the user's e-mail as user.
+		{"a v1 standalone span: data's transaction is the route", envelope(`{"type":"span"}`,
+			`{"span_id":"1111111111111111","trace_id":"cccccccccccccccccccccccccccccccc","parent_span_id":"2222222222222222","op":"ui.webvital.cls","description":"body > div","start_timestamp":1796310846.1,"timestamp":1796310846.1,`+
+				`"data":{"sentry.origin":"auto.http.browser.cls","sentry.op":"ui.webvital.cls","sentry.pageload.span_id":"2222222222222222","transaction":"/checkout","replay_id":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","user":"maria@example.org","user_agent.original":"UA/1"},`+
+				`"measurements":{"cls":{"value":0.12,"unit":""}}}`), "/checkout", "2222222222222222"},
 		{"a transaction without request.url: its name is the route", envelope(`{"type":"transaction"}`,
 			`{"type":"transaction","event_id":"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb","transaction":"/orders/:id","transaction_info":{"source":"route"},"measurements":{"lcp":{"value":1200}}}`), "/orders/:id", ""},
 		{"a transaction's request.url wins over its name", envelope(`{"type":"transaction"}`,
@@ -440,6 +447,9 @@ func TestTranslateVitalRoute(t *testing.T) {
 			v := tr.Batch.Events[0].Vital
 			if v.URL != c.url || v.Attribution[AttrPageSpan] != c.page {
 				t.Errorf("url %q page span %q, want %q %q", v.URL, v.Attribution[AttrPageSpan], c.url, c.page)
+			}
+			if data, _ := sdkproto.Encode(tr.Batch); bytes.Contains(data, []byte("maria@example.org")) {
+				t.Errorf("the batch carries the user's e-mail: %s", data)
 			}
 		})
 	}
