@@ -266,7 +266,9 @@ func TestSentryBrowser(t *testing.T) {
 	// The SDK sends LCP, CLS and INP when a page is hidden, in envelopes
 	// without the page's URL (they name its pageload span): each still
 	// counts under its own page, the home page's under / and the
-	// checkout's under /checkout, and none anywhere else.
+	// checkout's under /checkout, and none anywhere else. INP only when an
+	// interaction was slow enough for the SDK to report one, which the
+	// home page's click is not every time: at most one per page.
 	t.Run("web vitals by route", func(t *testing.T) {
 		testenv.Eventually(t, 20*time.Second, func() error {
 			for _, m := range []string{"LCP", "CLS", "INP"} {
@@ -291,7 +293,11 @@ func TestSentryBrowser(t *testing.T) {
 					got[r.Key] = r.Count
 					sum += r.Count
 				}
-				if len(got) != 2 || got["/"] != 1 || got["/checkout"] != 1 || sum != total.Count {
+				want := got["/"] == 1 && got["/checkout"] == 1 && len(got) == 2
+				if m == "INP" {
+					want = sum > 0 && got["/"] <= 1 && got["/checkout"] <= 1 && len(got) == min(sum, 2)
+				}
+				if !want || sum != total.Count {
 					return fmt.Errorf("%s: %d in all, by route %v; want one on / and one on /checkout", m, total.Count, got)
 				}
 			}
