@@ -35,7 +35,8 @@ func (r *rig) publishEnvelope(t *testing.T, msgID, session, page string, ts int6
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := nats.NewMsg(sdkproto.Subject("eu", r.project, sdkproto.KindVital))
+	// The edge publishes each kind of a batch on its own subject.
+	m := nats.NewMsg(sdkproto.Subject("eu", r.project, evs[0].Kind))
 	m.Data = data
 	m.Header.Set(sdkproto.HeaderCountry, "DE")
 	m.Header.Set(sdkproto.HeaderReceivedAt, strconv.FormatInt(r.now.UnixMilli(), 10))
@@ -43,6 +44,12 @@ func (r *rig) publishEnvelope(t *testing.T, msgID, session, page string, ts int6
 	if _, err := r.js.PublishMsg(context.Background(), m); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// pageView is the page view the edge makes of a Sentry pageload or
+// navigation span.
+func pageView(span, url string, ts int64) sdkproto.Event {
+	return sdkproto.Event{ID: sdkproto.SentryPageViewID(span), TS: ts, Kind: sdkproto.KindSession, Session: &sdkproto.SessionEvent{State: "page_view", URL: url}}
 }
 
 // routes is metric's count by route, through the API.
@@ -162,12 +169,29 @@ func TestVitalsFindTheirPageRoute(t *testing.T) {
 			"LCP": {"/": 1, "/checkout": 1}, "CLS": {"/": 1, "/checkout": 1}, "INP": {"/": 1, "/checkout": 1}, "TTFB": {"/checkout": 1}, "FCP": {"/": 2},
 		})
 	})
+	t.Run("a navigation's page view", func(t *testing.T) {
+		// A single-page app's navigation span carries no vital; its page
+		// view names the route of the INP that names it, before or after.
+		const navA, navB = "1111111111111111", "2222222222222222"
+		r.publishEnvelope(t, "nav-a", session, "http://shop.test/orders/7", ts+30, pageView(navA, "http://shop.test/orders/7", ts+30))
+		r.publishEnvelope(t, "nav-a-inp", session, "", ts+31, pageVital("a-inp", "INP", 120, "", navA, ts+31))
+		r.publishEnvelope(t, "nav-b-inp", session, "", ts+40, pageVital("b-inp", "INP", 130, "", navB, ts+40))
+		r.waitEvents(t, stored()+3) // and the marker
+		r.publishEnvelope(t, "nav-b", session, "http://shop.test/account", ts+39, pageView(navB, "http://shop.test/account", ts+39))
+		r.wantRoutes(t, ts-vitals.Hour, map[string]map[string]int64{"INP": {"/": 1, "/checkout": 1, "/orders/:id": 1, "/account": 1}})
+		testenv.Eventually(t, 10*time.Second, func() error {
+			if n := r.outbox(t); n != 0 {
+				return fmt.Errorf("%d samples left in the outbox", n)
+			}
+			return nil
+		})
+	})
 	t.Run("a page that never comes", func(t *testing.T) {
 		// Its pageload was lost: the sample waits PageWait, then is folded
-		// under the session's latest page, the checkout.
-		r.publishEnvelope(t, "orphan", session, "", ts+20, pageVital("o-lcp", "LCP", 3000, "", "0123456789abcdef", ts+20))
-		r.waitEvents(t, stored()+2)
-		r.wantRoutes(t, ts-vitals.Hour, map[string]map[string]int64{"LCP": {"/": 1, "/checkout": 2}})
+		// under the session's latest page, the account page.
+		r.publishEnvelope(t, "orphan", session, "", ts+50, pageVital("o-lcp", "LCP", 3000, "", "0123456789abcdef", ts+50))
+		r.waitEvents(t, stored()+4)
+		r.wantRoutes(t, ts-vitals.Hour, map[string]map[string]int64{"LCP": {"/": 1, "/checkout": 1, "/account": 1}})
 		time.Sleep(200 * time.Millisecond) // folds ran: the sample waits
 		if r.outbox(t) != 1 {
 			t.Errorf("outbox %d, want the waiting sample", r.outbox(t))
@@ -179,6 +203,6 @@ func TestVitalsFindTheirPageRoute(t *testing.T) {
 			}
 			return nil
 		})
-		r.wantRoutes(t, ts-vitals.Hour, map[string]map[string]int64{"LCP": {"/": 1, "/checkout": 2}})
+		r.wantRoutes(t, ts-vitals.Hour, map[string]map[string]int64{"LCP": {"/": 1, "/checkout": 1, "/account": 1}})
 	})
 }

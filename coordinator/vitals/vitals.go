@@ -111,6 +111,7 @@ func Register(c *coordinator.Coordinator, opts Options) (*Vitals, error) {
 		return nil, err
 	}
 	c.OnEvent(sdkproto.KindVital, v.Hook)
+	c.OnEvent(sdkproto.KindSession, v.PageHook)
 	if opts.NoFolder {
 		return v, nil
 	}
@@ -329,6 +330,26 @@ func (v *Vitals) Hook(ctx context.Context, tx *sql.Tx, m *coordinator.Message, e
 		return err
 	}
 	return v.Record(ctx, tx, s)
+}
+
+// PageHook is the coordinator event hook for session events: a page view
+// the edge made of a Sentry pageload or navigation span
+// (sdkproto.SentryPageViewID) records that span's route, for the vitals
+// that name the span later without a URL — a navigation span carries no
+// vital of its own to learn it from.
+func (v *Vitals) PageHook(ctx context.Context, tx *sql.Tx, m *coordinator.Message, ev *sdkproto.Event) error {
+	se := ev.Session
+	if se == nil || se.State != "page_view" || se.URL == "" || m.Synthetic {
+		return nil
+	}
+	span, ok := sdkproto.SentryPageSpan(ev.ID)
+	if !ok || span == "" || len(span) > 64 {
+		return nil
+	}
+	if _, err := tx.StmtContext(ctx, v.pageIns).ExecContext(ctx, m.Project, span, route.Normalise(se.URL), v.opts.Now().UnixMilli()); err != nil {
+		return fmt.Errorf("record page view: %w", err)
+	}
+	return nil
 }
 
 // pageRoute remembers the route of a vital's page span when the vital came

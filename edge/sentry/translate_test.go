@@ -135,6 +135,9 @@ func TestTranslateVitalsFromSpans(t *testing.T) {
 			tr := translateFile(t, c.file)
 			got := map[string]float64{}
 			for _, ev := range tr.Batch.Events {
+				if ev.Kind == sdkproto.KindSession && ev.Session.State == "page_view" && ev.Session.URL == c.url {
+					continue // the pageload span's page view
+				}
 				if ev.Kind != sdkproto.KindVital {
 					t.Fatalf("a span became a %s event", ev.Kind)
 				}
@@ -226,6 +229,11 @@ func TestTranslateItems(t *testing.T) {
 		{"v1 standalone span with a measurement", envelope(`{"type":"span"}`,
 			`{"span_id":"abcdefabcdefabcd","trace_id":"cccccccccccccccccccccccccccccccc","op":"ui.webvital.lcp","start_timestamp":1796310846.1,"timestamp":1796310846.5,"measurements":{"lcp":{"value":1800,"unit":"millisecond"}}}`),
 			"vital", nil},
+		{"a navigation span without vitals: its page view", envelope(`{"type":"span","content_type":"application/vnd.sentry.items.span.v2+json"}`,
+			`{"version":2,"items":[{"span_id":"1111111111111111","trace_id":"cccccccccccccccccccccccccccccccc","start_timestamp":1796310846.1,"end_timestamp":1796310846.5,"is_segment":true,`+
+				`"attributes":{"sentry.op":{"value":"navigation"},"url.full":{"value":"https://shop.example/orders/7"}}},`+
+				`{"span_id":"2222222222222222","trace_id":"cccccccccccccccccccccccccccccccc","parent_span_id":"1111111111111111","is_segment":false,"attributes":{"sentry.op":{"value":"http.client"},"url.full":{"value":"https://shop.example/api/orders/7"}}}]}`),
+			"session", nil},
 		{"zlib recording", envelope(replayEvent, recording(z.Bytes())), "replay", nil},
 		{"plain recording", envelope(replayEvent, recording([]byte(`[{"type":4,"data":{},"timestamp":1796310846200}]`))), "replay", nil},
 		{"corrupt recording dropped, the rest kept", envelope(replayEvent, recording([]byte("\x78\x9cnot zlib")),
@@ -352,7 +360,8 @@ func TestTranslateEventFields(t *testing.T) {
 // its default span streaming and with traceLifecycle "static". Streaming
 // sends LCP, CLS and INP when the page is hidden, in envelopes without the
 // page's URL: each such vital names its pageload span, which the pageload's
-// own vitals name too, so that the coordinator can find its route.
+// page view and own vitals name too, so that the coordinator can find its
+// route.
 func TestTranslateSDK11Vitals(t *testing.T) {
 	const (
 		home     = "http://127.0.0.1:40075/"
@@ -363,13 +372,13 @@ func TestTranslateSDK11Vitals(t *testing.T) {
 	type vital struct{ url, page string }
 	for _, c := range []struct {
 		file string
-		want map[string]vital // by vital name
+		want map[string]vital // by vital name, "view" for the page view
 	}{
-		{"stream-1-home-pageload", map[string]vital{"FCP": {home, homeSpan}}},
+		{"stream-1-home-pageload", map[string]vital{"FCP": {home, homeSpan}, "view": {home, homeSpan}}},
 		{"stream-2-home-lcp", map[string]vital{"LCP": {"", homeSpan}}},
 		{"stream-3-home-inp-cls", map[string]vital{"INP": {"", homeSpan}, "CLS": {"", homeSpan}}},
 		// The checkout's LCP came with its pageload span: its URL is known.
-		{"stream-4-checkout-lcp-pageload", map[string]vital{"LCP": {checkout, coSpan}, "FCP": {checkout, coSpan}, "TTFB": {checkout, coSpan}}},
+		{"stream-4-checkout-lcp-pageload", map[string]vital{"LCP": {checkout, coSpan}, "FCP": {checkout, coSpan}, "TTFB": {checkout, coSpan}, "view": {checkout, coSpan}}},
 		{"stream-5-checkout-inp-cls", map[string]vital{"INP": {"", coSpan}, "CLS": {"", coSpan}}},
 		// Static: the pageload is a transaction with measurements and the
 		// request's URL; INP is a segment of its own with url.full.
@@ -385,6 +394,11 @@ func TestTranslateSDK11Vitals(t *testing.T) {
 			}
 			got := map[string]vital{}
 			for _, ev := range tr.Batch.Events {
+				if ev.Kind == sdkproto.KindSession && ev.Session.State == "page_view" {
+					span, _ := sdkproto.SentryPageSpan(ev.ID)
+					got["view"] = vital{ev.Session.URL, span}
+					continue
+				}
 				if ev.Kind != sdkproto.KindVital {
 					t.Fatalf("a span became a %s event", ev.Kind)
 				}
@@ -441,10 +455,18 @@ func TestTranslateVitalRoute(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			tr := translateBytes(t, c.env)
-			if tr.Batch == nil || len(tr.Batch.Events) != 1 {
-				t.Fatalf("translation %+v", tr)
+			var v *sdkproto.Vital
+			for _, ev := range tr.Batch.Events {
+				if ev.Kind == sdkproto.KindVital {
+					if v != nil {
+						t.Fatalf("two vitals: %+v", tr.Batch.Events)
+					}
+					v = ev.Vital
+				}
 			}
-			v := tr.Batch.Events[0].Vital
+			if v == nil {
+				t.Fatalf("no vital: %+v", tr.Batch.Events)
+			}
 			if v.URL != c.url || v.Attribution[AttrPageSpan] != c.page {
 				t.Errorf("url %q page span %q, want %q %q", v.URL, v.Attribution[AttrPageSpan], c.url, c.page)
 			}
