@@ -15,9 +15,10 @@
 //
 // Routes of vitals that come without their page's URL: Sentry's browser SDK
 // sends LCP, CLS and INP when the page is hidden, in an envelope that names
-// the page's pageload span (sdkproto.AttrPageSpan) but not its URL. The hook
-// remembers the route of every page span a vital came with a URL for
-// (vital_pages), and a vital without a URL takes its page span's route. One
+// the page's pageload span (sdkproto.AttrPageSpan) but not its URL. The hooks
+// remember the route of every page span that a page view
+// (sdkproto.SentryPageViewID) or a vital came with a URL for (vital_pages),
+// and a vital without a URL takes its page span's route. One
 // whose page is not known yet (its pageload still on the way, or in another
 // coordinator's open transaction) is recorded in the outbox all the same, so
 // it counts at once, under a guess (the session's latest page) and marked

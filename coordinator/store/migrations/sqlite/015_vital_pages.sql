@@ -2,8 +2,8 @@
 --
 -- Sentry's browser SDK sends LCP, CLS and INP when a page is hidden, in an
 -- envelope of their own that names the page's pageload span but not its
--- URL. vital_pages keeps the route of every page span a vital came with a
--- URL for; a vital without one takes its page span's route from there. A
+-- URL. vital_pages keeps the route of every page span a page view or a vital
+-- came with a URL for; a vital without one takes its page span's route. A
 -- sample whose page span is not known yet waits in the outbox (page_span
 -- set, held_until the coordinator's clock in ms until which the folder
 -- leaves it) under a guessed route; the folder gives it its page's route
