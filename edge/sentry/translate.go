@@ -757,7 +757,7 @@ func (t *translator) spans(it Item) error {
 			url = firstNonEmpty(urls[s.attr("sentry.pageload.span_id")], urls[s.attr("sentry.segment.id")])
 		}
 		t.setPage(url, "")
-		if u := s.attr("url.full"); u != "" && s.IsSegment {
+		if s.IsSegment && url != "" {
 			if op := s.attr("sentry.op"); op == "pageload" || op == "navigation" {
 				// A page view, for the session and for the vitals
 				// that name this span later without a URL.
@@ -766,7 +766,7 @@ func (t *translator) spans(it Item) error {
 					ts = t.time(s.Timestamp)
 				}
 				t.events = append(t.events, sdkproto.Event{ID: sdkproto.SentryPageViewID(s.SpanID), TS: ts, Kind: sdkproto.KindSession,
-					Session: &sdkproto.SessionEvent{State: "page_view", URL: truncate(u, maxURL)}})
+					Session: &sdkproto.SessionEvent{State: "page_view", URL: truncate(url, maxURL)}})
 			}
 		}
 		// Read for the spans with a vital only: most spans have none.
