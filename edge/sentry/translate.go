@@ -823,8 +823,8 @@ func (t *translator) spans(it Item) error {
 // vital belongs to (Sentry's pageload or navigation span). The SDK sends LCP,
 // CLS and INP when the page is hidden, in an envelope of their own that
 // carries this span's id but not the page's URL; the coordinator finds their
-// route through the vitals of the same page that came with the URL
-// (coordinator/vitals).
+// route through the span's page view (sdkproto.SentryPageViewID) or the
+// vitals of the same page that came with the URL (coordinator/vitals).
 const AttrPageSpan = sdkproto.AttrPageSpan
 
 // pageSpan is the id of the page-view span s belongs to: its own when s is
