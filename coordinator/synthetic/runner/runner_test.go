@@ -15,14 +15,21 @@ func TestParseConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Margin != 0.10 || c.Runs != 1 || time.Duration(c.Schedule) != 5*time.Minute || len(c.Journeys[0].Steps) != 9 || c.Journeys[0].Timeout == 0 {
+	if c.Margin != 0.10 || c.Runs != 1 || time.Duration(c.Schedule) != 5*time.Minute || len(c.Journeys[0].Steps) != 9 || c.Journeys[0].Timeout == 0 ||
+		c.Pages[0].Throttling != runner.DevTools {
 		t.Errorf("config %+v", c)
+	}
+	if c, err := runner.ParseConfig([]byte("pages: [{url: http://a.test/}]")); err != nil {
+		t.Error(err)
+	} else if c.Pages[0].Throttling != runner.Simulate {
+		t.Errorf("a page's throttling defaults to %q, want Lighthouse's default", c.Pages[0].Throttling)
 	}
 	bad := []struct{ name, yaml, want string }{
 		{"unknown key", "pages: [{url: http://a.test/, colour: red}]", "field colour not found"},
 		{"nothing", "margin: 5%", "no pages and no journeys"},
 		{"relative without base", "pages: [{url: /}]", "relative and there is no base_url"},
 		{"bad profile", "pages: [{url: http://a.test/, profiles: [watch]}]", `profile "watch"`},
+		{"bad throttling", "pages: [{url: http://a.test/, throttling: provided}]", `throttling "provided" is not simulate or devtools`},
 		{"two actions", "journeys: [{name: j, steps: [{goto: http://a.test/, click: '#x'}]}]", "exactly one of"},
 		{"no goto first", "journeys: [{name: j, steps: [{click: '#x'}]}]", "first step must be a goto"},
 		{"same name", "pages: [{name: a, url: http://a.test/}, {name: a, url: http://a.test/x}]", `name "a" used twice`},
