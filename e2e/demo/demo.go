@@ -11,7 +11,8 @@
 //     custom grouping rule, three different original frames.
 //   - A simulated browser extension's content script throws from
 //     [ExtensionScriptURL] on every page: noise the edge drops.
-//   - The hero image on the home page is served after [Options].HeroDelay
+//   - The hero image on the home page, between a row of category photos
+//     and a grid of product photos, is served after [Options].HeroDelay
 //     (LCP), and "Show recommendations" busy-loops about 300 ms (INP).
 //     [Options].HeroRegression plants a release regression on top (no
 //     fetchpriority, no dimensions: worse LCP and CLS) for synthetic checks.
@@ -99,7 +100,10 @@ type Options struct {
 	HeroDelay time.Duration
 	// HeroRegression plants the regression a synthetic check must catch in
 	// a second release: the hero image loses its fetchpriority and its
-	// dimensions (no box is reserved), so LCP and CLS get worse.
+	// dimensions. No box is reserved, so the page shifts when it arrives
+	// (CLS); and, the sixth image of the page, it starts Low and waits for
+	// the first layout to be boosted, after the render-blocking scripts
+	// and stylesheet, so it is requested later (LCP).
 	HeroRegression bool
 	// Logger gets request errors (never request bodies); default slog.Default().
 	Logger *slog.Logger
