@@ -59,8 +59,10 @@ func (d *deployment) syntheticRun(t *testing.T, name, config, release string) (s
 // default, simulated throttling, sees only a request's final priority, and
 // the hero is High at the end in both releases, so it cannot see the
 // regression's later start. The budgets are loose enough for a loaded
-// machine, except CLS, which the planted regression breaks; its LCP is
-// caught against the previous release (margin).
+// machine (release 1's LCP is 3.6 s on a quiet one, 4.7 s with a core
+// busy elsewhere), except CLS, which the planted regression breaks; its
+// LCP is caught against the previous release (+41-47 %, +25 % with the
+// busy core, against the 10 % margin).
 func labConfig(shop string) string {
 	return `base_url: ` + shop + `
 margin: 10%
@@ -76,7 +78,7 @@ journeys:
       - wait-for-selector: 'body[data-ready="true"]'
       - assert-text: {selector: h1, contains: Autumn collection}
 budgets:
-  - LCP <= 6000ms on / mobile
+  - LCP <= 8000ms on / mobile
   - CLS <= 0.1
 `
 }
