@@ -236,18 +236,7 @@ func TestSameBatchTwiceCountsOnce(t *testing.T) {
 func waitConsumed(t *testing.T, s *system) {
 	t.Helper()
 	testenv.Eventually(t, 20*time.Second, func() error {
-		c, err := s.js.Consumer(context.Background(), sdkproto.StreamName, "coordinator")
-		if err != nil {
-			return err
-		}
-		info, err := c.Info(context.Background())
-		if err != nil {
-			return err
-		}
-		if info.NumPending != 0 || info.NumAckPending != 0 {
-			return fmt.Errorf("pending %d, ack pending %d", info.NumPending, info.NumAckPending)
-		}
-		return nil
+		return testenv.Drained(context.Background(), s.js, sdkproto.StreamName, "coordinator")
 	})
 }
 

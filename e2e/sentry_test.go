@@ -263,6 +263,48 @@ func TestSentryBrowser(t *testing.T) {
 		})
 	})
 
+	// The SDK sends LCP, CLS and INP when a page is hidden, in envelopes
+	// without the page's URL (they name its pageload span): each still
+	// counts under its own page, the home page's under / and the
+	// checkout's under /checkout, and none anywhere else. INP only when an
+	// interaction was slow enough for the SDK to report one, which the
+	// home page's click is not every time: at most one per page.
+	t.Run("web vitals by route", func(t *testing.T) {
+		testenv.Eventually(t, 20*time.Second, func() error {
+			for _, m := range []string{"LCP", "CLS", "INP"} {
+				var total struct {
+					Count int `json:"count"`
+				}
+				var by struct {
+					Rows []struct {
+						Key   string `json:"key"`
+						Count int    `json:"count"`
+					} `json:"rows"`
+				}
+				q := "?project=" + d.project + "&metric=" + m
+				if st := api(t, "GET", d.api+"/api/v1/vitals"+q, d.admin, nil, &total); st != 200 {
+					return fmt.Errorf("%s: %d", m, st)
+				}
+				if st := api(t, "GET", d.api+"/api/v1/vitals/breakdown"+q+"&by=route", d.admin, nil, &by); st != 200 {
+					return fmt.Errorf("%s breakdown: %d", m, st)
+				}
+				got, sum := map[string]int{}, 0
+				for _, r := range by.Rows {
+					got[r.Key] = r.Count
+					sum += r.Count
+				}
+				want := got["/"] == 1 && got["/checkout"] == 1 && len(got) == 2
+				if m == "INP" {
+					want = sum > 0 && got["/"] <= 1 && got["/checkout"] <= 1 && len(got) == min(sum, 2)
+				}
+				if !want || sum != total.Count {
+					return fmt.Errorf("%s: %d in all, by route %v; want one on / and one on /checkout", m, total.Count, got)
+				}
+			}
+			return nil
+		})
+	})
+
 	t.Run("replay plays in the player", func(t *testing.T) {
 		ctx := tab(t, browser, userUA)
 		sctx, cancel := context.WithTimeout(ctx, 40*time.Second)

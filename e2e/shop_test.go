@@ -290,9 +290,15 @@ const heroPainted = `new Promise((resolve) => new PerformanceObserver((list, o) 
 
 // interactionTimed resolves once the browser has timed an interaction
 // (an event timing entry with an interaction id), which it does only after
-// the frame that follows it is painted.
+// the frame that follows it is painted, and once web-vitals has processed
+// it: its observer, registered before this one, is called first with the
+// same entries and processes them in an idle callback of at most a second,
+// which this waits behind.
 const interactionTimed = `new Promise((resolve) => new PerformanceObserver((list, o) => {
-  if (list.getEntries().some((e) => e.interactionId > 0)) { o.disconnect(); resolve(true); }
+  if (list.getEntries().some((e) => e.interactionId > 0)) {
+    o.disconnect();
+    requestIdleCallback(() => setTimeout(() => resolve(true)), { timeout: 1500 });
+  }
 }).observe({ type: "event", buffered: true, durationThreshold: 16 }))`
 
 // waitTimed waits until the last interaction has been timed: a page left

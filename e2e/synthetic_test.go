@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -54,8 +55,14 @@ func (d *deployment) syntheticRun(t *testing.T, name, config, release string) (s
 }
 
 // labConfig audits the shop's home page once (Lighthouse is slow) and
-// browses it; the budgets are loose enough for a loaded machine, except
-// CLS, which the planted regression breaks.
+// browses it. The audit throttles Chromium itself (devtools): Lighthouse's
+// default, simulated throttling, sees only a request's final priority, and
+// the hero is High at the end in both releases, so it cannot see the
+// regression's later start. The budgets are loose enough for a loaded
+// machine (release 1's LCP is 3.6 s on a quiet one, 4.7 s with a core
+// busy elsewhere), except CLS, which the planted regression breaks; its
+// LCP is caught against the previous release (+41-47 %, +25-35 % with
+// the busy core, against the 10 % margin).
 func labConfig(shop string) string {
 	return `base_url: ` + shop + `
 margin: 10%
@@ -63,6 +70,7 @@ pages:
   - name: home
     url: /?region=us
     profiles: [mobile]
+    throttling: devtools
 journeys:
   - name: browse
     steps:
@@ -70,9 +78,18 @@ journeys:
       - wait-for-selector: 'body[data-ready="true"]'
       - assert-text: {selector: h1, contains: Autumn collection}
 budgets:
-  - LCP <= 6000ms on / mobile
+  - LCP <= 8000ms on / mobile
   - CLS <= 0.1
 `
+}
+
+// namesProblem reports whether a run's output names metric on / (mobile)
+// as a problem, in the table and in the line that says why: over its
+// budget or worse than the previous release.
+func namesProblem(out, metric string) bool {
+	row := regexp.MustCompile(`(?m)^home\s+/\s+mobile\s+` + metric + `\s.*\s(OVER|REGRESSED)$`)
+	why := regexp.MustCompile(`(?m)^(OVER home on / \(mobile\): ` + metric + ` is|REGRESSED home on / \(mobile\): ` + metric + ` went from)`)
+	return row.MatchString(out) && why.MatchString(out)
 }
 
 func checkoutConfig(shop string) string {
@@ -99,14 +116,23 @@ type fieldVital struct {
 
 // TestSyntheticReleases checks the demo shop at two releases, the second
 // with the planted hero regression: `synthetic run` passes on the first
-// and fails on the second naming CLS on /; a journey into the checkout bug
+// and fails on the second naming LCP and CLS on /; a journey into the checkout bug
 // fails and its error is an issue with a replay; and none of the synthetic
 // sessions moves the field's p75 or the error-rate counts.
 func TestSyntheticReleases(t *testing.T) {
 	d := startDeployment(t)
 	testenv.Lighthouse(t) // skip or fail early, before the browsers
 	const release2 = "e2e-r2-hero"
-	shop2 := d.startShop(t, "demoshop-r2", release2, "--regress-hero")
+	// The lab's shops, one per release, the second with the planted
+	// regression. Their hero answers after 2.5 s (the field's shop: 1.5 s)
+	// so that release 1's LCP is the hero's arrival, set by the throttled
+	// network, rather than its first paint, which the SDK's evaluation on a
+	// 4×-slowed CPU sets: with 1.5 s the hero came with the first paint and
+	// a loaded machine once moved release 1's LCP by a second (2.5 → 3.45 s),
+	// close to the margin. Release 2's hero goes out at layout, so its LCP
+	// is its first paint plus the 2.5 s either way.
+	shop1 := d.startShop(t, "demoshop-r1", release, "--hero-delay", "2.5s")
+	shop2 := d.startShop(t, "demoshop-r2", release2, "--regress-hero", "--hero-delay", "2.5s")
 
 	// The field: one real visitor on a phone.
 	browser := testenv.Browser(t)
@@ -124,7 +150,7 @@ func TestSyntheticReleases(t *testing.T) {
 		return nil
 	})
 
-	out, code, _ := d.syntheticRun(t, "r1", labConfig(d.shop), release)
+	out, code, _ := d.syntheticRun(t, "r1", labConfig(shop1), release)
 	if code != 0 || !strings.Contains(out, "every check passed") {
 		t.Fatalf("release %s: exit %d, want a pass", release, code)
 	}
@@ -132,9 +158,13 @@ func TestSyntheticReleases(t *testing.T) {
 	if code == 0 {
 		t.Fatalf("release %s with the planted regression passed", release2)
 	}
-	if !regexp.MustCompile(`(?m)^home\s+/\s+mobile\s+CLS\s+0\.\d+\s+CLS <= 0.1\s+0\.\d+.*OVER$`).MatchString(out) ||
-		!strings.Contains(out, "OVER home on / (mobile): CLS is") {
-		t.Errorf("the table does not name CLS on / (mobile) over its budget")
+	// The hero without dimensions shifts the page (CLS); without
+	// fetchpriority it starts Low behind the category photos and goes out
+	// only once layout boosts it, after the SDK and the stylesheet (LCP).
+	for _, m := range []string{synthetic.LCP, synthetic.CLS} {
+		if !namesProblem(out, m) {
+			t.Errorf("the table does not name %s on / (mobile) as a problem", m)
+		}
 	}
 
 	out, code, results := d.syntheticRun(t, "checkout", checkoutConfig(d.shop), release)
@@ -253,14 +283,17 @@ func TestSyntheticReleases(t *testing.T) {
 		if cmp.Base != release || cmp.Head != release2 {
 			t.Fatalf("compare %s → %s, want %s → %s", cmp.Base, cmp.Head, release, release2)
 		}
-		for _, r := range cmp.Rows {
-			if r.Route == "/" && r.Metric == synthetic.CLS && r.Kind == synthetic.KindLighthouse {
-				if r.Head == nil || r.Base == nil || *r.Head <= *r.Base {
-					t.Errorf("CLS on / %v → %v, want worse", r.Base, r.Head)
-				}
-				return
+		for _, m := range []string{synthetic.LCP, synthetic.CLS} {
+			i := slices.IndexFunc(cmp.Rows, func(r synthetic.Comparison) bool {
+				return r.Route == "/" && r.Metric == m && r.Kind == synthetic.KindLighthouse
+			})
+			if i < 0 {
+				t.Errorf("no %s row for /: %+v", m, cmp.Rows)
+				continue
+			}
+			if r := cmp.Rows[i]; r.Head == nil || r.Base == nil || *r.Head <= *r.Base {
+				t.Errorf("%s on / %v → %v, want worse", m, r.Base, r.Head)
 			}
 		}
-		t.Errorf("no CLS row for /: %+v", cmp.Rows)
 	})
 }

@@ -28,3 +28,21 @@ func SentryDSN(edgeURL, key, project string) string {
 	}
 	return u.Scheme + "://" + key + "@" + u.Host + u.Path + "/" + SentryProjectID(project)
 }
+
+// AttrPageSpan is the vital attribution that names the page view a vital
+// belongs to by its span id (Sentry's pageload or navigation span): the
+// edge's Sentry translation sets it, and the coordinator gives a vital that
+// came without its page's URL the route of the vitals of the same page span
+// that came with it.
+const AttrPageSpan = "page_span_id"
+
+// SentryPageViewID is the event id of the page view (a session event,
+// state page_view) that the edge's Sentry translation makes of a pageload
+// or navigation span: the coordinator learns from it the route of the page
+// span that later vitals name, even when the span carried no vital itself.
+func SentryPageViewID(span string) string { return span + "-page" }
+
+// SentryPageSpan is the page span of an event id SentryPageViewID made.
+func SentryPageSpan(eventID string) (span string, ok bool) {
+	return strings.CutSuffix(eventID, "-page")
+}

@@ -168,6 +168,7 @@ type FilterRunCmd struct {
 	Country string `help:"The request's country (ISO 3166-1 alpha-2)."`
 	Native  bool   `help:"Run the engine as Go code instead of the wasm module."`
 	Module  string `help:"Run this filter.wasm instead of the embedded one." type:"existingfile"`
+	Bots    string `help:"Match User-Agents against this bot list (crawler-user-agents.json's format, as 'filter set-bots' publishes) instead of the module's built-in copy." type:"existingfile"`
 	// The same cache as the edge's (PolicyFlags.WasmCacheDir): a run after
 	// the first, or after an edge ran on this machine, skips the compile.
 	WasmCacheDir string `help:"Directory caching the compiled policy module (default: the user cache dir, shared with edges)." env:"REARVIEW_WASM_CACHE_DIR" type:"path"`
@@ -227,6 +228,15 @@ func (c *FilterRunCmd) run(ctx context.Context, stdin io.Reader, stdout, stderr 
 		return err
 	}
 	defer st.Close(ctx)
+	if c.Bots != "" {
+		list, err := os.ReadFile(c.Bots)
+		if err != nil {
+			return fmt.Errorf("read bot list: %w", err)
+		}
+		if err := st.SetBots(list); err != nil {
+			return fmt.Errorf("--bots %s: %w", c.Bots, err)
+		}
+	}
 	ua := c.UA
 	if ua == "" {
 		ua = b.Device.UA

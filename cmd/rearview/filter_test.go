@@ -14,6 +14,7 @@ import (
 	"github.com/alecthomas/kong"
 
 	"github.com/rearview-dev/rearview/edge/wasmhost"
+	"github.com/rearview-dev/rearview/wasm/noise"
 )
 
 const geoFixture = "../../edge/testdata/country.mmdb"
@@ -161,5 +162,50 @@ func TestFilterRun(t *testing.T) {
 	ents, _ := os.ReadDir(cache)
 	if len(ents) == 0 {
 		t.Error("the compiled module was not cached")
+	}
+}
+
+// TestFilterRunBots runs the same batch under the built-in bot list and
+// under a list given with --bots, which replaces it as `filter set-bots`
+// does at the edges.
+func TestFilterRunBots(t *testing.T) {
+	dir := t.TempDir()
+	list := filepath.Join(dir, "bots.json")
+	if err := os.WriteFile(list, []byte(`[{"pattern":"AcmeProbe\\/"}]`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cache := filepath.Join(dir, "cache")
+	const (
+		probe = "AcmeProbe/2.1 (+https://probe.example)"
+		// In crawler-user-agents, not caught by our own rules ("…bot").
+		nagios = "check_http/v2.2.1 (nagios-plugins 2.2.1)"
+	)
+	cases := []struct {
+		name, bots, ua string
+		dropped        bool
+	}{
+		{"built-in list keeps an unknown probe", "", probe, false},
+		{"built-in list drops a listed monitor", "", nagios, true},
+		{"--bots drops the probe", list, probe, true},
+		{"--bots replaces the built-in list", list, nagios, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			cmd := &FilterRunCmd{Region: "local", Project: "cli", UA: tc.ua, Bots: tc.bots, WasmCacheDir: cache, Batch: "../../sdkproto/testdata/valid/error-batch.json"}
+			if err := cmd.run(context.Background(), nil, &stdout, &stderr); err != nil {
+				t.Fatal(err)
+			}
+			var out struct {
+				Kept    int            `json:"kept"`
+				Dropped map[string]int `json:"dropped"`
+			}
+			if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
+				t.Fatal(err)
+			}
+			if got := out.Dropped[noise.ReasonCrawlers] > 0 && out.Kept == 0; got != tc.dropped {
+				t.Errorf("dropped as a crawler: %v, want %v:\n%s", got, tc.dropped, stdout.String())
+			}
+		})
 	}
 }

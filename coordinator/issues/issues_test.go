@@ -133,31 +133,7 @@ func (e *env) publish(t testing.TB, project, session, user string, evs ...sdkpro
 func (e *env) drain(t testing.TB) {
 	t.Helper()
 	testenv.Eventually(t, 30*time.Second, func() error {
-		cons, err := e.js.Consumer(context.Background(), sdkproto.StreamName, "coordinator")
-		if err != nil {
-			return err
-		}
-		info, err := cons.Info(context.Background())
-		if err != nil {
-			return err
-		}
-		if info.NumPending > 0 || info.NumAckPending > 0 {
-			return fmt.Errorf("%d pending, %d unacknowledged", info.NumPending, info.NumAckPending)
-		}
-		// The counts alone can lag a message just published: wait until
-		// the consumer has acknowledged the stream's last one.
-		stream, err := e.js.Stream(context.Background(), sdkproto.StreamName)
-		if err != nil {
-			return err
-		}
-		sinfo, err := stream.Info(context.Background())
-		if err != nil {
-			return err
-		}
-		if info.AckFloor.Stream < sinfo.State.LastSeq {
-			return fmt.Errorf("acknowledged up to %d of %d", info.AckFloor.Stream, sinfo.State.LastSeq)
-		}
-		return nil
+		return testenv.Drained(context.Background(), e.js, sdkproto.StreamName, "coordinator")
 	})
 }
 

@@ -171,3 +171,57 @@ func benchFold(b *testing.B, slices int, stepMS int64) {
 }
 
 func benchDBOf(b *testing.B, v *vitals.Vitals) *sql.DB { return v.DB() }
+
+// BenchmarkHookPageSpan measures the hook for a Sentry vital that names its
+// page span (sdkproto.AttrPageSpan): "with-url" also remembers the page's
+// route, "known" takes the route of a remembered page, "unknown" guesses the
+// session's latest page and marks the sample to wait. 256 events per
+// transaction, 1000 pages.
+func BenchmarkHookPageSpan(b *testing.B) {
+	for _, c := range []string{"with-url", "known", "unknown"} {
+		b.Run(c, func(b *testing.B) {
+			v := benchDB(b)
+			db := v.DB()
+			ctx := context.Background()
+			m := &coordinator.Message{Project: "shop", Country: "DE", ReceivedAt: 1_764_028_800_000,
+				Batch: &sdkproto.Batch{Session: sdkproto.Session{ID: "s1"}, Device: sdkproto.Device{UA: uaDesktop}}}
+			span := func(i int) string { return fmt.Sprintf("%016x", i%1000) }
+			vital := func(i int, url string) *sdkproto.Event {
+				return &sdkproto.Event{ID: "x", TS: 1_764_028_800_000, Kind: sdkproto.KindVital, Vital: &sdkproto.Vital{Name: "LCP", Value: float64(1000 + i%3000), URL: url,
+					Attribution: map[string]string{sdkproto.AttrPageSpan: span(i), "trace_id": "cccccccccccccccccccccccccccccccc"}}}
+			}
+			run := func(n int, ev func(i int) *sdkproto.Event) {
+				for i := 0; i < n; {
+					tx, err := db.BeginTx(ctx, nil)
+					if err != nil {
+						b.Fatal(err)
+					}
+					for j := 0; j < 256 && i < n; j++ {
+						if err := v.Hook(ctx, tx, m, ev(i)); err != nil {
+							b.Fatal(err)
+						}
+						i++
+					}
+					if err := tx.Commit(); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			if _, err := db.ExecContext(ctx, `INSERT INTO session_pages (project, session_id, url, first_ts, route) VALUES ('shop', 's1', 'https://shop.test/checkout', 1, '/checkout')`); err != nil {
+				b.Fatal(err)
+			}
+			withURL := func(i int) *sdkproto.Event { return vital(i, "https://shop.test/products/42") }
+			if c == "known" {
+				run(1000, withURL)
+			}
+			ev := withURL
+			if c != "with-url" {
+				ev = func(i int) *sdkproto.Event { return vital(i, "") }
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			run(b.N, ev)
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "samples/s")
+		})
+	}
+}

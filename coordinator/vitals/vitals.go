@@ -12,6 +12,20 @@
 // either in the outbox or in the sketches, never both and never neither, and
 // queries read both in one snapshot, so results are exact-to-the-sketch and
 // fresh even before a fold. Redelivered events never reach the hook.
+//
+// Routes of vitals that come without their page's URL: Sentry's browser SDK
+// sends LCP, CLS and INP when the page is hidden, in an envelope that names
+// the page's pageload span (sdkproto.AttrPageSpan) but not its URL. The hooks
+// remember the route of every page span that a page view
+// (sdkproto.SentryPageViewID) or a vital came with a URL for (vital_pages),
+// and a vital without a URL takes its page span's route. One
+// whose page is not known yet (its pageload still on the way, or in another
+// coordinator's open transaction) is recorded in the outbox all the same, so
+// it counts at once, under a guess (the session's latest page) and marked
+// with its page span: the folder leaves it there until the page's route is
+// known, sets that route, and folds it, or folds it under the guess after
+// Options.PageWait. Only the route of an outbox row ever changes, never its
+// count, so exactly-once counting is untouched.
 package vitals
 
 import (
@@ -57,6 +71,14 @@ type Options struct {
 	// wait on the lock. Register then starts no folder and Close folds
 	// nothing.
 	NoFolder bool
+	// PageWait is how long a sample whose page span's route is not known
+	// yet waits for it in the outbox before it is folded under its guessed
+	// route; zero means 10 minutes. Its page's own vitals normally come
+	// before it or within seconds.
+	PageWait time.Duration
+	// PageRetention is how long a page span's route is remembered for the
+	// vitals that come later without a URL; zero means 48 h.
+	PageRetention time.Duration
 	// Now is the clock; nil means time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -68,6 +90,8 @@ type Vitals struct {
 	opts Options
 	log  *slog.Logger
 	ins  *sql.Stmt
+	// Page routes (see the package comment).
+	pageIns, pageSel, latestPage *sql.Stmt
 
 	mu  sync.Mutex // guards uas
 	uas map[string]device.Info
@@ -88,6 +112,7 @@ func Register(c *coordinator.Coordinator, opts Options) (*Vitals, error) {
 		return nil, err
 	}
 	c.OnEvent(sdkproto.KindVital, v.Hook)
+	c.OnEvent(sdkproto.KindSession, v.PageHook)
 	if opts.NoFolder {
 		return v, nil
 	}
@@ -122,17 +147,46 @@ func New(db *sql.DB, opts Options) (*Vitals, error) {
 	if opts.DayRetention == 0 {
 		opts.DayRetention = 400 * 24 * time.Hour
 	}
+	if opts.PageWait == 0 {
+		opts.PageWait = 10 * time.Minute
+	}
+	if opts.PageRetention == 0 {
+		opts.PageRetention = 48 * time.Hour
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	ins, err := db.Prepare(`INSERT INTO vital_samples (project, metric, ts, route, device, country, browser, release, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return nil, fmt.Errorf("register vitals: prepare (is migration 005_vitals applied?): %w", err)
+	v := &Vitals{db: db, opts: opts, log: opts.Logger.With("component", "vitals"), uas: map[string]device.Info{}}
+	for _, p := range []struct {
+		dst *(*sql.Stmt)
+		sql string
+	}{
+		{&v.ins, `INSERT INTO vital_samples (project, metric, ts, route, device, country, browser, release, value, page_span, held_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&v.pageIns, `INSERT INTO vital_pages (project, span_id, route, ts) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`},
+		{&v.pageSel, `SELECT route FROM vital_pages WHERE project = ? AND span_id = ?`},
+		{&v.latestPage, `SELECT url FROM session_pages WHERE project = ? AND session_id = ? ORDER BY first_ts DESC, url LIMIT 1`},
+	} {
+		st, err := db.Prepare(p.sql)
+		if err != nil {
+			v.closeStmts()
+			return nil, fmt.Errorf("register vitals: prepare (are migrations 005_vitals and 015_vital_pages applied?): %w", err)
+		}
+		*p.dst = st
 	}
-	return &Vitals{db: db, opts: opts, log: opts.Logger.With("component", "vitals"), ins: ins, uas: map[string]device.Info{}}, nil
+	return v, nil
+}
+
+func (v *Vitals) closeStmts() error {
+	var errs []error
+	for _, st := range []*sql.Stmt{v.ins, v.pageIns, v.pageSel, v.latestPage} {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Close stops the folder Register started, after a last fold.
@@ -141,7 +195,7 @@ func (v *Vitals) Close() error {
 		v.stop()
 		<-v.done
 	}
-	return v.ins.Close()
+	return v.closeStmts()
 }
 
 // Run folds the outbox every FoldInterval and prunes old buckets until ctx
@@ -203,6 +257,10 @@ type Sample struct {
 	TS      int64
 	Dims    Dims
 	Value   float64
+	// PageSpan, when set, names the page view (sdkproto.AttrPageSpan)
+	// whose route Dims.Route only guesses: the folder holds the sample
+	// until that page's route is known or Options.PageWait has passed.
+	PageSpan string
 }
 
 // maxSkew is how far an event's own timestamp may be from when the edge
@@ -269,13 +327,79 @@ func (v *Vitals) Hook(ctx context.Context, tx *sql.Tx, m *coordinator.Message, e
 	if !ok {
 		return nil
 	}
+	if err := v.pageRoute(ctx, tx, m, ev.Vital, &s); err != nil {
+		return err
+	}
 	return v.Record(ctx, tx, s)
+}
+
+// PageHook is the coordinator event hook for session events: a page view
+// the edge made of a Sentry pageload or navigation span
+// (sdkproto.SentryPageViewID) records that span's route, for the vitals
+// that name the span later without a URL — a navigation span carries no
+// vital of its own to learn it from.
+func (v *Vitals) PageHook(ctx context.Context, tx *sql.Tx, m *coordinator.Message, ev *sdkproto.Event) error {
+	se := ev.Session
+	if se == nil || se.State != "page_view" || se.URL == "" || m.Synthetic {
+		return nil
+	}
+	span, ok := sdkproto.SentryPageSpan(ev.ID)
+	if !ok || span == "" || len(span) > 64 {
+		return nil
+	}
+	if _, err := tx.StmtContext(ctx, v.pageIns).ExecContext(ctx, m.Project, span, route.Normalise(se.URL), v.opts.Now().UnixMilli()); err != nil {
+		return fmt.Errorf("record page view: %w", err)
+	}
+	return nil
+}
+
+// pageRoute remembers the route of a vital's page span when the vital came
+// with its URL, and gives a vital without one its page span's route — or,
+// while that is unknown, the session's latest page as a guess, marking the
+// sample to wait for it (see the package comment).
+func (v *Vitals) pageRoute(ctx context.Context, tx *sql.Tx, m *coordinator.Message, vt *sdkproto.Vital, s *Sample) error {
+	span := vt.Attribution[sdkproto.AttrPageSpan]
+	if span == "" || len(span) > 64 {
+		return nil
+	}
+	if vt.URL != "" {
+		if _, err := tx.StmtContext(ctx, v.pageIns).ExecContext(ctx, s.Project, span, s.Dims.Route, v.opts.Now().UnixMilli()); err != nil {
+			return fmt.Errorf("record vital page: %w", err)
+		}
+		return nil
+	}
+	var r string
+	err := tx.StmtContext(ctx, v.pageSel).QueryRowContext(ctx, s.Project, span).Scan(&r)
+	switch {
+	case err == nil:
+		s.Dims.Route = r
+		return nil
+	case !errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("read vital page: %w", err)
+	}
+	s.PageSpan = span
+	if m.Batch.Page.URL != "" {
+		return nil // SampleOf's route is the batch's page
+	}
+	var u string
+	err = tx.StmtContext(ctx, v.latestPage).QueryRowContext(ctx, m.Project, m.Batch.Session.ID).Scan(&u)
+	switch {
+	case err == nil:
+		s.Dims.Route = route.Normalise(u)
+	case !errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("read session page: %w", err)
+	}
+	return nil
 }
 
 // Record appends s to the outbox inside tx.
 func (v *Vitals) Record(ctx context.Context, tx *sql.Tx, s Sample) error {
 	d := s.Dims
-	if _, err := tx.StmtContext(ctx, v.ins).ExecContext(ctx, s.Project, string(s.Metric), s.TS, d.Route, d.Device, d.Country, d.Browser, d.Release, s.Value); err != nil {
+	var held int64
+	if s.PageSpan != "" {
+		held = v.opts.Now().Add(v.opts.PageWait).UnixMilli()
+	}
+	if _, err := tx.StmtContext(ctx, v.ins).ExecContext(ctx, s.Project, string(s.Metric), s.TS, d.Route, d.Device, d.Country, d.Browser, d.Release, s.Value, s.PageSpan, held); err != nil {
 		return fmt.Errorf("record vital: %w", err)
 	}
 	return nil
@@ -296,12 +420,22 @@ func (v *Vitals) Fold(ctx context.Context) (int, error) {
 	if err := store.DialectOf(v.db).LockTx(ctx, tx, store.LockVitalsFold); err != nil {
 		return 0, fmt.Errorf("fold vitals: %w", err)
 	}
+	// Samples waiting for their page's route get it once it is known. Under
+	// the fold lock, after both transactions committed: a page and a sample
+	// stored at once by two coordinators, neither seeing the other, meet
+	// here.
+	if _, err := tx.ExecContext(ctx, `UPDATE vital_samples SET page_span = '', held_until = 0,
+	route = (SELECT p.route FROM vital_pages p WHERE p.project = vital_samples.project AND p.span_id = vital_samples.page_span)
+WHERE page_span != '' AND EXISTS (SELECT 1 FROM vital_pages p WHERE p.project = vital_samples.project AND p.span_id = vital_samples.page_span)`); err != nil {
+		return 0, fmt.Errorf("fold vitals: resolve page routes: %w", err)
+	}
 	// The outbox rows are taken by deleting them: what is folded is exactly
 	// what was deleted. Reading and then deleting up to the last sequence
 	// read would drop a sample that another transaction, holding a lower
-	// sequence number, committed in between.
-	rows, err := tx.QueryContext(ctx, `DELETE FROM vital_samples WHERE seq IN (SELECT seq FROM vital_samples ORDER BY seq LIMIT ?)
-RETURNING seq, project, metric, ts, route, device, country, browser, release, value`, v.opts.FoldBatch)
+	// sequence number, committed in between. A sample still waiting for its
+	// page's route stays until PageWait has passed.
+	rows, err := tx.QueryContext(ctx, `DELETE FROM vital_samples WHERE seq IN (SELECT seq FROM vital_samples WHERE held_until <= ? ORDER BY seq LIMIT ?)
+RETURNING seq, project, metric, ts, route, device, country, browser, release, value`, v.opts.Now().UnixMilli(), v.opts.FoldBatch)
 	if err != nil {
 		return 0, fmt.Errorf("fold vitals: read outbox: %w", err)
 	}
@@ -394,6 +528,9 @@ func (v *Vitals) Prune(ctx context.Context) error {
 		if _, err := v.db.ExecContext(ctx, `DELETE FROM vital_sketches WHERE res = ? AND bucket < ?`, r.res, now-r.ret.Milliseconds()); err != nil {
 			return fmt.Errorf("prune vitals: %w", err)
 		}
+	}
+	if _, err := v.db.ExecContext(ctx, `DELETE FROM vital_pages WHERE ts < ?`, now-v.opts.PageRetention.Milliseconds()); err != nil {
+		return fmt.Errorf("prune vital pages: %w", err)
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -45,6 +46,8 @@ type rig struct {
 	api     string
 	stop    func()
 	now     time.Time
+	// later moves the coordinators' clock past now (ns).
+	later atomic.Int64
 }
 
 func newRig(t *testing.T) *rig {
@@ -73,7 +76,7 @@ func (r *rig) start(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := vitals.Register(c, vitals.Options{FoldInterval: 50 * time.Millisecond, Now: func() time.Time { return r.now }})
+	v, err := vitals.Register(c, vitals.Options{FoldInterval: 50 * time.Millisecond, Now: func() time.Time { return r.now.Add(time.Duration(r.later.Load())) }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,8 @@
 //     custom grouping rule, three different original frames.
 //   - A simulated browser extension's content script throws from
 //     [ExtensionScriptURL] on every page: noise the edge drops.
-//   - The hero image on the home page is served after [Options].HeroDelay
+//   - The hero image on the home page, between a row of category photos
+//     and a grid of product photos, is served after [Options].HeroDelay
 //     (LCP), and "Show recommendations" busy-loops about 300 ms (INP).
 //     [Options].HeroRegression plants a release regression on top (no
 //     fetchpriority, no dimensions: worse LCP and CLS) for synthetic checks.
@@ -37,6 +38,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strings"
@@ -98,7 +100,10 @@ type Options struct {
 	HeroDelay time.Duration
 	// HeroRegression plants the regression a synthetic check must catch in
 	// a second release: the hero image loses its fetchpriority and its
-	// dimensions (no box is reserved), so LCP and CLS get worse.
+	// dimensions. No box is reserved, so the page shifts when it arrives
+	// (CLS); and, the sixth image of the page, it starts Low and waits for
+	// the first layout to be boosted, after the render-blocking scripts
+	// and stylesheet, so it is requested later (LCP).
 	HeroRegression bool
 	// Logger gets request errors (never request bodies); default slog.Default().
 	Logger *slog.Logger
@@ -166,6 +171,7 @@ type shop struct {
 	css    string
 	tracer trace.Tracer // nil without Options.Spans
 	hero   func() ([]byte, error)
+	photos map[string]func() ([]byte, error) // by path under img/
 }
 
 // Handler returns the shop: pages at / and /checkout, its bundle under
@@ -193,6 +199,13 @@ func Handler(opts Options) http.Handler {
 		s.pages[page] = template.Must(template.ParseFS(pagesFS, "pages/layout.html", "pages/"+page+".html"))
 	}
 	s.hero = sync.OnceValues(heroJPEG)
+	s.photos = map[string]func() ([]byte, error){}
+	for i, p := range catalog {
+		s.photos["products/"+p.SKU+".jpg"] = sync.OnceValues(func() ([]byte, error) { return photoJPEG(i, productPhoto) })
+	}
+	for i, c := range categories {
+		s.photos["categories/"+c.Slug+".jpg"] = sync.OnceValues(func() ([]byte, error) { return photoJPEG(len(catalog)+i, categoryPhoto) })
+	}
 	if opts.Spans != nil {
 		exp, err := stdouttrace.New(stdouttrace.WithWriter(opts.Spans))
 		if err != nil {
@@ -237,6 +250,7 @@ func Handler(opts Options) http.Handler {
 		files.ServeHTTP(w, r)
 	})
 	mux.HandleFunc("GET /img/hero.jpg", s.heroImage)
+	mux.HandleFunc("GET /img/{dir}/{file}", s.photo)
 	if opts.Sentry != nil {
 		mux.HandleFunc("GET /sentry/sdk.js", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
@@ -266,6 +280,32 @@ func readManifest() (map[string]string, error) {
 
 type product struct{ SKU, Name, Price string }
 
+// category is one chip of the home page's "shop by category" row.
+type category struct{ Slug, Name string }
+
+// The home page is a shop's: a row of category chips above the hero and a
+// grid of product photos below it, so the hero (the page's LCP) shares
+// the connection with a dozen images, as on a real storefront. The hero is
+// the sixth image of the page: Chrome raises the first five to Medium on
+// its own, so without fetchpriority the hero starts Low and waits for
+// layout to be boosted (see Options.HeroRegression).
+var categories = []category{
+	{"kitchen", "Kitchen"}, {"bags", "Bags"}, {"lighting", "Lighting"}, {"knitwear", "Knitwear"}, {"outdoor", "Outdoor"},
+}
+
+// catalog is the home page's collection, in page order; the cart holds
+// the first three.
+var catalog = []product{
+	{"mug-01", "Trail mug", "€18.00"},
+	{"tote-02", "Canvas tote", "€24.00"},
+	{"lamp-03", "Desk lamp", "€59.00"},
+	{"scarf-04", "Wool scarf", "€35.00"},
+	{"boots-05", "Hiking boots", "€129.00"},
+	{"flask-06", "Steel flask", "€22.00"},
+	{"beanie-07", "Knit beanie", "€19.00"},
+	{"pack-08", "Day pack", "€74.00"},
+}
+
 type sdkConfig struct {
 	Script string
 	Init   map[string]any
@@ -279,11 +319,7 @@ type sentryConfig struct {
 }
 
 func (s *shop) page(name, title string) http.HandlerFunc {
-	products := []product{
-		{"mug-01", "Trail mug", "€18.00"},
-		{"tote-02", "Canvas tote", "€24.00"},
-		{"lamp-03", "Desk lamp", "€59.00"},
-	}
+	products := catalog
 	return func(w http.ResponseWriter, r *http.Request) {
 		edge, query := s.opts.EdgeURL, ""
 		if region := r.URL.Query().Get("region"); region != "" {
@@ -318,7 +354,7 @@ func (s *shop) page(name, title string) http.HandlerFunc {
 		data := map[string]any{
 			"Title": title, "Page": name, "Query": query, "SDK": sdk, "Sentry": sentry,
 			"JS": s.js, "CSS": s.css, "Email": SignedInEmail, "Phone": SavedPhone,
-			"Products": products, "HeroRegression": s.opts.HeroRegression,
+			"Products": products, "Categories": categories, "HeroRegression": s.opts.HeroRegression,
 		}
 		var buf bytes.Buffer
 		if err := s.pages[name].ExecuteTemplate(&buf, "layout", data); err != nil {
@@ -416,6 +452,58 @@ func (s *shop) heroImage(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	_, _ = w.Write(b)
 }
+
+// photo serves a product's or a category's photo, cacheable as a
+// storefront's images are (every Lighthouse run starts with an empty cache).
+func (s *shop) photo(w http.ResponseWriter, r *http.Request) {
+	draw, ok := s.photos[r.PathValue("dir")+"/"+r.PathValue("file")]
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	b, err := draw()
+	if err != nil {
+		s.log.Error("photo", "path", r.URL.Path, "err", err)
+		http.Error(w, "image failed", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "image/jpeg")
+	w.Header().Set("Cache-Control", "public, max-age=86400")
+	_, _ = w.Write(b)
+}
+
+// Photo sizes in pixels, square; the pages' width and height attributes
+// say the same.
+const (
+	productPhoto  = 400
+	categoryPhoto = 160
+)
+
+// photoJPEG draws photo i: a coloured disc on a fabric-like background,
+// grainy so that it weighs what a photo of its size does (a smooth
+// gradient would compress to almost nothing).
+func photoJPEG(i, size int) ([]byte, error) {
+	rng := rand.New(rand.NewPCG(uint64(i), 7))
+	base := color.RGBA{uint8(90 + 37*i%150), uint8(60 + 53*i%170), uint8(120 + 29*i%120), 255}
+	img := image.NewRGBA(image.Rect(0, 0, size, size))
+	for y := range size {
+		for x := range size {
+			c := color.RGBA{232, 226, 216, 255}
+			if dx, dy := x-size/2, y-size/2; dx*dx+dy*dy < size*size*3/20 {
+				c = base
+			}
+			n := rng.IntN(32) - 16
+			img.Set(x, y, color.RGBA{clamp(int(c.R) + n), clamp(int(c.G) + n), clamp(int(c.B) + n), 255})
+		}
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 80}); err != nil {
+		return nil, fmt.Errorf("encode photo %d: %w", i, err)
+	}
+	return buf.Bytes(), nil
+}
+
+func clamp(v int) uint8 { return uint8(min(max(v, 0), 255)) }
 
 // heroJPEG draws the hero image: a warm gradient with a few hills.
 func heroJPEG() ([]byte, error) {

@@ -98,6 +98,7 @@ func TestPages(t *testing.T) {
 			`src="` + m["app.js"] + `"`, `href="` + m["app.css"] + `"`,
 			`src="http://edge.test/sdk/v1.js"`, `rvk_test`, `r1`, `Rearview.init(cfg)`,
 			`id="hero" src="img/hero.jpg"`, `id="recommend"`, `href="checkout"`,
+			`src="img/categories/kitchen.jpg" width="160" height="160"`, `src="img/products/mug-01.jpg" width="400" height="400"`,
 			`<span class="user" data-rv-mask>Signed in as ` + SignedInEmail + `</span>`,
 		}, []string{".map"}},
 		{"checkout", "/checkout", 200, []string{
@@ -309,6 +310,62 @@ func TestHeroImage(t *testing.T) {
 	}
 	if cfg.Width != 1200 || cfg.Height != 500 {
 		t.Fatalf("hero is %dx%d, the page reserves 1200x500", cfg.Width, cfg.Height)
+	}
+}
+
+func TestPhotos(t *testing.T) {
+	h := Handler(Options{HeroDelay: -1})
+	var paths []string
+	for _, p := range catalog {
+		paths = append(paths, "/img/products/"+p.SKU+".jpg")
+	}
+	for _, c := range categories {
+		paths = append(paths, "/img/categories/"+c.Slug+".jpg")
+	}
+	for _, p := range paths {
+		t.Run(p, func(t *testing.T) {
+			w := get(t, h, p)
+			if w.Code != 200 || w.Header().Get("Content-Type") != "image/jpeg" {
+				t.Fatalf("%d %q", w.Code, w.Header().Get("Content-Type"))
+			}
+			// Grainy like a photo, so it competes with the hero for the
+			// connection as a real one would: not a few hundred bytes.
+			if n := w.Body.Len(); n < 4<<10 {
+				t.Errorf("%d bytes", n)
+			}
+			cfg, err := jpeg.DecodeConfig(w.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := productPhoto
+			if strings.HasPrefix(p, "/img/categories/") {
+				want = categoryPhoto
+			}
+			if cfg.Width != want || cfg.Height != want {
+				t.Errorf("%dx%d, the page says %dx%d", cfg.Width, cfg.Height, want, want)
+			}
+		})
+	}
+	for _, p := range []string{"/img/products/nope.jpg", "/img/categories/mug-01.jpg", "/img/other/kitchen.jpg"} {
+		if w := get(t, h, p); w.Code != 404 {
+			t.Errorf("GET %s: %d, want 404", p, w.Code)
+		}
+	}
+}
+
+// The lab's LCP check (e2e.TestSyntheticReleases) relies on the hero being
+// the sixth image: Chrome raises the first five images' priority to Medium
+// by itself, so only a hero after them starts Low without fetchpriority.
+func TestHeroIsSixthImage(t *testing.T) {
+	for _, regress := range []bool{false, true} {
+		body := get(t, Handler(Options{HeroDelay: -1, HeroRegression: regress}), "/").Body.String()
+		before, _, ok := strings.Cut(body, `<img class="hero" id="hero"`)
+		if n := strings.Count(before, "<img "); !ok || n != 5 {
+			t.Errorf("regression %v: %d images before the hero (found %v), want 5", regress, n, ok)
+		}
+		if got := strings.Contains(body, `fetchpriority="high"`); got == regress {
+			t.Errorf("regression %v: fetchpriority=high on the page: %v", regress, got)
+		}
 	}
 }
 

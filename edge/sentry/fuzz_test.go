@@ -14,12 +14,14 @@ import (
 // answer every input with an envelope or a 400/413 *Error, never panic;
 // whatever Translate makes of a parsed envelope must be a batch Rearview's
 // own decoder takes whole, so the edge never forwards what it would refuse
-// from its own SDK. The seeds are the real envelopes in testdata/ (what
-// @sentry/browser 11.12.0 sent from the demo shop) and broken variants:
-// truncated headers, lengths that lie, a compressed recording cut short.
+// from its own SDK. The seeds are the real envelopes in testdata/ and
+// testdata/sdk11/ (what @sentry/browser 11.12.0 sent from the demo shop) and
+// broken variants: truncated headers, lengths that lie, a compressed
+// recording cut short.
 func FuzzEnvelope(f *testing.F) {
 	files, _ := filepath.Glob("testdata/*.envelope")
-	for _, name := range files {
+	sdk11, _ := filepath.Glob("testdata/sdk11/*.envelope")
+	for _, name := range append(files, sdk11...) {
 		b, err := os.ReadFile(name)
 		if err != nil {
 			f.Fatal(err)

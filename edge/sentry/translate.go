@@ -636,6 +636,9 @@ func (t *translator) transactionEvent(e *event) error {
 		return fmt.Errorf("transaction: event_id %q is not an id", e.EventID)
 	}
 	url := t.common(e)
+	if url == "" {
+		url = pathName(truncate(e.Transaction, maxURL))
+	}
 	tc := e.traceContext()
 	ts := t.time(e.StartTimestamp)
 	names := make([]string, 0, len(e.Measurements))
@@ -689,16 +692,24 @@ type spanV2 struct {
 	EndTimestamp   json.RawMessage        `json:"end_timestamp"`
 	IsSegment      bool                   `json:"is_segment"`
 	Attributes     map[string]spanAttrVal `json:"attributes"`
-	// A v1 standalone span's measurements.
-	Measurements map[string]measurement `json:"measurements"`
-	Timestamp    json.RawMessage        `json:"timestamp"`
+	// A v1 standalone span's (SDKs 8 to 10): its measurements, and its
+	// attributes as plain values in data.
+	Measurements map[string]measurement     `json:"measurements"`
+	Timestamp    json.RawMessage            `json:"timestamp"`
+	Data         map[string]json.RawMessage `json:"data"`
 }
 
 type spanAttrVal struct {
 	Value json.RawMessage `json:"value"`
 }
 
-func (s *spanV2) attr(k string) string { return scalar(s.Attributes[k].Value) }
+// attr reads a span attribute: a v2 span's attributes, else a v1 span's data.
+func (s *spanV2) attr(k string) string {
+	if a, ok := s.Attributes[k]; ok {
+		return scalar(a.Value)
+	}
+	return scalar(s.Data[k])
+}
 
 // spans keeps the web vitals among spans — the attributes
 // browser.web_vital.{lcp,cls,inp,fcp,ttfb}.value, which Sentry's SDK puts on
@@ -731,7 +742,7 @@ func (t *translator) spans(it Item) error {
 		if !validHex(s.SpanID, 16) {
 			continue
 		}
-		t.replayID(s.attr("sentry.replay_id"))
+		t.replayID(firstNonEmpty(s.attr("sentry.replay_id"), s.attr("replay_id")))
 		t.traceID(s.TraceID)
 		if ua := s.attr("user_agent.original"); ua != "" && t.device.UA == "" {
 			t.device.UA = truncate(ua, 1024)
@@ -746,6 +757,21 @@ func (t *translator) spans(it Item) error {
 			url = firstNonEmpty(urls[s.attr("sentry.pageload.span_id")], urls[s.attr("sentry.segment.id")])
 		}
 		t.setPage(url, "")
+		if s.IsSegment && url != "" {
+			if op := s.attr("sentry.op"); op == "pageload" || op == "navigation" {
+				// A page view, for the session and for the vitals
+				// that name this span later without a URL.
+				ts := t.time(s.StartTimestamp)
+				if len(s.StartTimestamp) == 0 {
+					ts = t.time(s.Timestamp)
+				}
+				t.events = append(t.events, sdkproto.Event{ID: sdkproto.SentryPageViewID(s.SpanID), TS: ts, Kind: sdkproto.KindSession,
+					Session: &sdkproto.SessionEvent{State: "page_view", URL: truncate(url, maxURL)}})
+			}
+		}
+		// Read for the spans with a vital only: most spans have none.
+		var page string
+		vitals := 0
 		ts := t.time(s.EndTimestamp)
 		if len(s.EndTimestamp) == 0 {
 			ts = t.time(s.Timestamp)
@@ -765,6 +791,14 @@ func (t *translator) spans(it Item) error {
 			} else {
 				continue
 			}
+			if vitals++; vitals == 1 {
+				page = s.pageSpan()
+				if url == "" {
+					// Not the page's URL but its route: enough for
+					// the vital, not for the batch's page.
+					url = pathName(firstNonEmpty(s.attr("sentry.segment.name"), s.attr("transaction")))
+				}
+			}
 			attribution := map[string]string{}
 			for _, a := range []struct{ from, to string }{{"browser.web_vital." + k + ".element", "element"}, {"browser.web_vital." + k + ".target", "target"}, {"browser.web_vital.lcp.url", "url"}} {
 				if a.from == "browser.web_vital.lcp.url" && k != "lcp" {
@@ -774,12 +808,53 @@ func (t *translator) spans(it Item) error {
 					attribution[a.to] = truncate(x, maxURL)
 				}
 			}
+			if page != "" {
+				attribution[AttrPageSpan] = page
+			}
 			nav := truncate(s.attr("browser.navigation.type"), maxShort)
 			t.vital(s.SpanID+"-"+k, ts, vitalNames[k], v, truncate(url, maxURL), trace, attribution)
 			t.events[len(t.events)-1].Vital.NavigationType = nav
 		}
 	}
 	return nil
+}
+
+// AttrPageSpan is the vital attribution naming the span of the page view a
+// vital belongs to (Sentry's pageload or navigation span). The SDK sends LCP,
+// CLS and INP when the page is hidden, in an envelope of their own that
+// carries this span's id but not the page's URL; the coordinator finds their
+// route through the span's page view (sdkproto.SentryPageViewID) or the
+// vitals of the same page that came with the URL (coordinator/vitals).
+const AttrPageSpan = sdkproto.AttrPageSpan
+
+// pageSpan is the id of the page-view span s belongs to: its own when s is
+// a pageload or navigation segment, else the pageload span (or, for a
+// soft navigation, the segment) it names; "" when there is none.
+func (s *spanV2) pageSpan() string {
+	var id string
+	switch op := s.attr("sentry.op"); {
+	case s.IsSegment && (op == "pageload" || op == "navigation"):
+		id = s.SpanID
+	case !s.IsSegment:
+		id = firstNonEmpty(s.attr("sentry.pageload.span_id"), s.attr("sentry.segment.id"))
+	}
+	if !validHex(id, 16) {
+		return ""
+	}
+	return id
+}
+
+// pathName is a segment name that is a URL path or a parameterised route
+// ("/orders/:id", as router integrations name their spans); "" for the
+// SDK's fallback names ("Pageload", "Navigation") and anything else.
+func pathName(name string) string {
+	if len(name) > 1 && name[0] == '/' && name[1] != '/' && len(name) <= maxURL {
+		return name
+	}
+	if name == "/" {
+		return name
+	}
+	return ""
 }
 
 // --- replays ---

@@ -135,6 +135,9 @@ func TestTranslateVitalsFromSpans(t *testing.T) {
 			tr := translateFile(t, c.file)
 			got := map[string]float64{}
 			for _, ev := range tr.Batch.Events {
+				if ev.Kind == sdkproto.KindSession && ev.Session.State == "page_view" && ev.Session.URL == c.url {
+					continue // the pageload span's page view
+				}
 				if ev.Kind != sdkproto.KindVital {
 					t.Fatalf("a span became a %s event", ev.Kind)
 				}
@@ -226,6 +229,11 @@ func TestTranslateItems(t *testing.T) {
 		{"v1 standalone span with a measurement", envelope(`{"type":"span"}`,
 			`{"span_id":"abcdefabcdefabcd","trace_id":"cccccccccccccccccccccccccccccccc","op":"ui.webvital.lcp","start_timestamp":1796310846.1,"timestamp":1796310846.5,"measurements":{"lcp":{"value":1800,"unit":"millisecond"}}}`),
 			"vital", nil},
+		{"a navigation span without vitals: its page view", envelope(`{"type":"span","content_type":"application/vnd.sentry.items.span.v2+json"}`,
+			`{"version":2,"items":[{"span_id":"1111111111111111","trace_id":"cccccccccccccccccccccccccccccccc","start_timestamp":1796310846.1,"end_timestamp":1796310846.5,"is_segment":true,`+
+				`"attributes":{"sentry.op":{"value":"navigation"},"url.full":{"value":"https://shop.example/orders/7"}}},`+
+				`{"span_id":"2222222222222222","trace_id":"cccccccccccccccccccccccccccccccc","parent_span_id":"1111111111111111","is_segment":false,"attributes":{"sentry.op":{"value":"http.client"},"url.full":{"value":"https://shop.example/api/orders/7"}}}]}`),
+			"session", nil},
 		{"zlib recording", envelope(replayEvent, recording(z.Bytes())), "replay", nil},
 		{"plain recording", envelope(replayEvent, recording([]byte(`[{"type":4,"data":{},"timestamp":1796310846200}]`))), "replay", nil},
 		{"corrupt recording dropped, the rest kept", envelope(replayEvent, recording([]byte("\x78\x9cnot zlib")),
@@ -344,5 +352,127 @@ func TestTranslateEventFields(t *testing.T) {
 		if bytes.Contains(data, []byte(s)) {
 			t.Errorf("the batch carries %q", s)
 		}
+	}
+}
+
+// TestTranslateSDK11Vitals reads what @sentry/browser 11.12.0 sent for the
+// demo shop's home page and checkout (captured from headless Chromium), in
+// its default span streaming and with traceLifecycle "static". Streaming
+// sends LCP, CLS and INP when the page is hidden, in envelopes without the
+// page's URL: each such vital names its pageload span, which the pageload's
+// page view and own vitals name too, so that the coordinator can find its
+// route.
+func TestTranslateSDK11Vitals(t *testing.T) {
+	const (
+		home     = "http://127.0.0.1:40075/"
+		checkout = "http://127.0.0.1:40075/checkout"
+		homeSpan = "babeac4a3b328d0d"
+		coSpan   = "9eea0f013d242e08"
+	)
+	type vital struct{ url, page string }
+	for _, c := range []struct {
+		file string
+		want map[string]vital // by vital name, "view" for the page view
+	}{
+		{"stream-1-home-pageload", map[string]vital{"FCP": {home, homeSpan}, "view": {home, homeSpan}}},
+		{"stream-2-home-lcp", map[string]vital{"LCP": {"", homeSpan}}},
+		{"stream-3-home-inp-cls", map[string]vital{"INP": {"", homeSpan}, "CLS": {"", homeSpan}}},
+		// The checkout's LCP came with its pageload span: its URL is known.
+		{"stream-4-checkout-lcp-pageload", map[string]vital{"LCP": {checkout, coSpan}, "FCP": {checkout, coSpan}, "TTFB": {checkout, coSpan}, "view": {checkout, coSpan}}},
+		{"stream-5-checkout-inp-cls", map[string]vital{"INP": {"", coSpan}, "CLS": {"", coSpan}}},
+		// Static: the pageload is a transaction with measurements and the
+		// request's URL; INP is a segment of its own with url.full.
+		{"static-1-home-transaction", map[string]vital{"LCP": {home, ""}, "FCP": {home, ""}}},
+		{"static-2-home-inp", map[string]vital{"INP": {home, ""}}},
+		{"static-3-checkout-transaction", map[string]vital{"FCP": {checkout, ""}, "TTFB": {checkout, ""}}},
+		{"static-4-checkout-inp", map[string]vital{"INP": {checkout, ""}}},
+	} {
+		t.Run(c.file, func(t *testing.T) {
+			tr := translateFile(t, "sdk11/"+c.file+".envelope")
+			if tr.Batch == nil {
+				t.Fatalf("no batch: %+v", tr)
+			}
+			got := map[string]vital{}
+			for _, ev := range tr.Batch.Events {
+				if ev.Kind == sdkproto.KindSession && ev.Session.State == "page_view" {
+					span, _ := sdkproto.SentryPageSpan(ev.ID)
+					got["view"] = vital{ev.Session.URL, span}
+					continue
+				}
+				if ev.Kind != sdkproto.KindVital {
+					t.Fatalf("a span became a %s event", ev.Kind)
+				}
+				v := ev.Vital
+				if _, dup := got[v.Name]; dup {
+					t.Errorf("%s twice", v.Name)
+				}
+				got[v.Name] = vital{v.URL, v.Attribution[AttrPageSpan]}
+				if len(v.Attribution["trace_id"]) != 32 {
+					t.Errorf("%s: attribution %v, want its trace id", v.Name, v.Attribution)
+				}
+			}
+			if len(got) != len(c.want) {
+				t.Errorf("vitals %v, want %v", got, c.want)
+			}
+			for name, w := range c.want {
+				if got[name] != w {
+					t.Errorf("%s: url %q page span %q, want %q %q", name, got[name].url, got[name].page, w.url, w.page)
+				}
+			}
+		})
+	}
+}
+
+func TestTranslateVitalRoute(t *testing.T) {
+	span := func(segment bool, op, name, extra string) []byte {
+		return envelope(`{"type":"span","content_type":"application/vnd.sentry.items.span.v2+json"}`,
+			`{"version":2,"items":[{"span_id":"1111111111111111","trace_id":"cccccccccccccccccccccccccccccccc","end_timestamp":1796310846.5,"is_segment":`+strconv.FormatBool(segment)+
+				`,"attributes":{"sentry.op":{"value":"`+op+`"},"sentry.segment.name":{"value":"`+name+`"},"browser.web_vital.lcp.value":{"value":1200}`+extra+`}}]}`)
+	}
+	for _, c := range []struct {
+		name      string
+		env       []byte
+		url, page string
+	}{
+		{"a router's route name is the vital's route", span(false, "ui.webvital.lcp", "/orders/:id", `,"sentry.pageload.span_id":{"value":"2222222222222222"}`), "/orders/:id", "2222222222222222"},
+		{"the SDK's fallback name is not a route", span(false, "ui.webvital.lcp", "Pageload", `,"sentry.pageload.span_id":{"value":"2222222222222222"}`), "", "2222222222222222"},
+		{"a soft navigation's vital names its segment", span(false, "ui.webvital.lcp", "Navigation", `,"sentry.segment.id":{"value":"3333333333333333"}`), "", "3333333333333333"},
+		{"a navigation segment is its own page span", span(true, "navigation", "Navigation", `,"url.full":{"value":"https://shop.example/orders/7"}`), "https://shop.example/orders/7", "1111111111111111"},
+		{"a segment that is no page view names none", span(true, "ui.interaction.click", "/", `,"url.full":{"value":"https://shop.example/"}`), "https://shop.example/", ""},
+		{"a page span id that is not one is left out", span(false, "ui.webvital.lcp", "Pageload", `,"sentry.pageload.span_id":{"value":"not-a-span"}`), "", ""},
+		{"a protocol-relative name is not a route", span(false, "ui.webvital.lcp", "//evil.example/x", ""), "", ""},
+		// As @sentry/browser 10 sends a standalone CLS span (its
+		// startStandaloneWebVitalSpan): attributes in data, the route as
+		// the transaction, the user's e-mail as user.
+		{"a v1 standalone span: data's transaction is the route", envelope(`{"type":"span"}`,
+			`{"span_id":"1111111111111111","trace_id":"cccccccccccccccccccccccccccccccc","parent_span_id":"2222222222222222","op":"ui.webvital.cls","description":"body > div","start_timestamp":1796310846.1,"timestamp":1796310846.1,`+
+				`"data":{"sentry.origin":"auto.http.browser.cls","sentry.op":"ui.webvital.cls","sentry.pageload.span_id":"2222222222222222","transaction":"/checkout","replay_id":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","user":"maria@example.org","user_agent.original":"UA/1"},`+
+				`"measurements":{"cls":{"value":0.12,"unit":""}}}`), "/checkout", "2222222222222222"},
+		{"a transaction without request.url: its name is the route", envelope(`{"type":"transaction"}`,
+			`{"type":"transaction","event_id":"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb","transaction":"/orders/:id","transaction_info":{"source":"route"},"measurements":{"lcp":{"value":1200}}}`), "/orders/:id", ""},
+		{"a transaction's request.url wins over its name", envelope(`{"type":"transaction"}`,
+			`{"type":"transaction","event_id":"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb","transaction":"/orders/:id","request":{"url":"https://shop.example/orders/7"},"measurements":{"lcp":{"value":1200}}}`), "https://shop.example/orders/7", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			tr := translateBytes(t, c.env)
+			var v *sdkproto.Vital
+			for _, ev := range tr.Batch.Events {
+				if ev.Kind == sdkproto.KindVital {
+					if v != nil {
+						t.Fatalf("two vitals: %+v", tr.Batch.Events)
+					}
+					v = ev.Vital
+				}
+			}
+			if v == nil {
+				t.Fatalf("no vital: %+v", tr.Batch.Events)
+			}
+			if v.URL != c.url || v.Attribution[AttrPageSpan] != c.page {
+				t.Errorf("url %q page span %q, want %q %q", v.URL, v.Attribution[AttrPageSpan], c.url, c.page)
+			}
+			if data, _ := sdkproto.Encode(tr.Batch); bytes.Contains(data, []byte("maria@example.org")) {
+				t.Errorf("the batch carries the user's e-mail: %s", data)
+			}
+		})
 	}
 }

@@ -10,6 +10,7 @@ package testenv
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -324,6 +325,39 @@ func Eventually(tb testing.TB, timeout time.Duration, fn func() error) {
 func JetStream(tb testing.TB) (*nats.Conn, jetstream.JetStream) {
 	tb.Helper()
 	return Connect(tb, NATS(tb).ClientURL())
+}
+
+// Drained reports (nil) whether each named durable consumer of stream has
+// acknowledged every message the stream holds. The consumer's pending
+// counts alone are not enough: they can lag a message just published and
+// read 0 before the consumer has seen it, so the consumer's acknowledgement
+// floor must also have reached the stream's last sequence.
+func Drained(ctx context.Context, js jetstream.JetStream, stream string, consumers ...string) error {
+	st, err := js.Stream(ctx, stream)
+	if err != nil {
+		return err
+	}
+	sinfo, err := st.Info(ctx)
+	if err != nil {
+		return err
+	}
+	for _, name := range consumers {
+		c, err := st.Consumer(ctx, name)
+		if err != nil {
+			return err
+		}
+		info, err := c.Info(ctx)
+		if err != nil {
+			return err
+		}
+		if info.NumPending > 0 || info.NumAckPending > 0 {
+			return fmt.Errorf("consumer %s: %d pending, %d unacknowledged", name, info.NumPending, info.NumAckPending)
+		}
+		if info.AckFloor.Stream < sinfo.State.LastSeq {
+			return fmt.Errorf("consumer %s: acknowledged up to %d of %d", name, info.AckFloor.Stream, sinfo.State.LastSeq)
+		}
+	}
+	return nil
 }
 
 // Connect connects to the NATS server(s) at url (comma-separated for a

@@ -2,13 +2,17 @@ package runner_test
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/rearview-dev/rearview/coordinator/synthetic"
 	"github.com/rearview-dev/rearview/coordinator/synthetic/runner"
 	"github.com/rearview-dev/rearview/e2e/demo"
 	"github.com/rearview-dev/rearview/internal/testenv"
+	"github.com/rearview-dev/rearview/sdkproto/browser"
 )
 
 // benchRun runs cfg once per op against the demo shop (no SDK, hero image
@@ -35,6 +39,60 @@ func benchRun(b *testing.B, cfg string, lighthouse bool) {
 // BenchmarkLighthouse is one mobile Lighthouse run of the demo home page.
 func BenchmarkLighthouse(b *testing.B) {
 	benchRun(b, "pages: [{name: home, url: /, profiles: [mobile]}]", true)
+}
+
+// BenchmarkLabHero audits the demo shop's home page at both releases of
+// e2e.TestSyntheticReleases, the second with the planted hero regression
+// (no fetchpriority, no dimensions), with either throttling method, and
+// reports Lighthouse's LCP, FCP and CLS. The pages load the Rearview SDK in
+// their head as the shop is installed, from a stand-in edge (the script,
+// and 202 to whatever it sends): the render-blocking script is what keeps
+// layout, and so the boost of a hero without fetchpriority, late. The hero
+// answers after 2.5 s, as in the e2e test's lab shops.
+func BenchmarkLabHero(b *testing.B) {
+	edge := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		w.Header().Set("Access-Control-Allow-Headers", "*")
+		if r.Method == http.MethodGet && r.URL.Path == "/sdk/v1.js" {
+			w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+			w.Write(browser.Script())
+			return
+		}
+		io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	defer edge.Close()
+	for _, throttling := range []string{runner.Simulate, runner.DevTools} {
+		for _, regress := range []bool{false, true} {
+			name := throttling + "/r1"
+			if regress {
+				name = throttling + "/r2-regressed"
+			}
+			b.Run(name, func(b *testing.B) {
+				shop := httptest.NewServer(demo.Handler(demo.Options{EdgeURL: edge.URL, Key: "rvk_bench", HeroDelay: 2500 * time.Millisecond, HeroRegression: regress}))
+				defer shop.Close()
+				c, err := runner.ParseConfig([]byte("base_url: " + shop.URL + "\npages: [{name: home, url: /, profiles: [mobile], throttling: " + throttling + "}]\n"))
+				if err != nil {
+					b.Fatal(err)
+				}
+				r := runner.Runner{Chromium: testenv.ChromiumPath(b), Lighthouse: []string{testenv.Lighthouse(b)}, RunID: "bench"}
+				var lcp, fcp, cls float64
+				for b.Loop() {
+					res, err := r.Run(context.Background(), c)
+					if err != nil || len(res) != 1 || !res[0].Passed {
+						b.Fatalf("%+v %v", res, err)
+					}
+					lcp += res[0].Metrics[synthetic.LCP]
+					fcp += res[0].Metrics[synthetic.FCP]
+					cls += res[0].Metrics[synthetic.CLS]
+				}
+				n := float64(b.N)
+				b.ReportMetric(lcp/n, "LCP-ms")
+				b.ReportMetric(fcp/n, "FCP-ms")
+				b.ReportMetric(cls/n, "CLS")
+			})
+		}
+	}
 }
 
 // BenchmarkJourney is a three-step journey in a fresh headless Chromium.

@@ -51,7 +51,22 @@ type Page struct {
 	URL  string `yaml:"url"`
 	// Profiles default to mobile.
 	Profiles []string `yaml:"profiles"`
+	// Throttling is how Lighthouse slows the page to its profile:
+	// "simulate" (default, Lighthouse's own: loads the page at full speed
+	// and computes the metrics from that trace with Lantern) or "devtools"
+	// (throttles Chromium's network and CPU while it loads). Lantern sees
+	// a request's final priority only, so a regression in when the browser
+	// starts a request (fetchpriority, preload, a late-discovered image)
+	// needs devtools; it is slower (the throttled load is real) and takes
+	// more of its noise from the machine.
+	Throttling string `yaml:"throttling"`
 }
+
+// Lighthouse's throttling methods (Page.Throttling).
+const (
+	Simulate = "simulate"
+	DevTools = "devtools"
+)
 
 // Journey is a scripted check.
 type Journey struct {
@@ -217,6 +232,13 @@ func ParseConfig(b []byte) (*Config, error) {
 		}
 		if len(p.Profiles) == 0 {
 			p.Profiles = []string{synthetic.Mobile}
+		}
+		switch p.Throttling {
+		case "":
+			p.Throttling = Simulate
+		case Simulate, DevTools:
+		default:
+			return nil, fmt.Errorf("pages[%d] %s: throttling %q is not simulate or devtools", i, p.Name, p.Throttling)
 		}
 		for _, pr := range p.Profiles {
 			if pr != synthetic.Mobile && pr != synthetic.Desktop {

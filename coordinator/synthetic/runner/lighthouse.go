@@ -48,8 +48,9 @@ var audits = map[string]string{
 	"speed-index":              synthetic.SI,
 }
 
-// lighthouse audits u once with profile's preset and returns its metrics.
-func (r *Runner) lighthouse(ctx context.Context, u, profile string) (map[string]float64, error) {
+// lighthouse audits u once with profile's preset, throttled as throttling
+// says (Simulate or DevTools), and returns its metrics.
+func (r *Runner) lighthouse(ctx context.Context, u, profile, throttling string) (map[string]float64, error) {
 	if len(r.Lighthouse) == 0 {
 		return nil, fmt.Errorf("no lighthouse command: install it (npm i -g lighthouse@12.2.3) or pass --lighthouse")
 	}
@@ -70,7 +71,7 @@ func (r *Runner) lighthouse(ctx context.Context, u, profile string) (map[string]
 		args = append(args, "--preset=desktop")
 		ua = desktopUA
 	}
-	args = append(args, "--emulatedUserAgent="+ua)
+	args = append(args, "--emulatedUserAgent="+ua, "--throttling-method="+throttling)
 	cctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(cctx, r.Lighthouse[0], args...)

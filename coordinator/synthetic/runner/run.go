@@ -93,7 +93,7 @@ func (r *Runner) Run(ctx context.Context, cfg *Config) ([]synthetic.Result, erro
 				}
 				res := result(p.Name, synthetic.KindLighthouse, profile, u, n)
 				t0 := time.Now()
-				m, err := r.lighthouse(ctx, u, profile)
+				m, err := r.lighthouse(ctx, u, profile, p.Throttling)
 				res.DurationMS = float64(time.Since(t0).Milliseconds())
 				if err != nil {
 					res.Error = err.Error()
@@ -101,7 +101,7 @@ func (r *Runner) Run(ctx context.Context, cfg *Config) ([]synthetic.Result, erro
 					res.Passed, res.Metrics = true, m
 				}
 				res.Error = clip(res.Error)
-				log.Info("lighthouse", "page", p.Name, "profile", profile, "lcp_ms", m[synthetic.LCP], "cls", m[synthetic.CLS], "took", time.Since(t0).Round(time.Millisecond), "err", err)
+				log.Info("lighthouse", "page", p.Name, "profile", profile, "throttling", p.Throttling, "lcp_ms", m[synthetic.LCP], "cls", m[synthetic.CLS], "took", time.Since(t0).Round(time.Millisecond), "err", err)
 				out = append(out, res)
 			}
 		}

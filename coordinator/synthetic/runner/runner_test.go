@@ -2,6 +2,8 @@ package runner_test
 
 import (
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -15,14 +17,21 @@ func TestParseConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Margin != 0.10 || c.Runs != 1 || time.Duration(c.Schedule) != 5*time.Minute || len(c.Journeys[0].Steps) != 9 || c.Journeys[0].Timeout == 0 {
+	if c.Margin != 0.10 || c.Runs != 1 || time.Duration(c.Schedule) != 5*time.Minute || len(c.Journeys[0].Steps) != 9 || c.Journeys[0].Timeout == 0 ||
+		c.Pages[0].Throttling != runner.DevTools {
 		t.Errorf("config %+v", c)
+	}
+	if c, err := runner.ParseConfig([]byte("pages: [{url: http://a.test/}]")); err != nil {
+		t.Error(err)
+	} else if c.Pages[0].Throttling != runner.Simulate {
+		t.Errorf("a page's throttling defaults to %q, want Lighthouse's default", c.Pages[0].Throttling)
 	}
 	bad := []struct{ name, yaml, want string }{
 		{"unknown key", "pages: [{url: http://a.test/, colour: red}]", "field colour not found"},
 		{"nothing", "margin: 5%", "no pages and no journeys"},
 		{"relative without base", "pages: [{url: /}]", "relative and there is no base_url"},
 		{"bad profile", "pages: [{url: http://a.test/, profiles: [watch]}]", `profile "watch"`},
+		{"bad throttling", "pages: [{url: http://a.test/, throttling: provided}]", `throttling "provided" is not simulate or devtools`},
 		{"two actions", "journeys: [{name: j, steps: [{goto: http://a.test/, click: '#x'}]}]", "exactly one of"},
 		{"no goto first", "journeys: [{name: j, steps: [{click: '#x'}]}]", "first step must be a goto"},
 		{"same name", "pages: [{name: a, url: http://a.test/}, {name: a, url: http://a.test/x}]", `name "a" used twice`},
@@ -142,5 +151,62 @@ func TestParseLighthouseReport(t *testing.T) {
 	}
 	if _, err := runner.ParseReport([]byte(`{"lighthouseVersion":"12.2.3","runtimeError":{"code":"NO_FCP","message":"The page did not paint any content."}}`)); err == nil || !strings.Contains(err.Error(), "NO_FCP") {
 		t.Errorf("runtime error: %v", err)
+	}
+}
+
+// TestLighthouseArguments runs a stand-in Lighthouse that records its
+// arguments and writes a stored report: each page's throttling and
+// profile reach the command line, and the report's metrics the result.
+func TestLighthouseArguments(t *testing.T) {
+	dir := t.TempDir()
+	report, err := filepath.Abs("testdata/lighthouse-12.2.3-regressed.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake := filepath.Join(dir, "lighthouse")
+	script := `#!/bin/sh
+printf '%s\n' "$@" >> "` + filepath.Join(dir, "args") + `"
+echo --- >> "` + filepath.Join(dir, "args") + `"
+for a in "$@"; do case "$a" in --output-path=*) cp "` + report + `" "${a#--output-path=}";; esac; done
+`
+	if err := os.WriteFile(fake, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c, err := runner.ParseConfig([]byte(`base_url: http://shop.test
+pages:
+  - {name: lab, url: /, profiles: [mobile, desktop], throttling: devtools}
+  - {name: plain, url: /p}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := runner.Runner{Chromium: "/nonexistent/chromium", Lighthouse: []string{fake}, RunID: "t"}
+	res, err := r.Run(t.Context(), c)
+	if err != nil || len(res) != 3 {
+		t.Fatalf("%d results, %v", len(res), err)
+	}
+	for _, x := range res {
+		if !x.Passed || x.Metrics[synthetic.CLS] < 0.1 {
+			t.Errorf("%s %s: %+v", x.Check, x.Profile, x)
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "args"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := strings.Split(strings.TrimSuffix(string(b), "---\n"), "---\n")
+	want := []struct{ url, throttling, preset string }{
+		{"http://shop.test/", "--throttling-method=devtools", ""},
+		{"http://shop.test/", "--throttling-method=devtools", "--preset=desktop"},
+		{"http://shop.test/p", "--throttling-method=simulate", ""},
+	}
+	if len(runs) != len(want) {
+		t.Fatalf("%d runs:\n%s", len(runs), b)
+	}
+	for i, w := range want {
+		args := strings.Split(strings.TrimSpace(runs[i]), "\n")
+		if args[0] != w.url || !slices.Contains(args, w.throttling) || slices.Contains(args, "--preset=desktop") != (w.preset != "") {
+			t.Errorf("run %d: %q, want %s %s %s", i, args, w.url, w.throttling, w.preset)
+		}
 	}
 }
