@@ -170,8 +170,7 @@ func (c *Coordinator) config(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *Coordinator) internal(w http.ResponseWriter, err error) {
-	c.log.Error("api", "err", err)
-	respond.Error(w, http.StatusInternalServerError, "internal", "internal error")
+	respond.Internal(w, c.log, "api", err)
 }
 
 func (c *Coordinator) listProjects(w http.ResponseWriter, r *http.Request) {

@@ -24,8 +24,7 @@ func (a *Alerts) Mount(mux *http.ServeMux) {
 }
 
 func (a *Alerts) internal(w http.ResponseWriter, err error) {
-	a.log.Error("api", "err", err)
-	respond.Error(w, http.StatusInternalServerError, "internal", "internal error")
+	respond.Internal(w, a.log, "api", err)
 }
 
 func (a *Alerts) listRules(w http.ResponseWriter, r *http.Request) {

@@ -4,6 +4,7 @@ package respond
 
 import (
 	"encoding/json"
+	"log/slog"
 	"net/http"
 )
 
@@ -19,4 +20,11 @@ func JSON(w http.ResponseWriter, status int, v any) {
 // (e.g. "bad_request"), detail says what was wrong for a person.
 func Error(w http.ResponseWriter, status int, code, detail string) {
 	JSON(w, status, map[string]string{"error": code, "detail": detail})
+}
+
+// Internal logs err, which may name internals (queries, keys, paths), and
+// answers 500 without any of it.
+func Internal(w http.ResponseWriter, log *slog.Logger, msg string, err error) {
+	log.Error(msg, "err", err)
+	Error(w, http.StatusInternalServerError, "internal", "internal error")
 }

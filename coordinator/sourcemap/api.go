@@ -52,8 +52,7 @@ func (s *Store) Mount(mux *http.ServeMux) {
 }
 
 func (s *Store) internal(w http.ResponseWriter, err error) {
-	s.log.Error("sourcemap api", "err", err)
-	respond.Error(w, http.StatusInternalServerError, "internal", "internal error")
+	respond.Internal(w, s.log, "sourcemap api", err)
 }
 
 func (s *Store) handleUpload(w http.ResponseWriter, r *http.Request) {

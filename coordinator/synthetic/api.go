@@ -45,8 +45,7 @@ func (a *API) Mount(mux *http.ServeMux) {
 }
 
 func (a *API) internal(w http.ResponseWriter, err error) {
-	a.log.Error("synthetic api", "err", err)
-	respond.Error(w, http.StatusInternalServerError, "internal", "internal error")
+	respond.Internal(w, a.log, "synthetic api", err)
 }
 
 func (a *API) postRuns(w http.ResponseWriter, r *http.Request) {

@@ -88,8 +88,7 @@ func intParam(w http.ResponseWriter, r *http.Request, name string, def, lo, hi i
 }
 
 func (v *Vitals) internal(w http.ResponseWriter, err error) {
-	v.log.Error("api", "err", err)
-	respond.Error(w, http.StatusInternalServerError, "internal", "internal error")
+	respond.Internal(w, v.log, "api", err)
 }
 
 func (v *Vitals) getSummary(w http.ResponseWriter, r *http.Request) {
