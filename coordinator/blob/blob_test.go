@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -93,4 +94,44 @@ func TestS3MinIO(t *testing.T) {
 		t.Fatal(err)
 	}
 	testStore(t, s)
+}
+
+// BenchmarkDirPut writes replay-segment-sized objects as the coordinator
+// does, each session's first into a new directory.
+func BenchmarkDirPut(b *testing.B) {
+	d, err := blob.NewDir(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	body := bytes.Repeat([]byte("x"), 8<<10)
+	b.SetBytes(int64(len(body)))
+	i := 0
+	for b.Loop() {
+		key := fmt.Sprintf("replays/p1/2026/12/03/s%d/%d.json.br", i/4, i%4)
+		if err := d.Put(ctx, key, bytes.NewReader(body), int64(len(body))); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
+// TestDirRelativeRoot puts under a root given as a relative, uncleaned
+// path, as a --data-dir may be.
+func TestDirRelativeRoot(t *testing.T) {
+	t.Chdir(t.TempDir())
+	for _, root := range []string{"./a", "b/", "c/./d"} {
+		t.Run(root, func(t *testing.T) {
+			d, err := blob.NewDir(root)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := d.Put(context.Background(), "x/y/z.br", strings.NewReader("z"), 1); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := d.Stat(context.Background(), "x/y/z.br"); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
 }

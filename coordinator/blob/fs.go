@@ -22,7 +22,8 @@ func NewDir(dir string) (*Dir, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("create blob dir: %w", err)
 	}
-	return &Dir{root: dir}, nil
+	// Clean, as the paths Join makes under it are: mkdirs walks up to it.
+	return &Dir{root: filepath.Clean(dir)}, nil
 }
 
 // ValidKey reports whether key is a clean relative slash path.
@@ -46,13 +47,18 @@ func (d *Dir) path(key string) (string, error) {
 }
 
 // Put writes the object to a temporary file and renames it into place, so a
-// crash never leaves a half-written object under the key.
+// crash never leaves a half-written object under the key. It returns once
+// the object is durable: the file's data, its name in its directory and
+// the names of the directories it created are synced, since the caller
+// (the coordinator) acknowledges the message the object came in once Put
+// returns, and a rename or a new directory is otherwise only as durable as
+// the filesystem's next journal commit.
 func (d *Dir) Put(ctx context.Context, key string, r io.Reader, size int64) error {
 	p, err := d.path(key)
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
+	if err := d.mkdirs(filepath.Dir(p)); err != nil {
 		return fmt.Errorf("put %s: %w", key, err)
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(p), ".tmp-*")
@@ -73,8 +79,50 @@ func (d *Dir) Put(ctx context.Context, key string, r io.Reader, size int64) erro
 	if err == nil {
 		err = os.Rename(tmp.Name(), p)
 	}
+	if err == nil {
+		err = syncDir(filepath.Dir(p))
+	}
 	if err != nil {
 		return fmt.Errorf("put %s: %w", key, err)
+	}
+	return nil
+}
+
+// mkdirs creates dir and its missing parents below the root, syncing the
+// directory that holds each new one.
+func (d *Dir) mkdirs(dir string) error {
+	var missing []string
+	for p := dir; p != d.root && len(p) > len(d.root); p = filepath.Dir(p) {
+		if _, err := os.Stat(p); err == nil {
+			break
+		}
+		missing = append(missing, p)
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return err
+	}
+	for i := len(missing) - 1; i >= 0; i-- {
+		if err := syncDir(filepath.Dir(missing[i])); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func syncDir(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("sync directory %s: %w", dir, err)
 	}
 	return nil
 }
