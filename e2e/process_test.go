@@ -71,26 +71,8 @@ func waitTCP(t *testing.T, port int) {
 // api calls the coordinator API.
 func api(t *testing.T, method, url, token string, in, out any) int {
 	t.Helper()
-	var body io.Reader
-	if in != nil {
-		b, _ := json.Marshal(in)
-		body = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, url, body)
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if out != nil && resp.StatusCode < 300 {
-		if err := json.Unmarshal(b, out); err != nil {
-			t.Fatalf("%s %s: %v: %s", method, url, err, b)
-		}
-	}
-	return resp.StatusCode
+	st, _ := testenv.API(t, method, url, token, in, out)
+	return st
 }
 
 func batch(session string, seq int) []byte {

@@ -71,30 +71,6 @@ func sentryEnv(t *testing.T) []string {
 	return []string{"HOME=" + t.TempDir(), "SENTRY_DISABLE_UPDATE_CHECK=true", "SENTRY_LOAD_DOTENV=0", "SENTRY_HTTP_MAX_RETRIES=0"}
 }
 
-func api(t *testing.T, method, url, token string, in, out any) (int, string) {
-	t.Helper()
-	var body io.Reader
-	if in != nil {
-		b, _ := json.Marshal(in)
-		body = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, url, body)
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if out != nil && resp.StatusCode < 300 {
-		if err := json.Unmarshal(b, out); err != nil {
-			t.Fatalf("%s %s: %v: %s", method, url, err, b)
-		}
-	}
-	return resp.StatusCode, string(b)
-}
-
 type project struct {
 	ID        string `json:"id"`
 	IngestKey string `json:"ingest_key"`
@@ -199,7 +175,7 @@ func stored(t *testing.T, apiURL string, p project, id string) []frame {
 		} `json:"event"`
 	}
 	testenv.Eventually(t, 30*time.Second, func() error {
-		if st, body := api(t, "GET", apiURL+"/api/v1/events/"+id+"?project="+p.ID, adminToken, nil, &ev); st != 200 {
+		if st, body := testenv.API(t, "GET", apiURL+"/api/v1/events/"+id+"?project="+p.ID, adminToken, nil, &ev); st != 200 {
 			return fmt.Errorf("event %s: %d %s", id, st, body)
 		}
 		return nil
@@ -228,7 +204,7 @@ func TestSentryCLIUpload(t *testing.T) {
 	projects := map[string]project{}
 	for _, name := range []string{"ours", "sentry", "mixed", "debugid-only"} {
 		var p project
-		if st, body := api(t, "POST", apiURL+"/api/v1/projects", adminToken, map[string]string{"name": name}, &p); st != 201 {
+		if st, body := testenv.API(t, "POST", apiURL+"/api/v1/projects", adminToken, map[string]string{"name": name}, &p); st != 201 {
 			t.Fatalf("create project: %d %s", st, body)
 		}
 		projects[name] = p
@@ -272,7 +248,7 @@ func TestSentryCLIUpload(t *testing.T) {
 			var l struct {
 				Sourcemaps []meta `json:"sourcemaps"`
 			}
-			if st, body := api(t, "GET", apiURL+"/api/v1/sourcemaps?project="+p.ID, adminToken, nil, &l); st != 200 || len(l.Sourcemaps) != 1 {
+			if st, body := testenv.API(t, "GET", apiURL+"/api/v1/sourcemaps?project="+p.ID, adminToken, nil, &l); st != 200 || len(l.Sourcemaps) != 1 {
 				t.Fatalf("%s: %d %s", k, st, body)
 			}
 			got[k] = l.Sourcemaps[0]
@@ -315,7 +291,7 @@ func TestSentryCLIUpload(t *testing.T) {
 		var rel struct {
 			DateReleased *time.Time `json:"dateReleased"`
 		}
-		if st, body := api(t, "GET", apiURL+"/api/0/organizations/acme/releases/"+release+"/", tok, nil, &rel); st != 200 || rel.DateReleased == nil {
+		if st, body := testenv.API(t, "GET", apiURL+"/api/0/organizations/acme/releases/"+release+"/", tok, nil, &rel); st != 200 || rel.DateReleased == nil {
 			t.Fatalf("release after finalize: %d %s", st, body)
 		}
 	})
